@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * dmabuf-core userspace API: the /dev/dmabuf allocator node and the ioctls
+ * accepted on every buffer fd handed out by dmabuf_core.
+ *
+ * The allocation and sync ioctls deliberately reuse the numbers and layouts
+ * of the mainline dma-heap and dma-buf ABI, so that existing userspace works
+ * when pointed at /dev/dmabuf.  The names carry a DMABUF_CORE_ prefix so that
+ * this header can be included next to <linux/dma-heap.h> and
+ * <linux/dma-buf.h>.
+ */
+#ifndef _UAPI_LINUX_DMABUF_CORE_H
+#define _UAPI_LINUX_DMABUF_CORE_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/**
+ * struct dmabuf_core_alloc - argument of %DMABUF_CORE_IOCTL_ALLOC
+ * @len:	in: size of the buffer in bytes; rounded up to a page
+ *		multiple, 0 is refused with -EINVAL
+ * @fd:		in: must be 0; out: the new buffer's file descriptor
+ * @fd_flags:	in: O_RDONLY, O_WRONLY or O_RDWR, optionally with
+ *		O_CLOEXEC; any other bit is refused with -EINVAL
+ * @heap_flags:	in: must be 0
+ *
+ * Same layout as mainline's struct dma_heap_allocation_data (24 bytes on
+ * every ABI).  Like the dma-heap ioctl, a caller may pass a shorter or a
+ * longer structure (the size encoded in the ioctl number): missing trailing
+ * input fields read as zero, extra trailing bytes are ignored.
+ */
+struct dmabuf_core_alloc {
+	__u64 len;
+	__u32 fd;
+	__u32 fd_flags;
+	__u64 heap_flags;
+};
+
+/**
+ * struct dmabuf_core_sync - argument of %DMABUF_CORE_IOCTL_SYNC
+ * @flags:	one of %DMABUF_CORE_SYNC_START or %DMABUF_CORE_SYNC_END
+ *		combined with %DMABUF_CORE_SYNC_READ and/or
+ *		%DMABUF_CORE_SYNC_WRITE; at least one of READ or WRITE must be
+ *		set, any other bit is refused with -EINVAL
+ *
+ * Same layout and meaning as mainline's struct dma_buf_sync: bracket CPU
+ * access through mmap() with a START and an END call.
+ */
+struct dmabuf_core_sync {
+	__u64 flags;
+};
+
+#define DMABUF_CORE_SYNC_READ		(1 << 0)
+#define DMABUF_CORE_SYNC_WRITE		(2 << 0)
+#define DMABUF_CORE_SYNC_RW		(DMABUF_CORE_SYNC_READ | DMABUF_CORE_SYNC_WRITE)
+#define DMABUF_CORE_SYNC_START		(0 << 2)
+#define DMABUF_CORE_SYNC_END		(1 << 2)
+#define DMABUF_CORE_SYNC_VALID_FLAGS	(DMABUF_CORE_SYNC_RW | DMABUF_CORE_SYNC_END)
+
+#define DMABUF_CORE_EXPORTER_NAME_LEN	32
+
+/**
+ * struct dmabuf_core_query - argument of %DMABUF_CORE_IOCTL_QUERY
+ * @size:		out: buffer size in bytes
+ * @id:			out: buffer id, unique among all buffers created
+ *			since dmabuf_core was loaded (never 0)
+ * @attachments:	out: number of devices attached right now
+ * @mappings:		out: number of attachment mappings alive right now
+ * @flags:		in: must be 0
+ * @reserved0:		in: must be 0
+ * @exporter:		out: NUL-terminated name of the exporting module
+ * @reserved:		in: must be 0
+ *
+ * Issued on a buffer fd.  112 bytes on every ABI.
+ */
+struct dmabuf_core_query {
+	__u64 size;
+	__u64 id;
+	__u32 attachments;
+	__u32 mappings;
+	__u32 flags;
+	__u32 reserved0;
+	char exporter[DMABUF_CORE_EXPORTER_NAME_LEN];
+	__u64 reserved[5];
+};
+
+/**
+ * struct dmabuf_core_stats - argument of %DMABUF_CORE_IOCTL_STATS
+ * @live_buffers:	out: buffers of any exporter not yet released
+ * @live_bytes:		out: sum of their sizes
+ * @exported:		out: buffers exported since load
+ * @released:		out: buffers released since load
+ * @system_pages:	out: pages held right now by /dev/dmabuf buffers
+ * @flags:		in: must be 0
+ * @reserved0:		in: must be 0
+ * @reserved:		in: must be 0
+ *
+ * Issued on /dev/dmabuf.  Counters for tests and tools.  72 bytes on every
+ * ABI.
+ */
+struct dmabuf_core_stats {
+	__u64 live_buffers;
+	__u64 live_bytes;
+	__u64 exported;
+	__u64 released;
+	__u64 system_pages;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/* On /dev/dmabuf: same number as DMA_HEAP_IOCTL_ALLOC. */
+#define DMABUF_CORE_IOCTL_ALLOC	_IOWR('H', 0x0, struct dmabuf_core_alloc)
+
+/* On a buffer fd: same number as DMA_BUF_IOCTL_SYNC. */
+#define DMABUF_CORE_IOCTL_SYNC	_IOW('b', 0, struct dmabuf_core_sync)
+
+/* dmabuf-core's own ioctls use type 0xDC. */
+#define DMABUF_CORE_IOC_MAGIC	0xDC
+/* On a buffer fd. */
+#define DMABUF_CORE_IOCTL_QUERY	_IOWR(DMABUF_CORE_IOC_MAGIC, 0x00, struct dmabuf_core_query)
+/* On /dev/dmabuf. */
+#define DMABUF_CORE_IOCTL_STATS	_IOWR(DMABUF_CORE_IOC_MAGIC, 0x01, struct dmabuf_core_stats)
+
+#endif /* _UAPI_LINUX_DMABUF_CORE_H */

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Page-chunk storage for exporters of ordinary memory: allocation with
+ * large orders first, sg tables mapped for a device, user mappings.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "../compat.h"
+#include "internal.h"
+
+/* 1 MiB, 64 KiB, one page: large chunks first, fewer sg segments. */
+static const unsigned int dmabuf_chunk_orders[] = { 8, 4, 0 };
+
+static gfp_t dmabuf_chunk_gfp(gfp_t zone, unsigned int order)
+{
+	/* No highmem with a zone modifier: the combination is invalid. */
+	gfp_t gfp = (zone ? GFP_USER | zone : GFP_HIGHUSER) | __GFP_ZERO |
+		    __GFP_NOWARN;
+
+	if (order >= 8)		/* opportunistic: no reclaim, no compaction */
+		return (gfp | __GFP_COMP) & ~__GFP_RECLAIM;
+	if (order)		/* a little reclaim, then fall back */
+		return gfp | __GFP_COMP | __GFP_NORETRY;
+	/* Try hard, but fail rather than invoke the OOM killer. */
+	return gfp | __GFP_RETRY_MAYFAIL;
+}
+
+static unsigned int dmabuf_max_order(size_t max_chunk)
+{
+	unsigned int order = dmabuf_chunk_orders[0];
+
+	while (order && max_chunk && (PAGE_SIZE << order) > max_chunk)
+		order--;
+	return order;
+}
+
+/**
+ * dmabuf_pages_alloc - allocate zeroed page storage
+ * @pages: the storage to fill in; zeroed by the caller
+ * @size: bytes, a non-zero multiple of PAGE_SIZE
+ * @zone: 0 for any memory, __GFP_DMA32 for memory below 4 GiB, __GFP_DMA
+ *	for the ISA DMA zone
+ * @max_chunk: largest physically contiguous chunk in bytes, 0 for no limit
+ *
+ * Chunks of 1 MiB, then 64 KiB, then single pages.  Fails with -ENOMEM
+ * rather than invoking the OOM killer, and with -EINTR when the calling
+ * process is being killed.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -EINVAL, -ENOMEM or -EINTR; on failure nothing is held.
+ */
+int dmabuf_pages_alloc(struct dmabuf_pages *pages, size_t size, gfp_t zone,
+		       size_t max_chunk)
+{
+	unsigned long left = size >> PAGE_SHIFT;
+	unsigned int max_order = dmabuf_max_order(max_chunk);
+	struct dmabuf_chunk *chunks, *fit;
+	unsigned int nr = 0, i;
+	struct page *page;
+	int ret;
+
+	if (!size || !PAGE_ALIGNED(size) || (zone & ~(__GFP_DMA | __GFP_DMA32)))
+		return -EINVAL;
+
+	/* Room for the worst case, one chunk per page; trimmed below. */
+	chunks = kvmalloc_array(left, sizeof(*chunks), GFP_KERNEL | __GFP_NOWARN);
+	if (!chunks)
+		return -ENOMEM;
+
+	while (left) {
+		unsigned int order = 0;
+
+		page = NULL;
+		for (i = 0; i < ARRAY_SIZE(dmabuf_chunk_orders); i++) {
+			order = dmabuf_chunk_orders[i];
+			if (order > max_order || (1UL << order) > left)
+				continue;
+			page = alloc_pages(dmabuf_chunk_gfp(zone, order), order);
+			if (page)
+				break;
+		}
+		if (!page) {
+			ret = -ENOMEM;
+			goto err_free;
+		}
+		chunks[nr].page = page;
+		chunks[nr].order = order;
+		nr++;
+		left -= 1UL << order;
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto err_free;
+		}
+		cond_resched();
+	}
+
+	fit = kvmalloc_array(nr, sizeof(*fit), GFP_KERNEL);
+	if (fit) {
+		memcpy(fit, chunks, nr * sizeof(*fit));
+		kvfree(chunks);
+		chunks = fit;
+	}
+	pages->chunks = chunks;
+	pages->nr_chunks = nr;
+	pages->nr_pages = size >> PAGE_SHIFT;
+	return 0;
+
+err_free:
+	while (nr--)
+		__free_pages(chunks[nr].page, chunks[nr].order);
+	kvfree(chunks);
+	return ret;
+}
+DMABUF_CORE_EXPORT(dmabuf_pages_alloc);
+
+/**
+ * dmabuf_pages_free - free what dmabuf_pages_alloc() allocated
+ * @pages: the storage; left empty
+ */
+void dmabuf_pages_free(struct dmabuf_pages *pages)
+{
+	unsigned int i;
+
+	for (i = 0; i < pages->nr_chunks; i++)
+		__free_pages(pages->chunks[i].page, pages->chunks[i].order);
+	kvfree(pages->chunks);
+	pages->chunks = NULL;
+	pages->nr_chunks = 0;
+	pages->nr_pages = 0;
+}
+DMABUF_CORE_EXPORT(dmabuf_pages_free);
+
+/**
+ * dmabuf_pages_map - a new sg table of the storage, DMA-mapped for a device
+ * @pages: the storage
+ * @dev: the device
+ * @dir: the DMA direction
+ *
+ * Each chunk becomes one or more segments no longer than the device's
+ * maximum segment size (rounded down to whole pages).  Free it with
+ * dmabuf_pages_unmap().
+ *
+ * Context: process context; may sleep.
+ * Return: the table or an ERR_PTR() (-ENOMEM, or the DMA API's error).
+ */
+struct sg_table *dmabuf_pages_map(const struct dmabuf_pages *pages,
+				  struct device *dev,
+				  enum dma_data_direction dir)
+{
+	size_t max_seg = max_t(size_t, PAGE_SIZE,
+			       rounddown(dma_get_max_seg_size(dev), PAGE_SIZE));
+	unsigned int nents = 0, i;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	int ret;
+
+	for (i = 0; i < pages->nr_chunks; i++)
+		nents += DIV_ROUND_UP(PAGE_SIZE << pages->chunks[i].order,
+				      max_seg);
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
+	if (ret)
+		goto err_free;
+
+	sg = sgt->sgl;
+	for (i = 0; i < pages->nr_chunks; i++) {
+		size_t bytes = PAGE_SIZE << pages->chunks[i].order;
+		size_t off;
+
+		for (off = 0; off < bytes; off += max_seg) {
+			sg_set_page(sg, pages->chunks[i].page + (off >> PAGE_SHIFT),
+				    min(max_seg, bytes - off), 0);
+			sg = sg_next(sg);
+		}
+	}
+
+	ret = dma_map_sgtable(dev, sgt, dir, 0);
+	if (ret)
+		goto err_table;
+	return sgt;
+
+err_table:
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+DMABUF_CORE_EXPORT(dmabuf_pages_map);
+
+/**
+ * dmabuf_pages_unmap - undo dmabuf_pages_map()
+ * @dev: the device it was mapped for
+ * @sgt: the table
+ * @dir: the direction it was mapped with
+ */
+void dmabuf_pages_unmap(struct device *dev, struct sg_table *sgt,
+			enum dma_data_direction dir)
+{
+	dma_unmap_sgtable(dev, sgt, dir, 0);
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+DMABUF_CORE_EXPORT(dmabuf_pages_unmap);
+
+/**
+ * dmabuf_pages_mmap - map the storage into a user VMA
+ * @pages: the storage
+ * @vma: the VMA; vm_pgoff counts pages from the start of the storage and
+ *	the VMA must lie within it (the core's mmap checks that)
+ *
+ * Context: the mmap path (mmap_lock held for writing).
+ * Return: 0 or remap_pfn_range()'s error.
+ */
+int dmabuf_pages_mmap(const struct dmabuf_pages *pages,
+		      struct vm_area_struct *vma)
+{
+	unsigned long addr = vma->vm_start;
+	unsigned long skip = vma->vm_pgoff;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < pages->nr_chunks && addr < vma->vm_end; i++) {
+		unsigned long nr = 1UL << pages->chunks[i].order;
+		unsigned long len;
+
+		if (skip >= nr) {
+			skip -= nr;
+			continue;
+		}
+		len = min((nr - skip) << PAGE_SHIFT, vma->vm_end - addr);
+		ret = remap_pfn_range(vma, addr,
+				      page_to_pfn(pages->chunks[i].page) + skip,
+				      len, vma->vm_page_prot);
+		if (ret)
+			return ret;
+		addr += len;
+		skip = 0;
+	}
+	return 0;
+}
+DMABUF_CORE_EXPORT(dmabuf_pages_mmap);

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dmabuf_demo_importer.ko: devices that import buffers by fd, the way a
+ * display or GPU driver would, each on its own node
+ * /dev/dmabuf-demo-importer<N>.
+ *
+ * Each instance is a device with its own DMA mask and maximum segment size
+ * (module parameters), so that devices with different constraints can
+ * share one buffer.  An access gets the buffer, attaches, maps, touches
+ * the data through the sg table as the device would, and reports what the
+ * device saw.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/dmabuf_core.h>
+#include <uapi/linux/dmabuf_demo.h>
+
+#include "../compat.h"
+#include "demo_common.h"
+
+#define DEMO_MAX_IMPORTERS	8
+
+static unsigned int dma_bits[DEMO_MAX_IMPORTERS] = { 64 };
+static int nr_dma_bits;
+module_param_array(dma_bits, uint, &nr_dma_bits, 0444);
+MODULE_PARM_DESC(dma_bits,
+		 "DMA mask width of each importer device, 24-64; one device per value (default: one, 64)");
+
+static unsigned int max_seg_kb[DEMO_MAX_IMPORTERS];
+static int nr_max_seg_kb;
+module_param_array(max_seg_kb, uint, &nr_max_seg_kb, 0444);
+MODULE_PARM_DESC(max_seg_kb,
+		 "Largest DMA segment of each importer device in KiB, at least one page; 0: no limit (default)");
+
+/**
+ * struct demo_importer - one importing device and its node
+ * @pdev:	the device
+ * @node:	its misc node
+ * @name:	the node's name
+ * @index:	instance number
+ */
+struct demo_importer {
+	struct platform_device *pdev;
+	struct miscdevice node;
+	char name[32];
+	unsigned int index;
+};
+
+static struct demo_importer *importers;
+static unsigned int nr_importers;
+
+/**
+ * struct demo_importer_file - an open importer node
+ * @imp:	the importer
+ * @lock:	protects @held
+ * @held:	attachments kept between calls (struct demo_hold)
+ */
+struct demo_importer_file {
+	struct demo_importer *imp;
+	struct mutex lock;
+	struct list_head held;
+};
+
+/**
+ * struct demo_hold - an attachment kept by ATTACH until DETACH or close
+ * @node:	entry in &demo_importer_file.held
+ * @att:	the attachment; it holds the buffer reference
+ */
+struct demo_hold {
+	struct list_head node;
+	struct dmabuf_attachment *att;
+};
+
+static struct demo_hold *demo_find_hold(struct demo_importer_file *f,
+					struct dmabuf *buf)
+{
+	struct demo_hold *hold;
+
+	lockdep_assert_held(&f->lock);
+	list_for_each_entry(hold, &f->held, node)
+		if (hold->att->buf == buf)
+			return hold;
+	return NULL;
+}
+
+static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
+			      bool attach)
+{
+	struct dmabuf_demo_attach req;
+	struct demo_hold *hold;
+	struct dmabuf *buf;
+	long ret = 0;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags)
+		return -EINVAL;
+	buf = dmabuf_get(req.fd);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+
+	mutex_lock(&f->lock);
+	hold = demo_find_hold(f, buf);
+	if (!attach) {
+		if (hold) {
+			list_del(&hold->node);
+			dmabuf_detach(buf, hold->att);
+			kfree(hold);
+		} else {
+			ret = -ENOENT;
+		}
+		goto out_unlock;
+	}
+	if (hold) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	hold = kzalloc(sizeof(*hold), GFP_KERNEL);
+	if (!hold) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	hold->att = dmabuf_attach(buf, &f->imp->pdev->dev);
+	if (IS_ERR(hold->att)) {
+		ret = PTR_ERR(hold->att);
+		kfree(hold);
+		goto out_unlock;
+	}
+	list_add_tail(&hold->node, &f->held);
+out_unlock:
+	mutex_unlock(&f->lock);
+	dmabuf_put(buf);
+	return ret;
+}
+
+/* What the device sees of a mapping: its DMA segments. */
+static void demo_inspect(struct device *dev, struct sg_table *sgt,
+			 struct dmabuf_demo_access *req)
+{
+	u64 mask = dma_get_mask(dev);
+	struct scatterlist *sg;
+	unsigned int i;
+
+	req->fits_mask = 1;
+	req->lowest_dma = U64_MAX;
+	/* An IOMMU may merge segments: then none is the page's own address. */
+	if (sgt->nents != sgt->orig_nents)
+		req->bounced = sgt->nents;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		dma_addr_t addr = sg_dma_address(sg);
+		u64 last = addr + sg_dma_len(sg) - 1;
+
+		req->segments++;
+		req->bytes += sg_dma_len(sg);
+		req->largest_segment = max_t(u64, req->largest_segment,
+					     sg_dma_len(sg));
+		req->lowest_dma = min_t(u64, req->lowest_dma, addr);
+		req->highest_dma = max_t(u64, req->highest_dma, last);
+		if (last > mask)
+			req->fits_mask = 0;
+		if (sgt->nents == sgt->orig_nents && addr != sg_phys(sg))
+			req->bounced++;
+	}
+}
+
+/* Read or write the data page by page, in buffer order. */
+static void demo_touch(struct device *dev, struct sg_table *sgt,
+		       struct dmabuf_demo_access *req)
+{
+	bool write = req->op == DMABUF_DEMO_ACCESS_WRITE;
+	u64 sum = DMABUF_DEMO_FNV_BASIS, hash = DMABUF_DEMO_FNV_BASIS;
+	struct sg_page_iter iter;
+	u64 word = 0;
+
+	if (write)
+		dma_sync_sgtable_for_cpu(dev, sgt, DMA_BIDIRECTIONAL);
+	for_each_sgtable_page(sgt, &iter, 0) {
+		struct page *page = sg_page_iter_page(&iter);
+
+		if (write)
+			demo_write_page(page, req->seed, word);
+		demo_read_page(page, req->seed, word, &sum, NULL, NULL);
+		hash = demo_hash_page(hash, page);
+		word += DEMO_WORDS_PER_PAGE;
+		cond_resched();
+	}
+	if (write)
+		dma_sync_sgtable_for_device(dev, sgt, DMA_BIDIRECTIONAL);
+	req->checksum = sum;
+	req->pages_hash = hash;
+}
+
+static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
+{
+	struct device *dev = &f->imp->pdev->dev;
+	struct dmabuf_attachment *att, *temp = NULL;
+	struct dmabuf_demo_access req;
+	enum dma_data_direction dir;
+	struct demo_hold *hold;
+	struct sg_table *sgt;
+	struct dmabuf *buf;
+	long ret;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.op > DMABUF_DEMO_ACCESS_WRITE)
+		return -EINVAL;
+	dir = req.op == DMABUF_DEMO_ACCESS_WRITE ? DMA_BIDIRECTIONAL :
+						  DMA_TO_DEVICE;
+	buf = dmabuf_get(req.fd);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+
+	req = (struct dmabuf_demo_access){ .fd = req.fd, .op = req.op,
+					   .seed = req.seed };
+	req.dma_bits = fls64(dma_get_mask(dev));
+
+	/* Keep the lock: a held attachment must not go away under us. */
+	mutex_lock(&f->lock);
+	hold = demo_find_hold(f, buf);
+	if (hold) {
+		att = hold->att;
+	} else {
+		temp = dmabuf_attach(buf, dev);
+		if (IS_ERR(temp)) {
+			ret = PTR_ERR(temp);
+			goto out_unlock;
+		}
+		att = temp;
+	}
+
+	sgt = dmabuf_map_attachment(att, dir);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto out_detach;
+	}
+	demo_inspect(dev, sgt, &req);
+	demo_touch(dev, sgt, &req);
+	ret = dmabuf_unmap_attachment(att, sgt, dir);
+
+out_detach:
+	if (temp)
+		dmabuf_detach(buf, temp);
+out_unlock:
+	mutex_unlock(&f->lock);
+	dmabuf_put(buf);
+	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static long demo_ioctl_info(struct demo_importer_file *f, void __user *uarg)
+{
+	struct device *dev = &f->imp->pdev->dev;
+	struct dmabuf_demo_device_info info = {
+		.index		= f->imp->index,
+		.dma_bits	= fls64(dma_get_mask(dev)),
+		.max_segment	= dma_get_max_seg_size(dev),
+	};
+
+	if (copy_to_user(uarg, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+static long demo_importer_ioctl(struct file *file, unsigned int cmd,
+				unsigned long arg)
+{
+	struct demo_importer_file *f = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case DMABUF_DEMO_IOCTL_ATTACH:
+		return demo_ioctl_attach(f, uarg, true);
+	case DMABUF_DEMO_IOCTL_DETACH:
+		return demo_ioctl_attach(f, uarg, false);
+	case DMABUF_DEMO_IOCTL_ACCESS:
+		return demo_ioctl_access(f, uarg);
+	case DMABUF_DEMO_IOCTL_DEVICE_INFO:
+		return demo_ioctl_info(f, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int demo_importer_open(struct inode *inode, struct file *file)
+{
+	struct miscdevice *misc = file->private_data;
+	struct demo_importer_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->imp = container_of(misc, struct demo_importer, node);
+	mutex_init(&f->lock);
+	INIT_LIST_HEAD(&f->held);
+	file->private_data = f;
+	return 0;
+}
+
+static int demo_importer_release(struct inode *inode, struct file *file)
+{
+	struct demo_importer_file *f = file->private_data;
+	struct demo_hold *hold, *next;
+
+	list_for_each_entry_safe(hold, next, &f->held, node) {
+		dmabuf_detach(hold->att->buf, hold->att);
+		kfree(hold);
+	}
+	mutex_destroy(&f->lock);
+	kfree(f);
+	return 0;
+}
+
+static const struct file_operations demo_importer_fops = {
+	.owner		= THIS_MODULE,
+	.open		= demo_importer_open,
+	.release	= demo_importer_release,
+	.unlocked_ioctl	= demo_importer_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static void demo_importer_remove(struct demo_importer *imp)
+{
+	misc_deregister(&imp->node);
+	platform_device_unregister(imp->pdev);
+}
+
+static int demo_importer_add(struct demo_importer *imp, unsigned int index)
+{
+	unsigned int seg = max_seg_kb[index] ? max_seg_kb[index] * 1024 :
+					       UINT_MAX & PAGE_MASK;
+	int ret;
+
+	if (dma_bits[index] < 24 || dma_bits[index] > 64 ||
+	    max_seg_kb[index] > (UINT_MAX >> 10) || seg < PAGE_SIZE)
+		return -EINVAL;
+
+	imp->index = index;
+	imp->pdev = demo_device_create("dmabuf-demo-importer", index,
+				       dma_bits[index], seg);
+	if (IS_ERR(imp->pdev))
+		return PTR_ERR(imp->pdev);
+
+	snprintf(imp->name, sizeof(imp->name), "dmabuf-demo-importer%u", index);
+	imp->node.minor = MISC_DYNAMIC_MINOR;
+	imp->node.name = imp->name;
+	imp->node.fops = &demo_importer_fops;
+	ret = misc_register(&imp->node);
+	if (ret)
+		platform_device_unregister(imp->pdev);
+	return ret;
+}
+
+static int __init demo_importer_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	nr_importers = max(nr_dma_bits, 1);
+	if (nr_max_seg_kb > nr_importers)
+		return -EINVAL;
+
+	importers = kcalloc(nr_importers, sizeof(*importers), GFP_KERNEL);
+	if (!importers)
+		return -ENOMEM;
+	for (i = 0; i < nr_importers; i++) {
+		ret = demo_importer_add(&importers[i], i);
+		if (ret)
+			goto err_remove;
+	}
+	return 0;
+
+err_remove:
+	while (i--)
+		demo_importer_remove(&importers[i]);
+	kfree(importers);
+	return ret;
+}
+
+/* Open nodes pin this module, so no attachment is held here. */
+static void __exit demo_importer_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_importers; i++)
+		demo_importer_remove(&importers[i]);
+	kfree(importers);
+}
+
+module_init(demo_importer_init);
+module_exit(demo_importer_exit);
+
+MODULE_DESCRIPTION("dmabuf-core demo importer: devices that map shared buffers");
+MODULE_AUTHOR("dmabuf-core developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(DMABUF_CORE_VERSION);
+DMABUF_CORE_IMPORT_NS();

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dmabuf_selftest.ko: tests of dmabuf-core's kernel API that no ioctl can
+ * reach (export validation, map/unmap bookkeeping, release counting).  Runs
+ * at load; prints "PASS: selftest: <name>" / "FAIL: selftest: <name>: ..."
+ * lines to the kernel log and leaves the tallies in its parameters.  Every
+ * buffer it exports is released once insmod returns to userspace (the last
+ * put happens in insmod's context): "releases" must then equal "exports".
+ */
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/dmabuf_core.h>
+
+#include "../../src/compat.h"
+#include "../../src/demo/demo_common.h"
+
+static unsigned int passed, failed, exports, releases;
+module_param(passed, uint, 0444);
+module_param(failed, uint, 0444);
+module_param(exports, uint, 0444);
+module_param(releases, uint, 0444);
+
+static struct platform_device *st_pdev;
+static struct device *st_dev;
+
+/* How the test exporter behaves, and what it saw. */
+static struct {
+	int attach_ret;		/* what attach returns */
+	int map_ret;		/* non-zero: map fails with it */
+	unsigned int attaches, detaches, maps, unmaps;
+} st;
+
+#define CHECK(name, cond, fmt, ...)					\
+	do {								\
+		if (cond) {						\
+			passed++;					\
+			pr_info("PASS: selftest: %s\n", name);		\
+		} else {						\
+			failed++;					\
+			pr_info("FAIL: selftest: %s: " fmt "\n", name,	\
+				##__VA_ARGS__);				\
+		}							\
+	} while (0)
+
+static int st_attach(struct dmabuf *buf, struct dmabuf_attachment *att)
+{
+	if (!st.attach_ret)
+		st.attaches++;
+	return st.attach_ret;
+}
+
+static void st_detach(struct dmabuf *buf, struct dmabuf_attachment *att)
+{
+	st.detaches++;
+}
+
+static struct sg_table *st_map(struct dmabuf_attachment *att,
+			       enum dma_data_direction dir)
+{
+	struct sg_table *sgt;
+
+	if (st.map_ret)
+		return ERR_PTR(st.map_ret);
+	sgt = dmabuf_pages_map(att->buf->priv, att->dev, dir);
+	if (!IS_ERR(sgt))
+		st.maps++;
+	return sgt;
+}
+
+static void st_unmap(struct dmabuf_attachment *att, struct sg_table *sgt,
+		     enum dma_data_direction dir)
+{
+	dmabuf_pages_unmap(att->dev, sgt, dir);
+	st.unmaps++;
+}
+
+static void st_release(struct dmabuf *buf)
+{
+	struct dmabuf_pages *pages = buf->priv;
+
+	dmabuf_pages_free(pages);
+	kfree(pages);
+	releases++;
+}
+
+static const struct dmabuf_ops st_ops = {
+	.attach = st_attach,
+	.detach = st_detach,
+	.map = st_map,
+	.unmap = st_unmap,
+	.release = st_release,
+};
+
+static struct dmabuf *st_export(size_t size)
+{
+	DMABUF_EXPORT_INFO(info);
+	struct dmabuf_pages *pages;
+	struct dmabuf *buf;
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	if (dmabuf_pages_alloc(pages, size, 0, 0)) {
+		kfree(pages);
+		return ERR_PTR(-ENOMEM);
+	}
+	info.ops = &st_ops;
+	info.size = size;
+	info.flags = O_RDWR;
+	info.priv = pages;
+	buf = dmabuf_export(&info);
+	if (IS_ERR(buf)) {
+		dmabuf_pages_free(pages);
+		kfree(pages);
+		return buf;
+	}
+	exports++;
+	return buf;
+}
+
+static void st_export_validation(void)
+{
+	static const struct dmabuf_ops no_map = { .unmap = st_unmap, .release = st_release };
+	static const struct dmabuf_ops no_unmap = { .map = st_map, .release = st_release };
+	static const struct dmabuf_ops no_release = { .map = st_map, .unmap = st_unmap };
+	unsigned int refs = module_refcount(THIS_MODULE);
+	DMABUF_EXPORT_INFO(info);
+	struct dmabuf *buf;
+
+	info.size = PAGE_SIZE;
+	info.ops = &no_map;
+	buf = dmabuf_export(&info);
+	CHECK("export refuses ops without map", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+	info.ops = &no_unmap;
+	buf = dmabuf_export(&info);
+	CHECK("export refuses ops without unmap", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+	info.ops = &no_release;
+	buf = dmabuf_export(&info);
+	CHECK("export refuses ops without release", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+
+	info.ops = &st_ops;
+	info.size = 0;
+	buf = dmabuf_export(&info);
+	CHECK("export refuses size 0", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+	info.size = PAGE_SIZE + 1;
+	buf = dmabuf_export(&info);
+	CHECK("export refuses unaligned size", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+	info.size = PAGE_SIZE;
+	info.flags = O_APPEND;
+	buf = dmabuf_export(&info);
+	CHECK("export refuses unknown flags", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+	buf = dmabuf_export(NULL);
+	CHECK("export refuses NULL info", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+
+	CHECK("refused exports pin nothing", module_refcount(THIS_MODULE) == refs,
+	      "refcount %d, was %u", module_refcount(THIS_MODULE), refs);
+	CHECK("refused exports release nothing", releases == 0, "%u releases", releases);
+}
+
+static void st_references(void)
+{
+	unsigned int refs = module_refcount(THIS_MODULE);
+	struct dmabuf *buf;
+
+	buf = st_export(PAGE_SIZE);
+	if (IS_ERR(buf)) {
+		CHECK("export", false, "got %ld", PTR_ERR(buf));
+		return;
+	}
+	CHECK("export pins the exporter module", module_refcount(THIS_MODULE) == refs + 1,
+	      "refcount %d, was %u", module_refcount(THIS_MODULE), refs);
+	CHECK("export gives a unique non-zero id", buf->id != 0, "id %llu", buf->id);
+	CHECK("dmabuf_fd refuses flags other than O_CLOEXEC",
+	      dmabuf_fd(buf, O_APPEND) == -EINVAL, "accepted O_APPEND");
+	CHECK("dmabuf_get refuses a negative fd", PTR_ERR(dmabuf_get(-1)) == -EBADF,
+	      "got %ld", PTR_ERR(dmabuf_get(-1)));
+	CHECK("dmabuf_get refuses a closed fd", PTR_ERR(dmabuf_get(1000000)) == -EBADF,
+	      "got %ld", PTR_ERR(dmabuf_get(1000000)));
+	dmabuf_ref(buf);
+	CHECK("dmabuf_ref takes a file reference", file_count(buf->file) == 2,
+	      "count %ld", (long)file_count(buf->file));
+	dmabuf_put(buf);
+	CHECK("release waits for the last reference", releases == 0, "%u releases", releases);
+	dmabuf_put(buf);
+	dmabuf_put(NULL);
+}
+
+static void st_attach_map(void)
+{
+	struct dmabuf_attachment *a1, *a2, *bad;
+	struct sg_table *sgt, *sgt2, foreign = {};
+	struct dmabuf *buf;
+	long count;
+	int ret;
+
+	buf = st_export(4 * PAGE_SIZE);
+	if (IS_ERR(buf)) {
+		CHECK("export", false, "got %ld", PTR_ERR(buf));
+		return;
+	}
+	count = file_count(buf->file);
+
+	bad = dmabuf_attach(buf, NULL);
+	CHECK("attach refuses a NULL device", PTR_ERR(bad) == -EINVAL, "got %ld", PTR_ERR(bad));
+	st.attach_ret = -EBUSY;
+	bad = dmabuf_attach(buf, st_dev);
+	st.attach_ret = 0;
+	CHECK("the exporter's attach hook may refuse",
+	      PTR_ERR(bad) == -EBUSY && buf->nr_attachments == 0 &&
+	      file_count(buf->file) == count,
+	      "got %ld, %u attachments", PTR_ERR(bad), buf->nr_attachments);
+
+	a1 = dmabuf_attach(buf, st_dev);
+	a2 = dmabuf_attach(buf, st_dev);
+	if (IS_ERR(a1) || IS_ERR(a2)) {
+		CHECK("attach", false, "got %ld %ld", PTR_ERR(a1), PTR_ERR(a2));
+		goto out;
+	}
+	CHECK("one attachment per attach call",
+	      a1 != a2 && buf->nr_attachments == 2 && st.attaches == 2,
+	      "%u attachments", buf->nr_attachments);
+	CHECK("attachments hold buffer references", file_count(buf->file) == count + 2,
+	      "count %ld", (long)file_count(buf->file));
+
+	sgt = dmabuf_map_attachment(a1, DMA_NONE);
+	CHECK("map refuses DMA_NONE", PTR_ERR(sgt) == -EINVAL, "got %ld", PTR_ERR(sgt));
+	sgt = dmabuf_map_attachment(a1, (enum dma_data_direction)7);
+	CHECK("map refuses a bogus direction", PTR_ERR(sgt) == -EINVAL, "got %ld", PTR_ERR(sgt));
+	st.map_ret = -EINTR;
+	sgt = dmabuf_map_attachment(a1, DMA_TO_DEVICE);
+	st.map_ret = 0;
+	CHECK("map passes the exporter's -EINTR on",
+	      PTR_ERR(sgt) == -EINTR && buf->nr_mappings == 0,
+	      "got %ld, %u mappings", PTR_ERR(sgt), buf->nr_mappings);
+
+	sgt = dmabuf_map_attachment(a1, DMA_TO_DEVICE);
+	if (IS_ERR(sgt)) {
+		CHECK("map", false, "got %ld", PTR_ERR(sgt));
+		goto out_detach;
+	}
+	CHECK("map returns a DMA-mapped table of the whole buffer",
+	      sgt->nents > 0 && buf->nr_mappings == 1 && sg_dma_len(sgt->sgl) > 0,
+	      "%u nents, %u mappings", sgt->nents, buf->nr_mappings);
+
+	ret = dmabuf_unmap_attachment(a1, &foreign, DMA_TO_DEVICE);
+	CHECK("unmap refuses a table map did not return",
+	      ret == -EINVAL && buf->nr_mappings == 1 && st.unmaps == 0,
+	      "got %d, %u mappings, %u unmaps", ret, buf->nr_mappings, st.unmaps);
+	ret = dmabuf_unmap_attachment(a2, sgt, DMA_TO_DEVICE);
+	CHECK("unmap refuses another attachment's table",
+	      ret == -EINVAL && buf->nr_mappings == 1 && st.unmaps == 0,
+	      "got %d", ret);
+	ret = dmabuf_unmap_attachment(a1, sgt, DMA_FROM_DEVICE);
+	CHECK("unmap refuses the wrong direction",
+	      ret == -EINVAL && buf->nr_mappings == 1 && st.unmaps == 0,
+	      "got %d", ret);
+	ret = dmabuf_unmap_attachment(a1, ERR_PTR(-ENOMEM), DMA_TO_DEVICE);
+	CHECK("unmap refuses an error pointer", ret == -EINVAL, "got %d", ret);
+	ret = dmabuf_unmap_attachment(a1, sgt, DMA_TO_DEVICE);
+	CHECK("unmap of the mapped table", ret == 0 && buf->nr_mappings == 0 && st.unmaps == 1,
+	      "got %d, %u mappings", ret, buf->nr_mappings);
+	ret = dmabuf_unmap_attachment(a1, sgt, DMA_TO_DEVICE);
+	CHECK("second unmap is refused", ret == -EINVAL && st.unmaps == 1,
+	      "got %d, %u unmaps", ret, st.unmaps);
+
+	sgt = dmabuf_map_attachment(a1, DMA_BIDIRECTIONAL);
+	sgt2 = dmabuf_map_attachment(a2, DMA_FROM_DEVICE);
+	CHECK("two attachments map at once",
+	      !IS_ERR(sgt) && !IS_ERR(sgt2) && buf->nr_mappings == 2,
+	      "%u mappings", buf->nr_mappings);
+	if (!IS_ERR(sgt2))
+		dmabuf_unmap_attachment(a2, sgt2, DMA_FROM_DEVICE);
+
+out_detach:
+	/* a1 may still be mapped: detach must unmap it. */
+	dmabuf_detach(buf, a1);
+	dmabuf_detach(buf, a2);
+	CHECK("detach unmaps what the importer forgot",
+	      st.maps == st.unmaps && buf->nr_mappings == 0,
+	      "%u maps, %u unmaps", st.maps, st.unmaps);
+	CHECK("detach calls the exporter's detach",
+	      st.detaches == 2 && buf->nr_attachments == 0 &&
+	      file_count(buf->file) == count,
+	      "%u detaches", st.detaches);
+out:
+	dmabuf_put(buf);
+}
+
+static void st_release_after_detach(void)
+{
+	struct dmabuf_attachment *att;
+	struct dmabuf *buf;
+
+	/* Put the buffer first: the attachment keeps it alive until detach. */
+	buf = st_export(PAGE_SIZE);
+	if (IS_ERR(buf))
+		return;
+	att = dmabuf_attach(buf, st_dev);
+	dmabuf_put(buf);
+	CHECK("an attachment outlives the importer's put",
+	      !IS_ERR(att) && releases == 0 && file_count(buf->file) == 1,
+	      "att %d, %u releases", PTR_ERR_OR_ZERO(att), releases);
+	if (!IS_ERR(att))
+		dmabuf_detach(buf, att);
+}
+
+static int __init dmabuf_selftest_init(void)
+{
+	st_pdev = demo_device_create("dmabuf-selftest", PLATFORM_DEVID_NONE,
+				     64, UINT_MAX & PAGE_MASK);
+	if (IS_ERR(st_pdev))
+		return PTR_ERR(st_pdev);
+	st_dev = &st_pdev->dev;
+
+	st_export_validation();
+	st_references();
+	st_attach_map();
+	st_release_after_detach();
+	pr_info("selftest: %u passed, %u failed, %u exports\n", passed, failed, exports);
+	return 0;
+}
+
+static void __exit dmabuf_selftest_exit(void)
+{
+	platform_device_unregister(st_pdev);
+}
+
+module_init(dmabuf_selftest_init);
+module_exit(dmabuf_selftest_exit);
+
+MODULE_DESCRIPTION("dmabuf-core kernel API selftest");
+MODULE_LICENSE("GPL");
+DMABUF_CORE_IMPORT_NS();
