@@ -1,28 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Differences between the kernels dmabuf-core supports (Debian 6.1, 6.12
- * and the newest trixie-backports kernel), kept in this one place.
+ * and the newest trixie-backports kernel), kept in this one place.  The
+ * DMABUF_CORE_HAVE_* / _NEED_* macros come from probes of the target's
+ * headers in Kbuild, not from version numbers.
  */
 #ifndef _DMABUF_CORE_COMPAT_H
 #define _DMABUF_CORE_COMPAT_H
 
-#include <linux/export.h>
-#include <linux/module.h>
-#include <linux/version.h>
-
 /*
- * Linux 6.13 (commit "module: Convert symbol namespace to string literal")
- * turned the namespace argument of EXPORT_SYMBOL_NS_GPL() and
- * MODULE_IMPORT_NS() from a bare identifier into a string literal.  A
- * tree-wide interface change that no distro backports, so the version
- * number is the probe.
+ * The symbol namespace, for EXPORT_SYMBOL_NS_GPL() and MODULE_IMPORT_NS().
+ * Linux 6.13 ("module: Convert symbol namespace to string literal") made
+ * it a string literal; before, it was a bare identifier the macros
+ * stringified.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-#define DMABUF_CORE_EXPORT(sym)		EXPORT_SYMBOL_NS_GPL(sym, "DMABUF_CORE")
-#define DMABUF_CORE_IMPORT_NS()		MODULE_IMPORT_NS("DMABUF_CORE")
+#ifdef DMABUF_CORE_NEED_BARE_NS
+#define DMABUF_CORE_NS	DMABUF_CORE
 #else
-#define DMABUF_CORE_EXPORT(sym)		EXPORT_SYMBOL_NS_GPL(sym, DMABUF_CORE)
-#define DMABUF_CORE_IMPORT_NS()		MODULE_IMPORT_NS(DMABUF_CORE)
+#define DMABUF_CORE_NS	"DMABUF_CORE"
 #endif
 
 #endif /* _DMABUF_CORE_COMPAT_H */

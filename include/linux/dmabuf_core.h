@@ -108,7 +108,7 @@ struct dmabuf {
 	struct module *owner;
 	void *priv;
 	u64 id;
-	struct mutex lock;
+	struct mutex lock;	/* guards attachments and mappings */
 	struct list_head attachments;
 	unsigned int nr_attachments;
 	unsigned int nr_mappings;

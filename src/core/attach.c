@@ -11,6 +11,7 @@
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/export.h>
 #include <linux/lockdep.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -80,7 +81,7 @@ err_unlock:
 	kfree(att);
 	return ERR_PTR(ret);
 }
-DMABUF_CORE_EXPORT(dmabuf_attach);
+EXPORT_SYMBOL_NS_GPL(dmabuf_attach, DMABUF_CORE_NS);
 
 static void dmabuf_unmap_locked(struct dmabuf_attachment *att,
 				struct dmabuf_mapping *map)
@@ -131,7 +132,7 @@ void dmabuf_detach(struct dmabuf *buf, struct dmabuf_attachment *att)
 	put_device(dev);
 	dmabuf_put(buf);
 }
-DMABUF_CORE_EXPORT(dmabuf_detach);
+EXPORT_SYMBOL_NS_GPL(dmabuf_detach, DMABUF_CORE_NS);
 
 /**
  * dmabuf_map_attachment - get the buffer's sg table mapped for a device
@@ -187,7 +188,7 @@ err_free:
 	kfree(map);
 	return ERR_PTR(ret);
 }
-DMABUF_CORE_EXPORT(dmabuf_map_attachment);
+EXPORT_SYMBOL_NS_GPL(dmabuf_map_attachment, DMABUF_CORE_NS);
 
 /**
  * dmabuf_unmap_attachment - give back a table dmabuf_map_attachment() returned
@@ -226,7 +227,7 @@ int dmabuf_unmap_attachment(struct dmabuf_attachment *att,
 	mutex_unlock(&buf->lock);
 	return ret;
 }
-DMABUF_CORE_EXPORT(dmabuf_unmap_attachment);
+EXPORT_SYMBOL_NS_GPL(dmabuf_unmap_attachment, DMABUF_CORE_NS);
 
 /**
  * dmabuf_sync_mappings_for_cpu - hand every live mapping over to the CPU
@@ -249,7 +250,7 @@ int dmabuf_sync_mappings_for_cpu(struct dmabuf *buf,
 			dma_sync_sgtable_for_cpu(att->dev, map->sgt, map->dir);
 	return 0;
 }
-DMABUF_CORE_EXPORT(dmabuf_sync_mappings_for_cpu);
+EXPORT_SYMBOL_NS_GPL(dmabuf_sync_mappings_for_cpu, DMABUF_CORE_NS);
 
 /**
  * dmabuf_sync_mappings_for_device - hand every live mapping back to devices
@@ -273,4 +274,4 @@ int dmabuf_sync_mappings_for_device(struct dmabuf *buf,
 						    map->dir);
 	return 0;
 }
-DMABUF_CORE_EXPORT(dmabuf_sync_mappings_for_device);
+EXPORT_SYMBOL_NS_GPL(dmabuf_sync_mappings_for_device, DMABUF_CORE_NS);

@@ -192,7 +192,7 @@ err_module:
 	module_put(info->owner);
 	return ERR_PTR(ret);
 }
-DMABUF_CORE_EXPORT(dmabuf_export);
+EXPORT_SYMBOL_NS_GPL(dmabuf_export, DMABUF_CORE_NS);
 
 /**
  * dmabuf_fd - give the caller's reference to a new file descriptor
@@ -218,7 +218,7 @@ int dmabuf_fd(struct dmabuf *buf, int flags)
 	fd_install(fd, buf->file);
 	return fd;
 }
-DMABUF_CORE_EXPORT(dmabuf_fd);
+EXPORT_SYMBOL_NS_GPL(dmabuf_fd, DMABUF_CORE_NS);
 
 /**
  * dmabuf_get - the buffer behind a file descriptor, with a reference
@@ -243,7 +243,7 @@ struct dmabuf *dmabuf_get(int fd)
 	}
 	return file->private_data;
 }
-DMABUF_CORE_EXPORT(dmabuf_get);
+EXPORT_SYMBOL_NS_GPL(dmabuf_get, DMABUF_CORE_NS);
 
 /**
  * dmabuf_ref - take one more reference on a buffer
@@ -253,7 +253,7 @@ void dmabuf_ref(struct dmabuf *buf)
 {
 	get_file(buf->file);
 }
-DMABUF_CORE_EXPORT(dmabuf_ref);
+EXPORT_SYMBOL_NS_GPL(dmabuf_ref, DMABUF_CORE_NS);
 
 /**
  * dmabuf_put - drop a reference on a buffer
@@ -268,4 +268,4 @@ void dmabuf_put(struct dmabuf *buf)
 	if (buf)
 		fput(buf->file);
 }
-DMABUF_CORE_EXPORT(dmabuf_put);
+EXPORT_SYMBOL_NS_GPL(dmabuf_put, DMABUF_CORE_NS);

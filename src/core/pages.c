@@ -4,6 +4,7 @@
  * large orders first, sg tables mapped for a device, user mappings.
  */
 #include <linux/dma-mapping.h>
+#include <linux/export.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -117,7 +118,7 @@ err_free:
 	kvfree(chunks);
 	return ret;
 }
-DMABUF_CORE_EXPORT(dmabuf_pages_alloc);
+EXPORT_SYMBOL_NS_GPL(dmabuf_pages_alloc, DMABUF_CORE_NS);
 
 /**
  * dmabuf_pages_free - free what dmabuf_pages_alloc() allocated
@@ -134,7 +135,7 @@ void dmabuf_pages_free(struct dmabuf_pages *pages)
 	pages->nr_chunks = 0;
 	pages->nr_pages = 0;
 }
-DMABUF_CORE_EXPORT(dmabuf_pages_free);
+EXPORT_SYMBOL_NS_GPL(dmabuf_pages_free, DMABUF_CORE_NS);
 
 /**
  * dmabuf_pages_map - a new sg table of the storage, DMA-mapped for a device
@@ -194,7 +195,7 @@ err_free:
 	kfree(sgt);
 	return ERR_PTR(ret);
 }
-DMABUF_CORE_EXPORT(dmabuf_pages_map);
+EXPORT_SYMBOL_NS_GPL(dmabuf_pages_map, DMABUF_CORE_NS);
 
 /**
  * dmabuf_pages_unmap - undo dmabuf_pages_map()
@@ -209,7 +210,7 @@ void dmabuf_pages_unmap(struct device *dev, struct sg_table *sgt,
 	sg_free_table(sgt);
 	kfree(sgt);
 }
-DMABUF_CORE_EXPORT(dmabuf_pages_unmap);
+EXPORT_SYMBOL_NS_GPL(dmabuf_pages_unmap, DMABUF_CORE_NS);
 
 /**
  * dmabuf_pages_mmap - map the storage into a user VMA
@@ -247,4 +248,4 @@ int dmabuf_pages_mmap(const struct dmabuf_pages *pages,
 	}
 	return 0;
 }
-DMABUF_CORE_EXPORT(dmabuf_pages_mmap);
+EXPORT_SYMBOL_NS_GPL(dmabuf_pages_mmap, DMABUF_CORE_NS);

@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-unsigned long dmabuf_max_size_mb;
+static unsigned long dmabuf_max_size_mb;
 module_param_named(max_size_mb, dmabuf_max_size_mb, ulong, 0644);
 MODULE_PARM_DESC(max_size_mb,
 		 "Largest /dev/dmabuf buffer in MiB (default 0: half of RAM)");

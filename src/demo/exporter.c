@@ -434,4 +434,4 @@ MODULE_DESCRIPTION("dmabuf-core demo exporter: buffers with deferred, negotiated
 MODULE_AUTHOR("dmabuf-core developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(DMABUF_CORE_VERSION);
-DMABUF_CORE_IMPORT_NS();
+MODULE_IMPORT_NS(DMABUF_CORE_NS);

@@ -65,7 +65,7 @@ static unsigned int nr_importers;
  */
 struct demo_importer_file {
 	struct demo_importer *imp;
-	struct mutex lock;
+	struct mutex lock;	/* guards @held */
 	struct list_head held;
 };
 
@@ -403,4 +403,4 @@ MODULE_DESCRIPTION("dmabuf-core demo importer: devices that map shared buffers")
 MODULE_AUTHOR("dmabuf-core developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(DMABUF_CORE_VERSION);
-DMABUF_CORE_IMPORT_NS();
+MODULE_IMPORT_NS(DMABUF_CORE_NS);

@@ -37,12 +37,14 @@ static struct {
 
 #define CHECK(name, cond, fmt, ...)					\
 	do {								\
+		const char *name__ = (name);				\
+									\
 		if (cond) {						\
 			passed++;					\
-			pr_info("PASS: selftest: %s\n", name);		\
+			pr_info("PASS: selftest: %s\n", name__);	\
 		} else {						\
 			failed++;					\
-			pr_info("FAIL: selftest: %s: " fmt "\n", name,	\
+			pr_info("FAIL: selftest: %s: " fmt "\n", name__,	\
 				##__VA_ARGS__);				\
 		}							\
 	} while (0)
@@ -123,13 +125,14 @@ static struct dmabuf *st_export(size_t size)
 	return buf;
 }
 
+static const struct dmabuf_ops no_map = { .unmap = st_unmap, .release = st_release };
+static const struct dmabuf_ops no_unmap = { .map = st_map, .release = st_release };
+static const struct dmabuf_ops no_release = { .map = st_map, .unmap = st_unmap };
+
 static void st_export_validation(void)
 {
-	static const struct dmabuf_ops no_map = { .unmap = st_unmap, .release = st_release };
-	static const struct dmabuf_ops no_unmap = { .map = st_map, .release = st_release };
-	static const struct dmabuf_ops no_release = { .map = st_map, .unmap = st_unmap };
-	unsigned int refs = module_refcount(THIS_MODULE);
 	DMABUF_EXPORT_INFO(info);
+	unsigned int refs = module_refcount(THIS_MODULE);
 	struct dmabuf *buf;
 
 	info.size = PAGE_SIZE;
@@ -141,7 +144,8 @@ static void st_export_validation(void)
 	CHECK("export refuses ops without unmap", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
 	info.ops = &no_release;
 	buf = dmabuf_export(&info);
-	CHECK("export refuses ops without release", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+	CHECK("export refuses ops without release", PTR_ERR(buf) == -EINVAL,
+	      "got %ld", PTR_ERR(buf));
 
 	info.ops = &st_ops;
 	info.size = 0;
@@ -335,4 +339,4 @@ module_exit(dmabuf_selftest_exit);
 
 MODULE_DESCRIPTION("dmabuf-core kernel API selftest");
 MODULE_LICENSE("GPL");
-DMABUF_CORE_IMPORT_NS();
+MODULE_IMPORT_NS(DMABUF_CORE_NS);
