@@ -219,6 +219,9 @@ struct dmabuf_pages {
 int dmabuf_pages_alloc(struct dmabuf_pages *pages, size_t size, gfp_t zone,
 		       size_t max_chunk);
 void dmabuf_pages_free(struct dmabuf_pages *pages);
+u64 dmabuf_pages_highest_phys(const struct dmabuf_pages *pages);
+bool dmabuf_pages_reachable(const struct dmabuf_pages *pages,
+			    struct device *dev);
 struct sg_table *dmabuf_pages_map(const struct dmabuf_pages *pages,
 				  struct device *dev,
 				  enum dma_data_direction dir);

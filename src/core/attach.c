@@ -12,6 +12,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/export.h>
+#include <linux/fs.h>
 #include <linux/lockdep.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -146,8 +147,10 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_detach, DMABUF_CORE_NS);
  *
  * Context: process context; may sleep.
  * Return: the table, ERR_PTR(-EINVAL) for a bad attachment or direction,
- * ERR_PTR(-EINTR) when a signal interrupted the wait for the buffer's
- * lock, or the exporter's error (-ENOMEM, -EINTR, -ERESTARTSYS...).
+ * ERR_PTR(-EACCES) for a direction that lets the device write a buffer
+ * exported without write access, ERR_PTR(-EINTR) when a signal interrupted
+ * the wait for the buffer's lock, or the exporter's error (-ENOMEM, -EINTR,
+ * -ERESTARTSYS...).
  */
 struct sg_table *dmabuf_map_attachment(struct dmabuf_attachment *att,
 				       enum dma_data_direction dir)
@@ -162,6 +165,9 @@ struct sg_table *dmabuf_map_attachment(struct dmabuf_attachment *att,
 	if (!valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
 	buf = att->buf;
+	/* A read-only buffer is read-only for devices too. */
+	if (dir != DMA_TO_DEVICE && !(buf->file->f_mode & FMODE_WRITE))
+		return ERR_PTR(-EACCES);
 
 	map = kzalloc(sizeof(*map), GFP_KERNEL);
 	if (!map)

@@ -138,14 +138,57 @@ void dmabuf_pages_free(struct dmabuf_pages *pages)
 EXPORT_SYMBOL_NS_GPL(dmabuf_pages_free, DMABUF_CORE_NS);
 
 /**
+ * dmabuf_pages_highest_phys - physical address of the storage's last byte
+ * @pages: the storage
+ *
+ * Return: the highest physical address any chunk covers, 0 when empty.
+ */
+u64 dmabuf_pages_highest_phys(const struct dmabuf_pages *pages)
+{
+	u64 highest = 0;
+	unsigned int i;
+
+	for (i = 0; i < pages->nr_chunks; i++) {
+		const struct dmabuf_chunk *c = &pages->chunks[i];
+
+		highest = max_t(u64, highest, page_to_phys(c->page) +
+				(PAGE_SIZE << c->order) - 1);
+	}
+	return highest;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_pages_highest_phys, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_pages_reachable - whether a device reaches the storage directly
+ * @pages: the storage
+ * @dev: the device
+ *
+ * A device that cannot address the pages would get a bounce buffer: a
+ * copy, not the shared memory, and from a pool that may itself be out of
+ * a narrow device's reach.  Exporters refuse such devices at attach.
+ *
+ * Return: true when @dev sits behind an IOMMU, or every page lies within
+ * its DMA mask and bus limit.
+ */
+bool dmabuf_pages_reachable(const struct dmabuf_pages *pages,
+			    struct device *dev)
+{
+	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+
+	return device_iommu_mapped(dev) ||
+	       dmabuf_pages_highest_phys(pages) <= limit;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_pages_reachable, DMABUF_CORE_NS);
+
+/**
  * dmabuf_pages_map - a new sg table of the storage, DMA-mapped for a device
  * @pages: the storage
  * @dev: the device
  * @dir: the DMA direction
  *
  * Each chunk becomes one or more segments no longer than the device's
- * maximum segment size (rounded down to whole pages).  Free it with
- * dmabuf_pages_unmap().
+ * maximum segment size or the DMA layer's largest single mapping (rounded
+ * down to whole pages).  Free it with dmabuf_pages_unmap().
  *
  * Context: process context; may sleep.
  * Return: the table or an ERR_PTR() (-ENOMEM, or the DMA API's error).
@@ -154,13 +197,14 @@ struct sg_table *dmabuf_pages_map(const struct dmabuf_pages *pages,
 				  struct device *dev,
 				  enum dma_data_direction dir)
 {
-	size_t max_seg = max_t(size_t, PAGE_SIZE,
-			       rounddown(dma_get_max_seg_size(dev), PAGE_SIZE));
+	size_t max_seg = min_t(size_t, dma_get_max_seg_size(dev),
+			       dma_max_mapping_size(dev));
 	unsigned int nents = 0, i;
 	struct scatterlist *sg;
 	struct sg_table *sgt;
 	int ret;
 
+	max_seg = max_t(size_t, PAGE_SIZE, rounddown(max_seg, PAGE_SIZE));
 	for (i = 0; i < pages->nr_chunks; i++)
 		nents += DIV_ROUND_UP(PAGE_SIZE << pages->chunks[i].order,
 				      max_seg);

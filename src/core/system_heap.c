@@ -18,6 +18,12 @@ MODULE_PARM_DESC(max_size_mb,
 
 atomic_long_t dmabuf_system_pages = ATOMIC_LONG_INIT(0);
 
+/* No bounce buffers: a device that cannot reach the pages would see a copy. */
+static int system_attach(struct dmabuf *buf, struct dmabuf_attachment *att)
+{
+	return dmabuf_pages_reachable(buf->priv, att->dev) ? 0 : -EBUSY;
+}
+
 static struct sg_table *system_map(struct dmabuf_attachment *att,
 				   enum dma_data_direction dir)
 {
@@ -45,6 +51,7 @@ static void system_release(struct dmabuf *buf)
 }
 
 static const struct dmabuf_ops system_ops = {
+	.attach			= system_attach,
 	.map			= system_map,
 	.unmap			= system_unmap,
 	.release		= system_release,

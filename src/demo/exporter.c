@@ -55,20 +55,6 @@ static struct {
 	atomic64_t allocations, mapped, unmapped;
 } demo_stats;
 
-static u64 demo_highest_phys(const struct demo_buffer *db)
-{
-	u64 highest = 0;
-	unsigned int i;
-
-	for (i = 0; i < db->pages.nr_chunks; i++) {
-		const struct dmabuf_chunk *c = &db->pages.chunks[i];
-
-		highest = max_t(u64, highest, page_to_phys(c->page) +
-				(PAGE_SIZE << c->order) - 1);
-	}
-	return highest;
-}
-
 /* Allocate storage every attached device, and ours, can reach. */
 static int demo_allocate(struct dmabuf *buf)
 {
@@ -96,7 +82,7 @@ static int demo_allocate(struct dmabuf *buf)
 	ret = dmabuf_pages_alloc(&db->pages, buf->size, zone, max_chunk);
 	if (ret)
 		return ret;
-	if (demo_highest_phys(db) > limit) {
+	if (dmabuf_pages_highest_phys(&db->pages) > limit) {
 		dmabuf_pages_free(&db->pages);
 		return -ENOMEM;
 	}
@@ -110,11 +96,7 @@ static int demo_attach(struct dmabuf *buf, struct dmabuf_attachment *att)
 {
 	struct demo_buffer *db = buf->priv;
 
-	/*
-	 * Storage is judged by physical address against the DMA mask: right
-	 * for direct-mapped DMA; behind an IOMMU every page is reachable.
-	 */
-	if (db->allocated && demo_highest_phys(db) > dma_get_mask(att->dev)) {
+	if (db->allocated && !dmabuf_pages_reachable(&db->pages, att->dev)) {
 		atomic64_inc(&demo_stats.refused);
 		return -EBUSY;
 	}
@@ -269,6 +251,10 @@ static long demo_ioctl_pattern(void __user *uarg, bool verify)
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 	db = buf->priv;
+	if (!verify && !(buf->file->f_mode & FMODE_WRITE)) {
+		ret = -EACCES;
+		goto out_put;
+	}
 
 	req.mismatches = 0;
 	req.first_mismatch = ~0ULL;
@@ -328,7 +314,7 @@ static long demo_ioctl_storage(void __user *uarg)
 		req.allocated = 1;
 		req.chunks = db->pages.nr_chunks;
 		req.lowest_phys = U64_MAX;
-		req.highest_phys = demo_highest_phys(db);
+		req.highest_phys = dmabuf_pages_highest_phys(&db->pages);
 		req.dma_limit = db->dma_limit;
 		for (i = 0; i < db->pages.nr_chunks; i++) {
 			const struct dmabuf_chunk *c = &db->pages.chunks[i];

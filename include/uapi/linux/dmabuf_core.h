@@ -71,7 +71,7 @@ struct dmabuf_core_sync {
  * @exporter:		out: NUL-terminated name of the exporting module
  * @reserved:		in: must be 0
  *
- * Issued on a buffer fd.  112 bytes on every ABI.
+ * Issued on a buffer fd.  104 bytes on every ABI.
  */
 struct dmabuf_core_query {
 	__u64 size;
@@ -95,7 +95,7 @@ struct dmabuf_core_query {
  * @reserved0:		in: must be 0
  * @reserved:		in: must be 0
  *
- * Issued on /dev/dmabuf.  Counters for tests and tools.  72 bytes on every
+ * Issued on /dev/dmabuf.  Counters for tests and tools.  64 bytes on every
  * ABI.
  */
 struct dmabuf_core_stats {
