@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dmabuf-demo: two devices and a process share one buffer, told step by
+ * step.  Expects dmabuf_core, dmabuf_demo_exporter and
+ * dmabuf_demo_importer dma_bits=64,32 max_seg_kb=0,64 loaded.
+ * Exits non-zero, with a FAIL: line, if any device sees something else
+ * than the others.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lib/tap.h"
+#include "lib/demo.h"
+
+#define SIZE	(4 * MiB)
+
+static int failures;
+
+static void expect(int ok, const char *what)
+{
+	if (!ok) {
+		printf("FAIL: demo: %s\n", what);
+		failures++;
+	}
+}
+
+static void show_device(const char *who, const struct dmabuf_demo_access *a,
+			uint64_t pages_hash)
+{
+	printf("   %-10s %u DMA segments (largest %llu KiB), DMA addresses %#llx-%#llx\n",
+	       who, a->segments, (unsigned long long)a->largest_segment / 1024,
+	       (unsigned long long)a->lowest_dma, (unsigned long long)a->highest_dma);
+	printf("   %-10s checksum %016llx, same pages as the exporter: %s, bounced segments: %u, within its %u-bit mask: %s\n",
+	       "", (unsigned long long)a->checksum,
+	       a->pages_hash == pages_hash ? "yes" : "NO", a->bounced, a->dma_bits,
+	       a->fits_mask ? "yes" : "NO");
+}
+
+int main(void)
+{
+	struct dmabuf_demo_device_info i0, i1;
+	struct dmabuf_demo_access a0, a1;
+	struct dmabuf_demo_pattern fill, ver;
+	struct dmabuf_demo_storage st;
+	struct dmabuf_core_query q;
+	int imp0, imp1, fd, sysfd;
+	void *p;
+
+	tap_init("demo");
+	imp0 = importer_open(0);
+	imp1 = importer_open(1);
+	if (imp0 < 0 || imp1 < 0 || exporter_fd() < 0) {
+		printf("FAIL: demo: the demo nodes are missing\n");
+		return 1;
+	}
+	demo_device_info(imp0, &i0);
+	demo_device_info(imp1, &i1);
+
+	printf("\n== dmabuf-core: one buffer, two devices, one process ==\n\n");
+	printf("Devices: exporter (a camera, say), importer0 (%u-bit DMA), importer1 (%u-bit DMA, %llu KiB segments)\n\n",
+	       i0.dma_bits, i1.dma_bits, (unsigned long long)i1.max_segment / 1024);
+
+	fd = demo_create(SIZE, O_RDWR | O_CLOEXEC);
+	expect(fd >= 0, "create");
+	query(fd, &q);
+	printf("1. The exporter creates a %llu MiB buffer and hands out fd %d (buffer id %llu).\n",
+	       (unsigned long long)SIZE / MiB, fd, (unsigned long long)q.id);
+	demo_storage(fd, &st);
+	printf("   Backing memory allocated yet: %s (it waits until it knows every device).\n\n",
+	       st.allocated ? "yes" : "no");
+
+	expect(demo_attach(imp0, fd) == 0 && demo_attach(imp1, fd) == 0, "attach");
+	query(fd, &q);
+	printf("2. Both importers get the buffer from the fd and attach: %u attachments.\n\n",
+	       q.attachments);
+
+	expect(demo_fill(fd, 0xC0FFEE, &fill) == 0, "fill");
+	demo_storage(fd, &st);
+	printf("3. The exporter fills it (pattern 0xC0FFEE, checksum %016llx); that first use allocates\n",
+	       (unsigned long long)fill.checksum);
+	printf("   memory every attached device can reach: %u chunks of up to %llu KiB at %#llx-%#llx,\n",
+	       st.chunks, (unsigned long long)st.largest_chunk / 1024,
+	       (unsigned long long)st.lowest_phys, (unsigned long long)st.highest_phys);
+	printf("   below the tightest DMA limit %#llx.\n\n", (unsigned long long)st.dma_limit);
+
+	printf("4. Each importer maps its attachment and reads through its own sg table:\n");
+	expect(demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a0) == 0, "importer0 read");
+	expect(demo_access(imp1, fd, DMABUF_DEMO_ACCESS_READ, 0, &a1) == 0, "importer1 read");
+	show_device("importer0", &a0, st.pages_hash);
+	show_device("importer1", &a1, st.pages_hash);
+	expect(a0.checksum == fill.checksum && a1.checksum == fill.checksum, "checksums differ");
+	expect(a0.pages_hash == st.pages_hash && a1.pages_hash == st.pages_hash, "pages differ");
+	expect(!a0.bounced && !a1.bounced && a1.fits_mask, "bounce or mask");
+	printf("\n");
+
+	expect(demo_access(imp1, fd, DMABUF_DEMO_ACCESS_WRITE, 0xFEED, &a1) == 0, "importer1 write");
+	expect(demo_verify(fd, 0xFEED, &ver) == 0, "verify");
+	printf("5. importer1 writes pattern 0xFEED as a device would; the exporter verifies it: %llu mismatching words.\n",
+	       (unsigned long long)ver.mismatches);
+	expect(ver.mismatches == 0, "mismatches");
+
+	p = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	expect(p != MAP_FAILED, "mmap");
+	if (p != MAP_FAILED) {
+		sync_buf(fd, DMABUF_CORE_SYNC_START | DMABUF_CORE_SYNC_READ);
+		printf("6. This process maps the same fd: checksum %016llx (%s).\n\n",
+		       (unsigned long long)demo_checksum(p, SIZE),
+		       demo_checksum(p, SIZE) == ver.checksum ? "identical" : "DIFFERENT");
+		expect(demo_checksum(p, SIZE) == ver.checksum, "mmap checksum");
+		sync_buf(fd, DMABUF_CORE_SYNC_END | DMABUF_CORE_SYNC_READ);
+		munmap(p, SIZE);
+	}
+	demo_detach(imp0, fd);
+	demo_detach(imp1, fd);
+	close(fd);
+
+	sysfd = alloc_buf(256 * KiB, O_RDWR);
+	if (sysfd >= 0 && !demo_access(imp0, sysfd, DMABUF_DEMO_ACCESS_READ, 0, &a0)) {
+		int ret = demo_access(imp1, sysfd, DMABUF_DEMO_ACCESS_READ, 0, &a1);
+
+		printf("7. For contrast, a /dev/dmabuf buffer allocated with no device in mind lies at\n");
+		printf("   %#llx-%#llx. ", (unsigned long long)a0.lowest_dma,
+		       (unsigned long long)a0.highest_dma);
+		if (ret)
+			printf("The 32-bit importer1 cannot reach it, and rather than hand it a\n"
+			       "   bounce-buffer copy the exporter refuses its attach: %s.\n\n", errstr(-ret));
+		else
+			printf("It happens to lie within importer1's reach: %u segments, %u bounced.\n\n",
+			       a1.segments, a1.bounced);
+	}
+	if (sysfd >= 0)
+		close(sysfd);
+
+	printf("%s\n", failures ? "FAIL: demo: the devices disagreed" :
+	       "PASS: demo: both devices and the process shared one buffer, no copies");
+	return failures ? 1 : 0;
+}

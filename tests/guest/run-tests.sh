@@ -1,0 +1,83 @@
+#!/bin/sh
+# Runs inside the test guest (busybox).  Loads the modules in every way a
+# user would, runs the test programs, unloads, and prints one PASS:/FAIL:
+# line per check plus a final DMABUF-TESTS-DONE marker for the harness.
+M=/modules
+T=/tests
+
+pass() { echo "PASS: guest: $*"; }
+fail() { echo "FAIL: guest: $*"; }
+
+# check NAME COMMAND...: PASS when the command succeeds.
+check() {
+	name=$1
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name: $* -> $out"
+	fi
+}
+
+loaded() { grep -q "^$1 " /proc/modules; }
+
+# Kernel API selftest: results in the kernel log and the module parameters.
+selftest() {
+	check "insmod dmabuf_core" insmod $M/dmabuf_core.ko
+	check "insmod dmabuf_selftest" insmod $M/dmabuf_selftest.ko
+	dmesg | sed -n 's/^\[[^]]*\] *//; /^\(PASS\|FAIL\): selftest:/p'
+	p=/sys/module/dmabuf_selftest/parameters
+	if [ -r $p/exports ] && [ "$(cat $p/exports)" -gt 0 ] &&
+	   [ "$(cat $p/exports)" = "$(cat $p/releases)" ]; then
+		pass "selftest: every exported buffer released exactly once ($(cat $p/releases))"
+	else
+		fail "selftest: exports $(cat $p/exports 2>&1) releases $(cat $p/releases 2>&1)"
+	fi
+	check "rmmod dmabuf_selftest" rmmod dmabuf_selftest
+}
+
+# Memory baseline before any of our modules is loaded (kB).
+memfree() { sed -n 's/^MemFree: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
+
+echo "guest: kernel $(uname -r)"
+base_free=$(memfree)
+
+# 1. libkmod: load, pin, unload.
+$T/t_kmod $M
+
+# 2. In-kernel API tests.
+selftest
+
+# 3. /dev/dmabuf on its own.
+for t in t_alloc t_bufops t_share; do
+	[ -x $T/$t ] && $T/$t
+done
+
+# 4. The demo modules: one 64-bit importer, one 32-bit with 64 KiB segments.
+check "insmod dmabuf_demo_exporter" insmod $M/dmabuf_demo_exporter.ko
+check "insmod dmabuf_demo_importer" \
+	insmod $M/dmabuf_demo_importer.ko dma_bits=64,32 max_seg_kb=0,64
+for n in dmabuf dmabuf-demo-exporter dmabuf-demo-importer0 dmabuf-demo-importer1; do
+	check "node /dev/$n exists" test -c /dev/$n
+done
+$T/t_demo
+
+# 5. Everything unloads, nothing is left behind.
+check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer
+check "rmmod dmabuf_demo_exporter" rmmod dmabuf_demo_exporter
+check "rmmod dmabuf_core" rmmod dmabuf_core
+for m in dmabuf_core dmabuf_demo_exporter dmabuf_demo_importer dmabuf_selftest; do
+	loaded $m && fail "$m still loaded"
+done
+sync
+echo 3 > /proc/sys/vm/drop_caches
+end_free=$(memfree)
+delta=$(( (base_free - end_free) / 1024 ))
+# Slab caches may keep a few MiB; a page leak of the tests' churn is far more.
+if [ $delta -lt 32 ]; then
+	pass "memory back to baseline after unload (MemFree $base_free -> $end_free kB)"
+else
+	fail "memory not back to baseline: MemFree $base_free -> $end_free kB ($delta MiB lost)"
+fi
+
+echo DMABUF-TESTS-DONE

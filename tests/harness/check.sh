@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# `make check`: the whole test run.
+#
+#   tests/harness/check.sh                     all kernels: 6.1 6.12 newest
+#   KERNELS="6.1 newest" tests/harness/check.sh
+#
+# Builds the test programs, then for each kernel family: fetch the kernel
+# (kernels.sh), build the modules (build-modules.sh), pack the initramfs
+# (initramfs.sh), boot it (boot.sh) and tally the console (verdict.sh).
+# A kernel whose fetch or build fails counts one failure and the run goes on
+# with the next one. The last line printed is "N passed, M failed" (totals);
+# the exit status is non-zero on any failure.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+KERNELS=${KERNELS:-$ALL_FAMILIES}
+TOTAL_PASS=0
+TOTAL_FAIL=0
+SUMMARY=()        # one "family: N passed, M failed" line per kernel
+FAIL_LINES=()     # every failure, prefixed with its kernel
+
+# Record a failure that happened outside the guest.
+harness_fail() {   # harness_fail FAMILY MESSAGE
+    SUMMARY+=("$1: 0 passed, 1 failed")
+    FAIL_LINES+=("$1: FAIL: $2")
+    TOTAL_FAIL=$((TOTAL_FAIL + 1))
+    echo "$1: FAIL: $2"
+}
+
+build_test_programs() {
+    log "building test programs (tests/Makefile)"
+    make -C "$REPO_ROOT/tests" -j2
+}
+
+run_kernel() {
+    local fam=$1 start tally pass fail krel out
+    start=$(date +%s)
+    echo
+    echo "======== kernel $fam ========"
+    timed "$fam: fetch" "$HARNESS_DIR/kernels.sh" "$fam" ||
+        { harness_fail "$fam" "fetching the kernel or its headers failed (see above)"; return 0; }
+    krel=$(kernel_release "$fam")
+    timed "$fam: module build" "$HARNESS_DIR/build-modules.sh" "$fam" ||
+        { harness_fail "$fam" "module build failed for $krel (compiler output above)"; return 0; }
+    timed "$fam: initramfs" "$HARNESS_DIR/initramfs.sh" "$fam" tests >/dev/null ||
+        { harness_fail "$fam" "packing the initramfs failed"; return 0; }
+    timed "$fam: boot" "$HARNESS_DIR/boot.sh" "$fam" tests ||
+        { harness_fail "$fam" "could not boot QEMU"; return 0; }
+
+    out=$("$HARNESS_DIR/verdict.sh" "$fam" tests)
+    echo "$out"
+    tally=$LOG_DIR/$fam.tally
+    read -r pass fail <"$tally"
+    TOTAL_PASS=$((TOTAL_PASS + pass))
+    TOTAL_FAIL=$((TOTAL_FAIL + fail))
+    SUMMARY+=("$fam ($krel): $pass passed, $fail failed")
+    while IFS= read -r line; do
+        FAIL_LINES+=("$fam: $line")
+    done < <(printf '%s\n' "$out" | sed -n 's/^  \(FAIL: .*\)$/\1/p')
+    log "$fam: done in $(($(date +%s) - start))s"
+}
+
+print_summary() {
+    local s
+    echo
+    echo "======== summary ========"
+    for s in "${SUMMARY[@]}"; do
+        echo "$s"
+    done
+    if [ ${#FAIL_LINES[@]} -gt 0 ]; then
+        echo
+        printf '%s\n' "${FAIL_LINES[@]}"
+    fi
+    echo
+    echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+}
+
+main() {
+    local fam start
+    start=$(date +%s)
+    require_root
+    for fam in $KERNELS; do check_family "$fam"; done
+    "$HARNESS_DIR/deps.sh"
+    mkdir -p "$LOG_DIR"
+
+    if ! build_test_programs; then
+        harness_fail all "building the test programs failed (compiler output above)"
+    else
+        for fam in $KERNELS; do
+            run_kernel "$fam"
+        done
+    fi
+    log "total time $(($(date +%s) - start))s"
+    print_summary
+    [ "$TOTAL_FAIL" -eq 0 ] && [ "$TOTAL_PASS" -gt 0 ]
+}
+
+main

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `make demo`: boot the newest kernel with the modules and run
+# tests/guest/run-demo.sh, showing what it prints without the kernel's
+# console noise.
+#
+#   tests/harness/demo.sh              (DEMO_KERNEL=6.1|6.12 to pick another)
+#
+# Exits non-zero if the demo printed a FAIL line, the kernel printed a
+# problem report (see verdict.sh), or the guest did not finish the script.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+FAM=${DEMO_KERNEL:-newest}
+
+# The guest's own lines: between init's start and end notes, without printk
+# lines (those start with a "[ seconds]" timestamp) unless they report a
+# kernel problem, which verdict.sh then counts.
+show_demo_output() {
+    local log=$1
+    tr -d '\r' <"$log" | awk '
+        /^harness: \/run-demo.sh on / { on = 1; next }
+        /^harness: \/run-demo.sh exited/ { print "(" $0 ")"; on = 0; next }
+        on && /^\[ *[0-9]+\.[0-9]+\] / { next }
+        on { print }
+    '
+}
+
+main() {
+    local krel log rc=0
+    require_root
+    check_family "$FAM"
+    "$HARNESS_DIR/deps.sh"
+    log "building test programs (tests/Makefile)"
+    make -C "$REPO_ROOT/tests" -j2 >/dev/null || make -C "$REPO_ROOT/tests" ||
+        die "building the test programs failed"
+    "$HARNESS_DIR/kernels.sh" "$FAM"
+    krel=$(kernel_release "$FAM")
+    "$HARNESS_DIR/build-modules.sh" "$FAM"
+    "$HARNESS_DIR/initramfs.sh" "$FAM" demo >/dev/null
+    "$HARNESS_DIR/boot.sh" "$FAM" demo
+    log=$LOG_DIR/$FAM-demo.log
+
+    echo
+    echo "-------- run-demo.sh on $krel ($FAM) --------"
+    show_demo_output "$log"
+    echo "-------- end of demo (full console: $log) --------"
+    echo
+    "$HARNESS_DIR/verdict.sh" "$FAM" demo
+    read -r _ rc <"$LOG_DIR/$FAM-demo.tally"
+    [ "$rc" -eq 0 ]
+}
+
+main

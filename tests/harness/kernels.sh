@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Resolve, fetch and unpack one kernel family, and install its headers where
+# its modules get built. Versions come from apt at run time; nothing here names
+# an ABI number.
+#
+#   tests/harness/kernels.sh FAMILY      FAMILY: 6.1 | 6.12 | newest
+#
+#   6.1     bookworm linux-image-amd64      -> linux-image-6.1.0-NN-amd64
+#   6.12    bookworm linux-image-6.12-amd64 -> linux-image-6.12.NNN+deb12-amd64
+#   newest  trixie-backports linux-image-amd64 -> linux-image-<ver>-amd64, whose
+#           vmlinuz and config come in split packages (linux-binary-<ver>,
+#           linux-base-<ver>); resolved and built inside the trixie chroot.
+#
+# Unpacked kernels live in $CACHE_DIR/kernels/<release>/ (made once per
+# package version). Writes build/kernels/FAMILY.env for the later steps.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+FAMILY=${1:-}
+check_family "$FAMILY"
+
+# ---- apt queries, on the host (bookworm) or in the chroot (trixie) ---------
+
+apt_q() {   # apt_q apt-cache ARGS...: run an apt command for this family
+    if [ "$FAMILY" = newest ]; then
+        in_chroot "$@"
+    else
+        "$@"
+    fi
+}
+
+apt_refresh() {
+    if [ "$FAMILY" = newest ]; then
+        FORCE=${1:-0} chroot_apt_update
+    else
+        FORCE=${1:-0} host_apt_update
+    fi
+}
+
+meta_package() {
+    case "$FAMILY" in
+        6.1|newest) echo linux-image-amd64 ;;
+        6.12) echo linux-image-6.12-amd64 ;;
+    esac
+}
+
+target_release() {   # the suite the newest kernel comes from
+    [ "$FAMILY" = newest ] && echo "-t trixie-backports"
+    true
+}
+
+# Names of the packages $1 depends on (candidate version).
+depends_of() {
+    # shellcheck disable=SC2046
+    apt_q apt-cache $(target_release) depends --no-recommends --no-suggests \
+        --no-conflicts --no-breaks --no-replaces --no-enhances "$1" 2>/dev/null |
+        sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: \([^ <>]*\)$/\2/p'
+}
+
+candidate_version() {
+    # shellcheck disable=SC2046
+    apt_q apt-cache $(target_release) policy "$1" 2>/dev/null |
+        awk '/^ *Candidate:/ { print $2 }'
+}
+
+# linux-image-amd64 -> linux-image-6.1.0-56-amd64 (the real image package).
+resolve_image_package() {
+    depends_of "$(meta_package)" | grep -E '^linux-image-[0-9]' | head -n1 || true
+}
+
+resolve() {
+    apt_refresh 0
+    IMAGE_PKG=$(resolve_image_package)
+    if [ -z "$IMAGE_PKG" ]; then
+        apt_refresh 1
+        IMAGE_PKG=$(resolve_image_package)
+    fi
+    [ -n "$IMAGE_PKG" ] || die "cannot resolve the image package behind $(meta_package) for $FAMILY"
+    KREL=${IMAGE_PKG#linux-image-}
+    KVERSION=$(candidate_version "$IMAGE_PKG")
+    if [ -z "$KVERSION" ] || [ "$KVERSION" = "(none)" ]; then
+        die "no installable version of $IMAGE_PKG"
+    fi
+}
+
+# The packages holding vmlinuz and config. Older layouts ship both in the
+# image package itself; trixie-backports splits them out.
+image_payload_packages() {
+    local dep out=()
+    for dep in $(depends_of "$IMAGE_PKG"); do
+        case "$dep" in
+            linux-binary-*"$KREL"|linux-base-*"$KREL") out+=("$dep") ;;
+        esac
+    done
+    if [ ${#out[@]} -eq 0 ]; then
+        out=("$IMAGE_PKG")
+    fi
+    echo "${out[@]}"
+}
+
+# ---- fetch and unpack ------------------------------------------------------
+
+# apt-get download PKG=VERSION... into $CACHE_DIR/debs (skips present files).
+download_debs() {
+    local debs=$CACHE_DIR/debs want=() p dl
+    mkdir -p "$debs"
+    for p in "$@"; do
+        [ -n "$(deb_file "$p")" ] && continue
+        want+=("$p=$KVERSION")
+    done
+    [ ${#want[@]} -eq 0 ] && return 0
+    log "downloading ${want[*]}"
+    if [ "$FAMILY" = newest ]; then
+        dl=$CHROOT_DIR/var/tmp/harness-dl
+        rm -rf "$dl" && mkdir -p "$dl" && chmod 777 "$dl"
+        in_chroot sh -c "cd /var/tmp/harness-dl && apt-get -q download ${want[*]}" >&2 || {
+            FORCE=1 chroot_apt_update
+            in_chroot sh -c "cd /var/tmp/harness-dl && apt-get -q download ${want[*]}" >&2 ||
+                die "apt-get download ${want[*]} failed (in the trixie chroot)"
+        }
+    else
+        dl=$(mktemp -d "$CACHE_DIR/dl.XXXXXX")
+        chmod 755 "$dl"
+        chown _apt "$dl" 2>/dev/null || true   # apt downloads as _apt
+        (cd "$dl" && apt-get -q download "${want[@]}") >&2 || {
+            FORCE=1 host_apt_update
+            (cd "$dl" && apt-get -q download "${want[@]}") >&2 ||
+                die "apt-get download ${want[*]} failed"
+        }
+    fi
+    mv "$dl"/*.deb "$debs/"
+    rm -rf "$dl"
+}
+
+# The cached .deb of package $1 at $KVERSION (apt encodes ':' as %3a).
+deb_file() {
+    local f
+    for f in "$CACHE_DIR/debs/${1}_"*.deb; do
+        [ -e "$f" ] || continue
+        [ "$(dpkg-deb -f "$f" Version)" = "$KVERSION" ] && { echo "$f"; return 0; }
+    done
+    return 0
+}
+
+unpack_kernel() {
+    local kdir=$CACHE_DIR/kernels/$KREL p f
+    KROOT=$kdir/root
+    if [ "$(cat "$kdir/.version" 2>/dev/null)" = "$KVERSION" ]; then
+        return 0
+    fi
+    # shellcheck disable=SC2046
+    download_debs $(image_payload_packages)
+    log "unpacking $KREL ($KVERSION)"
+    rm -rf "$kdir"
+    mkdir -p "$KROOT"
+    for p in $(image_payload_packages); do
+        f=$(deb_file "$p")
+        [ -n "$f" ] || die "downloaded .deb for $p $KVERSION not found in $CACHE_DIR/debs"
+        dpkg-deb -x "$f" "$KROOT"
+    done
+    # Only vmlinuz and config are used: drop the stock modules (~400 MB).
+    rm -rf "$KROOT/lib/modules/$KREL/kernel" "$KROOT/usr/lib/modules/$KREL/kernel"
+    echo "$KVERSION" >"$kdir/.version"
+}
+
+find_in_kernel() {   # first file matching one of the given paths (globs)
+    local g f
+    for g in "$@"; do
+        for f in $KROOT/$g; do
+            [ -f "$f" ] && { echo "$f"; return 0; }
+        done
+    done
+    return 1
+}
+
+# ---- headers ---------------------------------------------------------------
+
+install_headers() {
+    local hdr=linux-headers-$KREL
+    if [ "$FAMILY" = newest ]; then
+        if ! pkg_installed "$hdr" "$KVERSION" "$CHROOT_DIR/var/lib/dpkg"; then
+            log "installing $hdr $KVERSION in the trixie chroot"
+            in_chroot apt-get "${APT_OPTS[@]}" -t trixie-backports install \
+                --no-install-recommends "$hdr=$KVERSION" >"$CACHE_DIR/chroot-headers.log" 2>&1 ||
+                { tail -30 "$CACHE_DIR/chroot-headers.log" >&2; die "installing $hdr in the chroot failed"; }
+        fi
+        KDIR=/usr/src/linux-headers-$KREL
+        [ -f "$CHROOT_DIR$KDIR/Makefile" ] || die "no $KDIR/Makefile in the chroot"
+    else
+        host_apt_install "$hdr=$KVERSION"
+        KDIR=/usr/src/linux-headers-$KREL
+        [ -f "$KDIR/Makefile" ] || die "no $KDIR/Makefile on the host"
+    fi
+}
+
+# ---- main ------------------------------------------------------------------
+
+write_env() {
+    local f
+    f=$(kernel_env_file "$FAMILY")
+    mkdir -p "$(dirname "$f")"
+    {
+        printf 'KFAMILY=%q\n' "$FAMILY"
+        printf 'KREL=%q\n' "$KREL"
+        printf 'KVERSION=%q\n' "$KVERSION"
+        printf 'VMLINUZ=%q\n' "$VMLINUZ"
+        printf 'KCONFIG=%q\n' "$KCONFIG"
+        printf 'KDIR=%q\n' "$KDIR"
+        printf 'BUILDER=%q\n' "$([ "$FAMILY" = newest ] && echo chroot || echo host)"
+    } >"$f"
+}
+
+main() {
+    require_root
+    if [ "$FAMILY" = newest ]; then
+        "$HARNESS_DIR/deps.sh" chroot      # builds happen in the trixie chroot
+    else
+        "$HARNESS_DIR/deps.sh"
+    fi
+    resolve
+    log "$FAMILY: $IMAGE_PKG $KVERSION (release $KREL)"
+    with_lock "kernel-$KREL" unpack_kernel
+    KROOT=$CACHE_DIR/kernels/$KREL/root
+    VMLINUZ=$(find_in_kernel "boot/vmlinuz-$KREL" "usr/lib/modules/$KREL/vmlinuz*" \
+        "lib/modules/$KREL/vmlinuz*") || die "no vmlinuz in the $KREL packages"
+    KCONFIG=$(find_in_kernel "boot/config-$KREL" "usr/lib/modules/$KREL/config" \
+        "lib/modules/$KREL/config") || die "no kernel config in the $KREL packages"
+    with_lock headers install_headers
+    KDIR=/usr/src/linux-headers-$KREL
+    write_env
+}
+
+main

@@ -1,0 +1,177 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # the variables here are used by the scripts
+# Common helpers for the QEMU test harness. Sourced by every harness script;
+# it only defines variables and functions.
+#
+# Environment knobs (all optional):
+#   CACHE_DIR     downloaded .debs, unpacked kernels, the trixie chroot
+#                 (default /var/cache/dmabuf-core)
+#   BUILD_DIR     per-kernel module builds, initramfs images, logs
+#                 (default <repo>/build)
+#   SRC_DIR       tree holding Kbuild, src/, include/, tests/kmod/
+#                 (default: the repo; point it elsewhere to test the harness)
+#   DEBIAN_MIRROR mirror used for the trixie chroot (default deb.debian.org)
+#   APT_MAX_AGE   run `apt-get update` when our last one is older than this
+#                 many seconds (default 86400)
+
+HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HARNESS_DIR/../.." && pwd)
+CACHE_DIR=${CACHE_DIR:-/var/cache/dmabuf-core}
+BUILD_DIR=${BUILD_DIR:-$REPO_ROOT/build}
+SRC_DIR=${SRC_DIR:-$REPO_ROOT}
+LOG_DIR=$BUILD_DIR/logs
+CHROOT_DIR=$CACHE_DIR/trixie-chroot
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+APT_MAX_AGE=${APT_MAX_AGE:-86400}
+ALL_FAMILIES="6.1 6.12 newest"
+
+export DEBIAN_FRONTEND=noninteractive
+# Wait for a dpkg/apt lock held by someone else instead of failing at once.
+APT_OPTS=(-q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0)
+
+# ---- messages --------------------------------------------------------------
+
+log()  { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'WARN(harness): %s\n' "$*" >&2; }
+die()  { printf 'ERROR(harness): %s\n' "$*" >&2; exit 1; }
+
+# Time a step: `timed LABEL cmd...` prints "LABEL: Ns" after cmd succeeds.
+timed() {
+    local label=$1 start rc=0
+    shift
+    start=$(date +%s)
+    "$@" || rc=$?
+    log "$label: $(($(date +%s) - start))s"
+    return "$rc"
+}
+
+require_root() {
+    [ "$(id -u)" -eq 0 ] || die "must run as root (apt-get, chroot, dpkg -x)"
+}
+
+check_family() {
+    case "${1:-}" in
+        6.1|6.12|newest) ;;
+        *) die "unknown kernel family '${1:-}' (expected one of: $ALL_FAMILIES)" ;;
+    esac
+}
+
+# Per-family description of the resolved kernel, written by kernels.sh:
+# KREL, KFAMILY, KVERSION, VMLINUZ, KCONFIG, KDIR, BUILDER (host|chroot).
+kernel_env_file() { echo "$BUILD_DIR/kernels/$1.env"; }
+
+kernel_release() {   # the resolved release of family $1, e.g. 6.1.0-56-amd64
+    sed -n 's/^KREL=//p' "$(kernel_env_file "$1")"
+}
+
+load_kernel_env() {
+    local f
+    f=$(kernel_env_file "$1")
+    [ -r "$f" ] || die "$f missing: run tests/harness/kernels.sh $1 first"
+    # shellcheck disable=SC1090
+    . "$f"
+}
+
+# Serialise access to the shared cache (two `make check` at once, e.g. by two
+# engineers on one machine): `with_lock NAME cmd...`.
+with_lock() {
+    local name=$1
+    shift
+    mkdir -p "$CACHE_DIR/locks"
+    (
+        flock 9
+        "$@"
+    ) 9>"$CACHE_DIR/locks/$name.lock"
+}
+
+# ---- apt on the host -------------------------------------------------------
+
+# `apt-get update` when we never ran it, or when our last run is stale.
+# FORCE=1 runs it regardless (used after a lookup/download failed).
+host_apt_update() {
+    local stamp=$CACHE_DIR/host-apt-update.stamp now age
+    mkdir -p "$CACHE_DIR"
+    now=$(date +%s)
+    if [ "${FORCE:-0}" != 1 ] && [ -e "$stamp" ]; then
+        age=$((now - $(stat -c %Y "$stamp")))
+        [ "$age" -lt "$APT_MAX_AGE" ] && return 0
+    fi
+    log "apt-get update (host)"
+    apt-get "${APT_OPTS[@]}" update >"$CACHE_DIR/host-apt-update.log" 2>&1 ||
+        { cat "$CACHE_DIR/host-apt-update.log" >&2; die "apt-get update failed"; }
+    touch "$stamp"
+}
+
+# pkg_installed NAME [VERSION [ADMINDIR]]: is NAME installed (at exactly
+# VERSION, when given and not empty)? ADMINDIR looks into another dpkg
+# database, e.g. the chroot's.
+pkg_installed() {
+    local st
+    st=$(dpkg-query --admindir="${3:-/var/lib/dpkg}" \
+        -W -f='${db:Status-Status} ${Version}' "$1" 2>/dev/null) || return 1
+    [ "${st%% *}" = installed ] || return 1
+    [ -z "${2:-}" ] || [ "${st#* }" = "$2" ]
+}
+
+# Install the given packages (NAME or NAME=VERSION) on the host, if missing.
+host_apt_install() {
+    local missing=() p ver
+    for p in "$@"; do
+        ver=
+        [[ $p == *=* ]] && ver=${p#*=}
+        pkg_installed "${p%%=*}" "$ver" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    host_apt_update
+    log "apt-get install ${missing[*]}"
+    if ! apt-get "${APT_OPTS[@]}" install --no-install-recommends "${missing[@]}" \
+            >"$CACHE_DIR/host-apt-install.log" 2>&1; then
+        # Lists may predate a security upload: refresh once and retry.
+        FORCE=1 host_apt_update
+        apt-get "${APT_OPTS[@]}" install --no-install-recommends "${missing[@]}" ||
+            die "apt-get install ${missing[*]} failed"
+    fi
+}
+
+# ---- the trixie chroot (used to build for the newest kernel) ---------------
+
+# Run a command inside the chroot with a clean environment and /proc mounted
+# (objtool reads /proc; it fails with "read_stack_limit: fopen failed"
+# otherwise). /proc is unmounted again whatever happens. Holds the "chroot"
+# lock so that one run cannot unmount /proc under another one's build.
+in_chroot() {
+    [ -x "$CHROOT_DIR/bin/sh" ] || die "no chroot at $CHROOT_DIR"
+    with_lock chroot _in_chroot_locked "$@"
+}
+
+_in_chroot_locked() {   # runs in with_lock's subshell: the traps are local
+    trap 'umount "$CHROOT_DIR/proc" 2>/dev/null || umount -l "$CHROOT_DIR/proc" 2>/dev/null || true' EXIT
+    trap 'exit 130' INT TERM
+    mountpoint -q "$CHROOT_DIR/proc" || mount -t proc proc "$CHROOT_DIR/proc" || return 1
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+        DEBIAN_FRONTEND=noninteractive chroot "$CHROOT_DIR" "$@"
+}
+
+# Unmount whatever is mounted at or below directory $1 (deepest first), e.g.
+# what an interrupted debootstrap or build left in a chroot.
+umount_under() {
+    local dir mnt
+    dir=$(realpath -m "$1")
+    awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts |
+        sort -r | while read -r mnt; do
+            umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+        done
+}
+
+chroot_apt_update() {
+    local stamp=$CHROOT_DIR/.harness-apt-update.stamp now age
+    now=$(date +%s)
+    if [ "${FORCE:-0}" != 1 ] && [ -e "$stamp" ]; then
+        age=$((now - $(stat -c %Y "$stamp")))
+        [ "$age" -lt "$APT_MAX_AGE" ] && return 0
+    fi
+    log "apt-get update (trixie chroot)"
+    in_chroot apt-get "${APT_OPTS[@]}" update >"$CACHE_DIR/chroot-apt-update.log" 2>&1 ||
+        { cat "$CACHE_DIR/chroot-apt-update.log" >&2; die "apt-get update in chroot failed"; }
+    touch "$stamp"
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Helpers for tests of the demo exporter and importer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <dmabuf_demo_pattern.h>
+#include "demo.h"
+
+static int demo_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+int exporter_fd(void)
+{
+	static int fd = -1;
+
+	if (fd < 0)
+		fd = open(EXPORTER_DEV, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int importer_open(unsigned int index)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), IMPORTER_DEV, index);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int demo_create(uint64_t size, uint32_t fd_flags)
+{
+	struct dmabuf_demo_create req = { .size = size, .fd_flags = fd_flags };
+	int exp = exporter_fd(), ret;
+
+	if (exp < 0)
+		return exp;
+	ret = demo_ioctl(exp, DMABUF_DEMO_IOCTL_CREATE, &req);
+	return ret ? ret : req.fd;
+}
+
+static int demo_pattern(unsigned long cmd, int fd, uint32_t seed,
+			struct dmabuf_demo_pattern *out)
+{
+	struct dmabuf_demo_pattern req = { .fd = fd, .seed = seed };
+	int exp = exporter_fd(), ret;
+
+	if (exp < 0)
+		return exp;
+	ret = demo_ioctl(exp, cmd, &req);
+	if (out)
+		*out = req;
+	return ret;
+}
+
+int demo_fill(int fd, uint32_t seed, struct dmabuf_demo_pattern *out)
+{
+	return demo_pattern(DMABUF_DEMO_IOCTL_FILL, fd, seed, out);
+}
+
+int demo_verify(int fd, uint32_t seed, struct dmabuf_demo_pattern *out)
+{
+	return demo_pattern(DMABUF_DEMO_IOCTL_VERIFY, fd, seed, out);
+}
+
+int demo_storage(int fd, struct dmabuf_demo_storage *out)
+{
+	int exp = exporter_fd();
+
+	memset(out, 0, sizeof(*out));
+	out->fd = fd;
+	return exp < 0 ? exp : demo_ioctl(exp, DMABUF_DEMO_IOCTL_STORAGE, out);
+}
+
+int demo_exporter_stats(struct dmabuf_demo_exporter_stats *out)
+{
+	int exp = exporter_fd();
+
+	memset(out, 0, sizeof(*out));
+	return exp < 0 ? exp :
+		demo_ioctl(exp, DMABUF_DEMO_IOCTL_EXPORTER_STATS, out);
+}
+
+int demo_attach(int imp, int fd)
+{
+	struct dmabuf_demo_attach req = { .fd = fd };
+
+	return demo_ioctl(imp, DMABUF_DEMO_IOCTL_ATTACH, &req);
+}
+
+int demo_detach(int imp, int fd)
+{
+	struct dmabuf_demo_attach req = { .fd = fd };
+
+	return demo_ioctl(imp, DMABUF_DEMO_IOCTL_DETACH, &req);
+}
+
+int demo_access(int imp, int fd, uint32_t op, uint32_t seed,
+		struct dmabuf_demo_access *out)
+{
+	struct dmabuf_demo_access req = { .fd = fd, .op = op, .seed = seed };
+	int ret = demo_ioctl(imp, DMABUF_DEMO_IOCTL_ACCESS, &req);
+
+	if (out)
+		*out = req;
+	return ret;
+}
+
+int demo_device_info(int imp, struct dmabuf_demo_device_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	return demo_ioctl(imp, DMABUF_DEMO_IOCTL_DEVICE_INFO, out);
+}
+
+uint64_t demo_expected_checksum(uint64_t size, uint32_t seed)
+{
+	uint64_t h = DMABUF_DEMO_FNV_BASIS, i;
+
+	for (i = 0; i < size / 4; i++) {
+		uint32_t w = dmabuf_demo_pattern_word(seed, i);
+		unsigned char le[4] = { w, w >> 8, w >> 16, w >> 24 };
+
+		h = dmabuf_demo_fnv(h, le, 4);
+	}
+	return h;
+}
+
+uint64_t demo_zero_checksum(uint64_t size)
+{
+	static const unsigned char zeros[4096];
+	uint64_t h = DMABUF_DEMO_FNV_BASIS;
+
+	for (; size >= sizeof(zeros); size -= sizeof(zeros))
+		h = dmabuf_demo_fnv(h, zeros, sizeof(zeros));
+	return dmabuf_demo_fnv(h, zeros, size);
+}
+
+uint64_t demo_checksum(const void *p, uint64_t len)
+{
+	return dmabuf_demo_fnv(DMABUF_DEMO_FNV_BASIS, p, len);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers for tests of the demo exporter and importer: thin ioctl
+ * wrappers returning 0 / fd or -errno, and the expected figures computed
+ * in userspace the same way the modules compute them.
+ */
+#ifndef DMABUF_TESTS_DEMO_H
+#define DMABUF_TESTS_DEMO_H
+
+#include <stdint.h>
+#include <uapi/linux/dmabuf_demo.h>
+
+#define EXPORTER_DEV	"/dev/dmabuf-demo-exporter"
+#define IMPORTER_DEV	"/dev/dmabuf-demo-importer%u"
+
+int exporter_fd(void);				/* shared, opened once */
+int importer_open(unsigned int index);		/* a new fd, or -errno */
+
+int demo_create(uint64_t size, uint32_t fd_flags);	/* fd or -errno */
+int demo_fill(int fd, uint32_t seed, struct dmabuf_demo_pattern *out);
+int demo_verify(int fd, uint32_t seed, struct dmabuf_demo_pattern *out);
+int demo_storage(int fd, struct dmabuf_demo_storage *out);
+int demo_exporter_stats(struct dmabuf_demo_exporter_stats *out);
+
+int demo_attach(int imp, int fd);
+int demo_detach(int imp, int fd);
+int demo_access(int imp, int fd, uint32_t op, uint32_t seed,
+		struct dmabuf_demo_access *out);
+int demo_device_info(int imp, struct dmabuf_demo_device_info *out);
+
+/* FNV-1a of @size bytes of the pattern for @seed (seed 0 + zero: zeros). */
+uint64_t demo_expected_checksum(uint64_t size, uint32_t seed);
+uint64_t demo_zero_checksum(uint64_t size);
+/* FNV-1a of @len bytes at @p. */
+uint64_t demo_checksum(const void *p, uint64_t len);
+
+#endif /* DMABUF_TESTS_DEMO_H */
