@@ -24,7 +24,10 @@ kernel_cmdline() {
         # quiet hides KERN_WARNING (level 4) and above; WARN() splats and
         # refcount_t warnings are level 4: show up to warnings on the console.
         loglevel=5
-        slub_debug=FZPU panic_on_warn=1)
+        slub_debug=FZPU panic_on_warn=1
+        # Debian kernels zero every page allocation by default; turn that
+        # off so a missing __GFP_ZERO shows as non-zero buffer contents.
+        init_on_alloc=0)
     if grep -qx 'CONFIG_KFENCE=y' "$KCONFIG"; then
         args+=(kfence.sample_interval=1)
     fi
