@@ -80,4 +80,12 @@ else
 	fail "memory not back to baseline: MemFree $base_free -> $end_free kB ($delta MiB lost)"
 fi
 
+# 6. The udev rule, with Debian's systemd-udevd: root:video 0660 nodes, a
+#    video member allocates, others get EACCES. Loads, unloads, stops udevd.
+if [ -f /run-udev.sh ]; then
+	sh /run-udev.sh
+else
+	fail "udev: /run-udev.sh missing from the initramfs"
+fi
+
 echo DMABUF-TESTS-DONE

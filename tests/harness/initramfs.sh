@@ -12,9 +12,14 @@
 #                                      index, for modprobe / libkmod lookups
 #   /tests/*                           tests/bin/*
 #   /run-tests.sh, /run-demo.sh        tests/guest/*.sh (stubs until written)
-#   ld.so + shared libraries           for dynamic programs (t_kmod*), at the
-#                                      paths ldd names
-#   /etc/passwd, /etc/group            root, tester (1000; in video 44), nogroup
+#   ld.so + shared libraries           for dynamic programs (t_kmod*, udevadm),
+#                                      at the paths ldd names
+#   /etc/passwd, /etc/group            root, tester (1000; in video 44),
+#                                      outsider (1001; not in video), nogroup
+#   tests mode only: the host's udev   /bin/udevadm, /lib/systemd/systemd-udevd,
+#                                      /run-udev.sh, and as the only rule file
+#                                      /usr/lib/udev/rules.d/60-dmabuf-core.rules
+#                                      (udev/ in the repo)
 #
 # Output: build/initramfs/FAMILY-MODE.cpio.gz (path printed on stdout).
 # TESTS_BIN (default tests/bin) and GUEST_DIR (default tests/guest) can point
@@ -62,12 +67,14 @@ add_etc() {
     cat >"$root/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 tester:x:1000:1000:tester:/home/tester:/bin/sh
+outsider:x:1001:1001:outsider:/nonexistent:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 EOF
     cat >"$root/etc/group" <<'EOF'
 root:x:0:
 video:x:44:tester
 tester:x:1000:
+outsider:x:1001:
 nogroup:x:65534:
 EOF
 }
@@ -86,21 +93,53 @@ add_modules() {
     depmod -b "$root" "$KREL" 2>/dev/null || warn "depmod failed for $KREL (modprobe by name will not work)"
 }
 
+# The loader and every library ldd lists for a dynamic program.
+add_libs() {
+    local root=$1 prog=$2 lib
+    ldd "$prog" >/dev/null 2>&1 || return 0              # static: nothing to add
+    for lib in $(ldd "$prog" | grep -oE '(^|[[:space:]])/[^[:space:]]+'); do
+        [ -e "$root$lib" ] && continue
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+    done
+}
+
 # Test programs; for dynamic ones the loader and every library ldd lists.
 add_tests() {
-    local root=$1 prog lib
+    local root=$1 prog
     mkdir -p "$root/tests"
     [ -d "$TESTS_BIN" ] || { warn "no $TESTS_BIN: no test programs in the guest"; return 0; }
     find "$TESTS_BIN" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
     for prog in "$root"/tests/*; do
         [ -f "$prog" ] || continue
-        ldd "$prog" >/dev/null 2>&1 || continue          # static: nothing to add
-        for lib in $(ldd "$prog" | grep -oE '(^|[[:space:]])/[^[:space:]]+'); do
-            [ -e "$root$lib" ] && continue
-            mkdir -p "$root$(dirname "$lib")"
-            cp -L "$lib" "$root$lib"
-        done
+        add_libs "$root" "$prog"
     done
+}
+
+# The host's udev (Debian's `udev` package) for tests/guest/run-udev.sh:
+# udevadm, systemd-udevd (the same multi-call binary on bookworm), their
+# libraries, and our rule as the only rule file, so that the guest shows what
+# that rule alone does. No hwdb or helper programs: the rule needs none.
+add_udev() {
+    local root=$1 udevadm udevd
+    udevadm=$(command -v udevadm || true)
+    [ -x "${udevadm:-}" ] || die "no udevadm on the host (apt-get install udev)"
+    for udevd in /lib/systemd/systemd-udevd /usr/lib/systemd/systemd-udevd ""; do
+        [ -x "$udevd" ] && break
+    done
+    [ -n "$udevd" ] || die "no systemd-udevd on the host (apt-get install udev)"
+    install -D -m 755 "$udevadm" "$root/bin/udevadm"
+    mkdir -p "$root/lib/systemd"
+    if [ "$(readlink -f "$udevd")" = "$(readlink -f "$udevadm")" ]; then
+        ln -s /bin/udevadm "$root/lib/systemd/systemd-udevd"
+    else
+        install -m 755 "$udevd" "$root/lib/systemd/systemd-udevd"
+        add_libs "$root" "$udevd"
+    fi
+    add_libs "$root" "$udevadm"
+    install -D -m 644 "$REPO_ROOT/udev/60-dmabuf-core.rules" \
+        "$root/usr/lib/udev/rules.d/60-dmabuf-core.rules"
+    printf 'passwd: files\ngroup: files\n' >"$root/etc/nsswitch.conf"
 }
 
 # Guest scripts: the real ones from tests/guest/, else stubs.
@@ -115,6 +154,9 @@ add_scripts() {
             chmod 755 "$root/$name"
         fi
     done
+    if [ "$MODE" = tests ] && [ -f "$GUEST_DIR/run-udev.sh" ]; then
+        install -m 755 "$GUEST_DIR/run-udev.sh" "$root/run-udev.sh"
+    fi
 }
 
 add_init() {
@@ -161,6 +203,7 @@ main() {
     add_etc "$stage"
     add_modules "$stage"
     add_tests "$stage"
+    if [ "$MODE" = tests ]; then add_udev "$stage"; fi
     add_scripts "$stage"
     add_init "$stage"
 

@@ -1,0 +1,107 @@
+#!/bin/sh
+# Runs inside the test guest, called by run-tests.sh while none of our modules
+# is loaded. Proves with Debian's real systemd-udevd and only our rule file
+# (udev/60-dmabuf-core.rules, packed by initramfs.sh) that /dev/dmabuf and the
+# demo nodes come up root:video 0660: a member of video can open them and
+# allocate, and anyone else gets EACCES (tests/t_perm.c).
+# It loads and unloads the modules itself, and it stops udevd, so it leaves
+# the guest as it found it. One PASS:/FAIL: line per check.
+M=/modules
+T=/tests
+UDEVD=/lib/systemd/systemd-udevd
+NODES="/dev/dmabuf /dev/dmabuf-demo-exporter /dev/dmabuf-demo-importer0 /dev/dmabuf-demo-importer1"
+
+pass() { echo "PASS: udev: $*"; }
+fail() { echo "FAIL: udev: $*"; }
+
+check() {
+	name=$1
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name: $* -> $out"
+	fi
+}
+
+loaded() { grep -q "^$1 " /proc/modules; }
+
+# Pids of udevd and its workers: processes running the udevadm binary.
+udev_pids() {
+	ls -l /proc/[0-9]*/exe 2>/dev/null |
+		sed -n 's|.* /proc/\([0-9]*\)/exe -> /bin/udevadm$|\1|p' | tr '\n' ' '
+}
+
+for m in dmabuf_demo_importer dmabuf_demo_exporter dmabuf_core; do
+	if loaded $m; then
+		fail "precondition: $m is already loaded (run-udev.sh needs fresh loads)"
+		exit 0
+	fi
+done
+if [ -n "$(udev_pids)" ]; then
+	fail "precondition: a udevd is already running (pids $(udev_pids))"
+	exit 0
+fi
+
+# Control: without udev, devtmpfs creates the node root:root 0600.
+insmod $M/dmabuf_core.ko
+if [ "$(stat -c '%u:%g %a' /dev/dmabuf 2>&1)" = "0:0 600" ]; then
+	pass "without udevd /dev/dmabuf is root:root 0600 (devtmpfs default)"
+else
+	fail "without udevd /dev/dmabuf: $(stat -c '%u:%g %a' /dev/dmabuf 2>&1), expected 0:0 600"
+fi
+rmmod dmabuf_core
+
+# Our rule alone decides: no other rule file anywhere udevd looks.
+rules=$(find /etc/udev /run/udev /usr/local/lib/udev /usr/lib/udev /lib/udev \
+	-name '*.rules' 2>/dev/null | sort -u)
+if [ "$rules" = /usr/lib/udev/rules.d/60-dmabuf-core.rules ]; then
+	pass "the only udev rule file is $rules"
+else
+	fail "udev rule files: '$(echo "$rules" | tr '\n' ' ')', expected only /usr/lib/udev/rules.d/60-dmabuf-core.rules"
+fi
+
+# --daemon returns once udevd listens for uevents: none of the loads below
+# is missed.
+ver=$($UDEVD --version 2>&1 | head -n 1)
+check "systemd-udevd --daemon starts (udev $ver)" $UDEVD --daemon
+check "udevd answers udevadm control --ping" udevadm control --ping --timeout=10
+
+check "insmod dmabuf_core" insmod $M/dmabuf_core.ko
+check "insmod dmabuf_demo_exporter" insmod $M/dmabuf_demo_exporter.ko
+check "insmod dmabuf_demo_importer dma_bits=64,32" \
+	insmod $M/dmabuf_demo_importer.ko dma_bits=64,32
+check "udevadm settle" udevadm settle --timeout=30
+# udevd records every device it has handled in /run/udev/data/c<maj>:<min>.
+for n in $NODES; do
+	db=/run/udev/data/c$(cat "/sys/class/misc/${n#/dev/}/dev" 2>/dev/null)
+	check "udevd handled the add event of $n ($db)" test -e "$db"
+done
+
+# stat modes, then uid 1000 with group video opens and allocates, uid 1000
+# without it and uid 1001 get EACCES.
+$T/t_perm $NODES
+
+check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer
+check "rmmod dmabuf_demo_exporter" rmmod dmabuf_demo_exporter
+check "rmmod dmabuf_core" rmmod dmabuf_core
+check "udevadm settle after unload" udevadm settle --timeout=30
+
+# Stop udevd (and its workers) so the guest runs on as it did before.
+# --exit returns when udevd has exited.
+udevadm control --exit --timeout=10 >/dev/null 2>&1
+left=$(udev_pids)
+if [ -n "$left" ]; then
+	sleep 1
+	left=$(udev_pids)
+fi
+if [ -z "$left" ]; then
+	pass "udevd stopped (udevadm control --exit)"
+else
+	fail "udevd still running after udevadm control --exit: pids $left (killed)"
+	kill -9 $left 2>/dev/null
+fi
+for m in dmabuf_core dmabuf_demo_exporter dmabuf_demo_importer; do
+	loaded $m && fail "$m still loaded"
+done
+exit 0
