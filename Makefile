@@ -9,7 +9,16 @@
 #   make check                all tests on every target kernel under QEMU
 #   make demo                 the sharing demo on the newest target kernel
 #   make lint                 checkpatch --strict, sparse and W=1
+#   make check-package        Debian packages + lintian, then the DKMS
+#                             upgrade scenario (6.1 -> 6.12) under QEMU
 #   make clean
+#   make install [DESTDIR=]   modules into updates/, depmod, headers,
+#                             Module.symvers, udev rule (README: "Installing
+#                             with DKMS or Debian packages")
+#   make uninstall
+#   make install-dkms         the sources into /usr/src/dmabuf-core-<ver>,
+#                             then dkms add + install (no dkms with DESTDIR)
+#   make uninstall-dkms
 
 ifneq ($(KBUILD_MODULES),)
 # Read by kbuild itself, on kernels that look for a Makefile.
@@ -20,7 +29,8 @@ KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PWD := $(shell pwd)
 
-.PHONY: all modules clean check demo lint
+.PHONY: all modules clean check check-package demo lint
+.PHONY: install uninstall install-dkms uninstall-dkms
 
 all: modules
 
@@ -39,5 +49,93 @@ demo:
 
 lint:
 	tests/harness/lint.sh
+
+check-package:
+	tests/harness/package.sh
+	tests/harness/upgrade.sh
+
+# ---- installing --------------------------------------------------------------
+
+DMABUF_VERSION := $(shell cat VERSION)
+# Every module Kbuild can build (dmabuf_selftest too: uninstall removes what
+# is there).
+MODULE_NAMES := $(shell sed -n 's/^obj-m += \(.*\)\.o$$/\1/p' Kbuild)
+
+INSTALL_MOD_DIR ?= updates
+UDEVRULESDIR ?= /usr/lib/udev/rules.d
+INCLUDEDIR ?= /usr/include
+# Kernel API header and, per kernel release, Module.symvers, for drivers
+# built against dmabuf_core's exports.
+KAPIDIR ?= /usr/src/dmabuf-core
+DKMS_SRCDIR = /usr/src/dmabuf-core-$(DMABUF_VERSION)
+UDEV_RULE := udev/60-dmabuf-core.rules
+
+# The release the tree in KDIR builds for, from its utsrelease.h: not
+# `uname -r` when KDIR names another kernel (and `make kernelrelease` in
+# Debian's 6.1 headers says 6.1.N).
+KREL = $(or $(shell sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(KERNELRELEASE))
+MODDIR = $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
+# Debian's headers sign at modules_install (CONFIG_MODULE_SIG_ALL) with a key
+# they do not ship: without the key, install unsigned and skip sign-file's
+# errors.
+SIG_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"/\1/p' $(KDIR)/.config 2>/dev/null)
+NO_SIGN = $(if $(filter pkcs11:%,$(SIG_KEY)),,$(if $(and $(SIG_KEY),\
+	$(wildcard $(SIG_KEY) $(KDIR)/$(SIG_KEY))),,CONFIG_MODULE_SIG_ALL=))
+
+# depmod runs here, not in kbuild (which skips it without System.map), and
+# only for the live system.
+install: modules
+	$(MAKE) -C $(KDIR) M=$(PWD) KERNELRELEASE=$(KREL) \
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+		DEPMOD=true $(NO_SIGN) modules_install
+	install -D -m 644 include/uapi/linux/dmabuf_core.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/dmabuf_core.h
+	install -D -m 644 include/uapi/linux/dmabuf_demo.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/dmabuf_demo.h
+	install -D -m 644 include/linux/dmabuf_core.h \
+		$(DESTDIR)$(KAPIDIR)/include/linux/dmabuf_core.h
+	install -D -m 644 Module.symvers $(DESTDIR)$(KAPIDIR)/$(KREL)/Module.symvers
+	if [ -f $(UDEV_RULE) ]; then \
+		install -D -m 644 $(UDEV_RULE) $(DESTDIR)$(UDEVRULESDIR)/$(notdir $(UDEV_RULE)); \
+	fi
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KREL); fi
+
+# Removes the modules and Module.symvers of one kernel release; the headers
+# and the udev rule go with the last release.
+uninstall:
+	rm -f $(foreach m,$(MODULE_NAMES),$(MODDIR)/$(m).ko $(MODDIR)/$(m).ko.*)
+	rm -rf $(DESTDIR)$(KAPIDIR)/$(KREL)
+	if [ -z "$$(ls $(DESTDIR)$(KAPIDIR) 2>/dev/null | grep -vx include)" ]; then \
+		rm -rf $(DESTDIR)$(KAPIDIR) \
+			$(DESTDIR)$(INCLUDEDIR)/linux/dmabuf_core.h \
+			$(DESTDIR)$(INCLUDEDIR)/linux/dmabuf_demo.h \
+			$(DESTDIR)$(UDEVRULESDIR)/$(notdir $(UDEV_RULE)); \
+	fi
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KREL); fi
+
+# The DKMS source tree: what kbuild needs and dkms.conf with the version
+# from VERSION (debian/rules uses this target too).
+install-dkms:
+	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
+	install -d $(DESTDIR)$(DKMS_SRCDIR)
+	cp --parents Kbuild Makefile VERSION \
+		$$(find src include -name '*.[ch]' | LC_ALL=C sort) $(DESTDIR)$(DKMS_SRCDIR)/
+	sed 's/#MODULE_VERSION#/$(DMABUF_VERSION)/g' dkms.conf \
+		>$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
+	chmod -R u=rwX,go=rX $(DESTDIR)$(DKMS_SRCDIR)
+	if [ -f $(UDEV_RULE) ]; then \
+		install -D -m 644 $(UDEV_RULE) $(DESTDIR)$(UDEVRULESDIR)/$(notdir $(UDEV_RULE)); \
+	fi
+	if [ -z "$(DESTDIR)" ]; then \
+		dkms add -m dmabuf-core -v $(DMABUF_VERSION) && \
+		dkms install -m dmabuf-core -v $(DMABUF_VERSION) -k $(KERNELRELEASE); \
+	fi
+
+uninstall-dkms:
+	if [ -z "$(DESTDIR)" ] && dkms status -m dmabuf-core -v $(DMABUF_VERSION) | grep -q .; then \
+		dkms remove -m dmabuf-core -v $(DMABUF_VERSION) --all; \
+	fi
+	rm -rf $(DESTDIR)$(DKMS_SRCDIR) $(DESTDIR)$(UDEVRULESDIR)/$(notdir $(UDEV_RULE))
 
 endif

@@ -5,21 +5,8 @@
 M=/modules
 T=/tests
 
-pass() { echo "PASS: guest: $*"; }
-fail() { echo "FAIL: guest: $*"; }
-
-# check NAME COMMAND...: PASS when the command succeeds.
-check() {
-	name=$1
-	shift
-	if out=$("$@" 2>&1); then
-		pass "$name"
-	else
-		fail "$name: $* -> $out"
-	fi
-}
-
-loaded() { grep -q "^$1 " /proc/modules; }
+CHECK_WHO=guest
+. /checks.sh
 
 # Kernel API selftest: results in the kernel log and the module parameters.
 selftest() {

@@ -11,20 +11,8 @@ T=/tests
 UDEVD=/lib/systemd/systemd-udevd
 NODES="/dev/dmabuf /dev/dmabuf-demo-exporter /dev/dmabuf-demo-importer0 /dev/dmabuf-demo-importer1"
 
-pass() { echo "PASS: udev: $*"; }
-fail() { echo "FAIL: udev: $*"; }
-
-check() {
-	name=$1
-	shift
-	if out=$("$@" 2>&1); then
-		pass "$name"
-	else
-		fail "$name: $* -> $out"
-	fi
-}
-
-loaded() { grep -q "^$1 " /proc/modules; }
+CHECK_WHO=udev
+. /checks.sh
 
 # Pids of udevd and its workers: processes running the udevadm binary.
 udev_pids() {

@@ -38,7 +38,7 @@ main() {
     local name initrd log status start rc=0 secs
     load_kernel_env "$FAMILY"
     name=$FAMILY
-    [ "$MODE" = demo ] && name=$FAMILY-demo
+    [ "$MODE" = tests ] || name=$FAMILY-$MODE
     initrd=$BUILD_DIR/initramfs/$FAMILY-$MODE.cpio.gz
     [ -f "$initrd" ] || die "no $initrd: run initramfs.sh $FAMILY $MODE first"
     mkdir -p "$LOG_DIR"

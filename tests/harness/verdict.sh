@@ -112,7 +112,7 @@ completion_check() {
 
 main() {
     local name=$FAMILY log status pass fails kfails
-    [ "$MODE" = demo ] && name=$FAMILY-demo
+    [ "$MODE" = tests ] || name=$FAMILY-$MODE
     log=$LOG_DIR/$name.log
     status=$LOG_DIR/$name.status
     [ -f "$log" ] || die "no console log $log"

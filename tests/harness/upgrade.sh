@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# The DKMS upgrade scenario, end to end, as a user lives it:
+#
+#   1. a Debian 12 system with the 6.1 kernel headers installs
+#      dmabuf-core-dkms: DKMS builds and installs the modules for 6.1;
+#   2. the user installs the 6.12 kernel headers and nothing else: DKMS
+#      rebuilds for 6.12 by itself (the kernel's header_postinst.d hook);
+#   3. DKMS signs the modules with the machine owner key, here a throwaway
+#      one: modinfo shows its signer;
+#   4. the stock 6.12 kernel boots under QEMU with the DKMS-built modules,
+#      loaded by modprobe from a depmod'd tree, and passes the smoke tests;
+#   5. purging the package removes the modules for every kernel.
+#
+#   tests/harness/upgrade.sh [DKMS_DEB]   (default build/packages/dmabuf-core-dkms_*_all.deb)
+#
+# The system is a bookworm chroot made once with debootstrap
+# ($CACHE_DIR/bookworm-base, headers pre-downloaded) and copied afresh for
+# every run. Prints PASS:/FAIL: lines and a last line "upgrade: N passed, M
+# failed"; exits non-zero on any failure.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+BASE=$CACHE_DIR/bookworm-base
+ROOT=$BUILD_DIR/upgrade-root
+DKMS_BUILD=$BUILD_DIR/dkms            # BUILD_DIR of the guest boot
+KEY_CN="dmabuf-core throwaway test key"
+PASSED=0
+FAILED=0
+
+pass() { echo "PASS: upgrade: $*"; PASSED=$((PASSED + 1)); }
+fail() { echo "FAIL: upgrade: $*"; FAILED=$((FAILED + 1)); }
+expect() {   # expect NAME CMD...: PASS when CMD succeeds
+    local name=$1
+    shift
+    if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi
+}
+
+# Run a command in the per-run system, /proc mounted (DKMS and objtool).
+in_root() {
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+        DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@"
+}
+
+headers_pkg() { echo "linux-headers-$(kernel_release "$1")"; }
+
+# The base system, made once: dkms, its compilers, and the headers of both
+# kernels downloaded (not installed) so that every run installs them offline.
+make_base() {
+    [ -e "$BASE/.done" ] && return 0
+    host_apt_install debootstrap
+    log "debootstrap bookworm into $BASE (once)"
+    umount_under "$BASE"
+    rm -rf "$BASE"
+    debootstrap --variant=minbase bookworm "$BASE" "$DEBIAN_MIRROR" \
+        >"$CACHE_DIR/bookworm-debootstrap.log" 2>&1 ||
+        { tail -n 30 "$CACHE_DIR/bookworm-debootstrap.log" >&2; die "debootstrap bookworm failed"; }
+    cat >"$BASE/etc/apt/sources.list" <<EOF
+deb $DEBIAN_MIRROR bookworm main
+deb $DEBIAN_MIRROR bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+EOF
+    # Keep what apt downloads: later runs install from this cache.
+    echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' \
+        >"$BASE/etc/apt/apt.conf.d/99keep-debs"
+    ROOT=$BASE
+    mount -t proc proc "$BASE/proc"
+    in_root apt-get "${APT_OPTS[@]}" update >"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
+        in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends \
+            dkms kmod openssl ca-certificates >>"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
+        in_root apt-get "${APT_OPTS[@]}" install --download-only --no-install-recommends \
+            "$(headers_pkg 6.1)" "$(headers_pkg 6.12)" >>"$CACHE_DIR/bookworm-apt.log" 2>&1 ||
+        { umount "$BASE/proc"; tail -n 30 "$CACHE_DIR/bookworm-apt.log" >&2; die "bookworm base setup failed"; }
+    umount "$BASE/proc"
+    touch "$BASE/.done"
+}
+
+# A fresh copy of the base system, with a throwaway machine owner key where
+# DKMS looks for one (/var/lib/dkms/mok.key, mok.pub).
+fresh_root() {
+    umount_under "$ROOT"
+    rm -rf "$ROOT"
+    cp -a "$BASE" "$ROOT"
+    mount -t proc proc "$ROOT/proc"
+    mkdir -p "$ROOT/var/lib/dkms"
+    openssl req -new -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$KEY_CN/" \
+        -keyout "$ROOT/var/lib/dkms/mok.key" -outform DER \
+        -out "$ROOT/var/lib/dkms/mok.pub" >/dev/null 2>&1 || die "openssl failed"
+}
+
+# Modules DKMS installed for release $1, one path a line.
+dkms_modules() {
+    find "$ROOT/lib/modules/$1/updates/dkms" -name 'dmabuf*.ko*' 2>/dev/null | sort
+}
+
+installed_for() {   # the three modules are installed for release $1
+    [ "$(dkms_modules "$1" | wc -l)" -eq 3 ] &&
+        in_root dkms status dmabuf-core -k "$1" | grep -q installed
+}
+
+# The modules of release $1, uncompressed, in $DKMS_BUILD/$1 for the guest.
+collect_modules() {
+    local krel=$1 ko
+    rm -rf "${DKMS_BUILD:?}/$krel"
+    mkdir -p "$DKMS_BUILD/$krel"
+    for ko in $(dkms_modules "$krel"); do
+        case $ko in
+        *.xz) xz -dc "$ko" >"$DKMS_BUILD/$krel/$(basename "$ko" .xz)" ;;
+        *.zst) zstd -qdc "$ko" >"$DKMS_BUILD/$krel/$(basename "$ko" .zst)" ;;
+        *) cp "$ko" "$DKMS_BUILD/$krel/" ;;
+        esac
+    done
+}
+
+boot_with_dkms_modules() {
+    local family=$1 krel out
+    krel=$(kernel_release "$family")
+    collect_modules "$krel"
+    mkdir -p "$DKMS_BUILD/kernels"
+    cp "$(kernel_env_file "$family")" "$DKMS_BUILD/kernels/"
+    export BUILD_DIR=$DKMS_BUILD
+    "$HARNESS_DIR/initramfs.sh" "$family" dkms >/dev/null
+    "$HARNESS_DIR/boot.sh" "$family" dkms || true
+    out=$("$HARNESS_DIR/verdict.sh" "$family" dkms 2>&1 || true)
+    echo "$out" | sed 's/^/  guest /'
+    # verdict.sh's tally line: "FAMILY: N passed, M failed".
+    if echo "$out" | grep -qE "^$family: [1-9][0-9]* passed, 0 failed\$"; then
+        pass "$family kernel boots the DKMS-built modules, modprobe loads them, smoke tests pass"
+    else
+        fail "$family kernel with the DKMS-built modules (console: $DKMS_BUILD/logs/$family-dkms.log)"
+    fi
+}
+
+main() {
+    local deb=${1:-} k61 k612 signer
+    require_root
+    [ -n "$deb" ] || deb=$(ls "$BUILD_DIR"/packages/dmabuf-core-dkms_*_all.deb 2>/dev/null | tail -n 1)
+    [ -f "$deb" ] || die "no dmabuf-core-dkms package: run tests/harness/package.sh first"
+    "$HARNESS_DIR/kernels.sh" 6.1 >/dev/null
+    "$HARNESS_DIR/kernels.sh" 6.12 >/dev/null
+    k61=$(kernel_release 6.1)
+    k612=$(kernel_release 6.12)
+    with_lock bookworm-base make_base
+    fresh_root
+    trap 'umount_under "$ROOT"' EXIT
+
+    log "upgrade: install $(headers_pkg 6.1), then $(basename "$deb")"
+    in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "$(headers_pkg 6.1)" \
+        >"$LOG_DIR/upgrade-apt.log" 2>&1 || fail "installing $(headers_pkg 6.1)"
+    cp "$deb" "$ROOT/tmp/"
+    if in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "/tmp/$(basename "$deb")" \
+            >>"$LOG_DIR/upgrade-apt.log" 2>&1; then
+        pass "dmabuf-core-dkms installs"
+    else
+        fail "dmabuf-core-dkms installs (log: $LOG_DIR/upgrade-apt.log)"
+    fi
+    expect "DKMS built and installed the modules for $k61 at package install" installed_for "$k61"
+
+    log "upgrade: install $(headers_pkg 6.12) and nothing else"
+    in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "$(headers_pkg 6.12)" \
+        >>"$LOG_DIR/upgrade-apt.log" 2>&1 || fail "installing $(headers_pkg 6.12)"
+    expect "DKMS rebuilt the modules for $k612 by itself when its headers arrived" installed_for "$k612"
+
+    signer=$(modinfo -F signer "$(dkms_modules "$k612" | head -n 1)" 2>/dev/null || true)
+    if [ "$signer" = "$KEY_CN" ]; then
+        pass "DKMS signed the modules with the machine owner key (signer: $signer)"
+    else
+        fail "modules not signed by the throwaway key (signer: '${signer:-none}')"
+    fi
+
+    boot_with_dkms_modules 6.12
+
+    log "upgrade: purge dmabuf-core-dkms"
+    in_root apt-get "${APT_OPTS[@]}" purge dmabuf-core-dkms >>"$LOG_DIR/upgrade-apt.log" 2>&1 ||
+        fail "purging dmabuf-core-dkms"
+    if [ -z "$(dkms_modules "$k61")$(dkms_modules "$k612")" ] &&
+            [ ! -e "$ROOT/usr/src/dmabuf-core-$(cat "$SRC_DIR/VERSION")" ] &&
+            ! in_root dkms status dmabuf-core | grep -q .; then
+        pass "purge removes the modules for both kernels, the sources and the DKMS entry"
+    else
+        fail "purge left: $(dkms_modules "$k61") $(dkms_modules "$k612") $(in_root dkms status dmabuf-core)"
+    fi
+
+    umount_under "$ROOT"
+    rm -rf "$ROOT"
+    trap - EXIT
+    echo "upgrade: $PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}
+
+main "$@"
