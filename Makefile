@@ -128,8 +128,10 @@ install-dkms:
 		install -D -m 644 $(UDEV_RULE) $(DESTDIR)$(UDEVRULESDIR)/$(notdir $(UDEV_RULE)); \
 	fi
 	if [ -z "$(DESTDIR)" ]; then \
-		dkms add -m dmabuf-core -v $(DMABUF_VERSION) && \
-		dkms install -m dmabuf-core -v $(DMABUF_VERSION) -k $(KERNELRELEASE); \
+		if [ -z "$$(dkms status -m dmabuf-core -v $(DMABUF_VERSION))" ]; then \
+			dkms add -m dmabuf-core -v $(DMABUF_VERSION); \
+		fi && \
+		dkms install --force -m dmabuf-core -v $(DMABUF_VERSION) -k $(KERNELRELEASE); \
 	fi
 
 uninstall-dkms:

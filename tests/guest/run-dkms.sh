@@ -10,9 +10,12 @@ check "modprobe dmabuf_demo_importer (pulls in dmabuf_core)" \
 	modprobe dmabuf_demo_importer dma_bits=64,32 max_seg_kb=0,64
 check "dmabuf_core loaded as a dependency" loaded dmabuf_core
 check "modprobe dmabuf_demo_exporter" modprobe dmabuf_demo_exporter
-/tests/demo_share >/tmp/demo.out 2>&1
+for t in demo_share t_alloc; do
+	[ -x /tests/$t ] || fail "/tests/$t missing"
+done
+/tests/demo_share >/tmp/demo.out 2>&1 || fail "demo_share exited with status $?"
 grep -E '^(PASS|FAIL):' /tmp/demo.out
-/tests/t_alloc
+/tests/t_alloc || fail "t_alloc exited with status $?"
 # busybox's modprobe -r also removes the dependencies and fails when one is
 # still in use: take the exporter out by name, then let modprobe -r remove
 # the importer and dmabuf_core with it.

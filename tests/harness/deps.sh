@@ -14,6 +14,7 @@ HOST_PACKAGES=(
     cpio gzip xz-utils kmod
     gcc make libc6-dev binutils libkmod-dev   # tests/Makefile
     util-linux coreutils                      # flock, mountpoint, timeout
+    udev                                      # systemd-udevd for run-udev.sh
 )
 
 # Packages for building modules against trixie(-backports) kernel headers.

@@ -3,10 +3,11 @@
 #
 #   1. a Debian 12 system with the 6.1 kernel headers installs
 #      dmabuf-core-dkms: DKMS builds and installs the modules for 6.1;
-#   2. the user installs the 6.12 kernel headers and nothing else: DKMS
-#      rebuilds for 6.12 by itself (the kernel's header_postinst.d hook);
+#   2. the user installs the 6.12 kernel (nothing is built: no headers yet),
+#      then its headers and nothing else: DKMS builds for 6.12 by itself
+#      (the headers' header_postinst.d hook);
 #   3. DKMS signs the modules with the machine owner key, here a throwaway
-#      one: modinfo shows its signer;
+#      one: every module's signature names that key's serial;
 #   4. the stock 6.12 kernel boots under QEMU with the DKMS-built modules,
 #      loaded by modprobe from a depmod'd tree, and passes the smoke tests;
 #   5. purging the package removes the modules for every kernel.
@@ -41,7 +42,22 @@ in_root() {
         DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@"
 }
 
-headers_pkg() { echo "linux-headers-$(kernel_release "$1")"; }
+# Package NAME=VERSION of family $1's headers or image, pinned to the version
+# of the kernel the guest boots.
+headers_pkg() { echo "linux-headers-$(kernel_release "$1")=$(family_version "$1")"; }
+image_pkg() { echo "linux-image-$(kernel_release "$1")=$(family_version "$1")"; }
+family_version() { sed -n 's/^KVERSION=//p' "$(kernel_env_file "$1")"; }
+
+# Install packages in the per-run system; when the base's package lists are
+# too old to know them (a new kernel ABI since the base was made), refresh
+# the lists and try again.
+root_install() {
+    in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "$@" \
+        >>"$LOG_DIR/upgrade-apt.log" 2>&1 && return 0
+    in_root apt-get "${APT_OPTS[@]}" update >>"$LOG_DIR/upgrade-apt.log" 2>&1 &&
+        in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "$@" \
+            >>"$LOG_DIR/upgrade-apt.log" 2>&1
+}
 
 # The base system, made once: dkms, its compilers, and the headers of both
 # kernels downloaded (not installed) so that every run installs them offline.
@@ -67,8 +83,11 @@ EOF
     in_root apt-get "${APT_OPTS[@]}" update >"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
         in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends \
             dkms kmod openssl ca-certificates >>"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
+        in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends \
+            linux-base initramfs-tools >>"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
         in_root apt-get "${APT_OPTS[@]}" install --download-only --no-install-recommends \
-            "$(headers_pkg 6.1)" "$(headers_pkg 6.12)" >>"$CACHE_DIR/bookworm-apt.log" 2>&1 ||
+            "$(headers_pkg 6.1)" "$(image_pkg 6.12)" "$(headers_pkg 6.12)" \
+            >>"$CACHE_DIR/bookworm-apt.log" 2>&1 ||
         { umount "$BASE/proc"; tail -n 30 "$CACHE_DIR/bookworm-apt.log" >&2; die "bookworm base setup failed"; }
     umount "$BASE/proc"
     touch "$BASE/.done"
@@ -82,9 +101,9 @@ fresh_root() {
     cp -a "$BASE" "$ROOT"
     mount -t proc proc "$ROOT/proc"
     mkdir -p "$ROOT/var/lib/dkms"
-    openssl req -new -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$KEY_CN/" \
-        -keyout "$ROOT/var/lib/dkms/mok.key" -outform DER \
-        -out "$ROOT/var/lib/dkms/mok.pub" >/dev/null 2>&1 || die "openssl failed"
+    in_root openssl req -new -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$KEY_CN/" \
+        -keyout /var/lib/dkms/mok.key -outform DER -out /var/lib/dkms/mok.pub \
+        >/dev/null 2>&1 || die "openssl failed in $ROOT"
 }
 
 # Modules DKMS installed for release $1, one path a line.
@@ -93,8 +112,27 @@ dkms_modules() {
 }
 
 installed_for() {   # the three modules are installed for release $1
-    [ "$(dkms_modules "$1" | wc -l)" -eq 3 ] &&
-        in_root dkms status dmabuf-core -k "$1" | grep -q installed
+    local status
+    status=$(in_root dkms status dmabuf-core -k "$1" 2>&1 || true)
+    [ "$(dkms_modules "$1" | wc -l)" -eq 3 ] && [[ $status == *installed* ]]
+}
+
+nothing_for() {     # no module of ours exists for release $1
+    [ -z "$(dkms_modules "$1")" ]
+}
+
+# Every module of release $1 carries a signature made with our key: the
+# signature's key serial is the certificate's serial.
+signed_by_our_key() {
+    local krel=$1 serial ko sig n=0
+    serial=$(in_root openssl x509 -inform DER -noout -serial -in /var/lib/dkms/mok.pub)
+    serial=${serial#serial=}
+    for ko in $(dkms_modules "$krel"); do
+        sig=$(modinfo -F sig_key "$ko" 2>/dev/null | tr -d ':\n')
+        [ -n "$sig" ] && [ "${sig^^}" = "${serial^^}" ] || return 1
+        n=$((n + 1))
+    done
+    [ "$n" -eq 3 ]
 }
 
 # The modules of release $1, uncompressed, in $DKMS_BUILD/$1 for the guest.
@@ -105,8 +143,8 @@ collect_modules() {
     for ko in $(dkms_modules "$krel"); do
         case $ko in
         *.xz) xz -dc "$ko" >"$DKMS_BUILD/$krel/$(basename "$ko" .xz)" ;;
-        *.zst) zstd -qdc "$ko" >"$DKMS_BUILD/$krel/$(basename "$ko" .zst)" ;;
-        *) cp "$ko" "$DKMS_BUILD/$krel/" ;;
+        *.ko) cp "$ko" "$DKMS_BUILD/$krel/" ;;
+        *) die "unexpected module compression: $ko" ;;
         esac
     done
 }
@@ -117,6 +155,8 @@ boot_with_dkms_modules() {
     collect_modules "$krel"
     mkdir -p "$DKMS_BUILD/kernels"
     cp "$(kernel_env_file "$family")" "$DKMS_BUILD/kernels/"
+    # The guest's smoke tests are the project's test programs.
+    make -s -C "$REPO_ROOT/tests" >/dev/null || die "building the test programs failed"
     export BUILD_DIR=$DKMS_BUILD
     "$HARNESS_DIR/initramfs.sh" "$family" dkms >/dev/null
     "$HARNESS_DIR/boot.sh" "$family" dkms || true
@@ -131,53 +171,57 @@ boot_with_dkms_modules() {
 }
 
 main() {
-    local deb=${1:-} k61 k612 signer
+    local deb=${1:-} debs k61 k612
     require_root
-    [ -n "$deb" ] || deb=$(ls "$BUILD_DIR"/packages/dmabuf-core-dkms_*_all.deb 2>/dev/null | tail -n 1)
+    if [ -z "$deb" ]; then
+        debs=("$BUILD_DIR"/packages/dmabuf-core-dkms_*_all.deb)
+        deb=${debs[-1]}
+    fi
     [ -f "$deb" ] || die "no dmabuf-core-dkms package: run tests/harness/package.sh first"
+    mkdir -p "$LOG_DIR"
+    : >"$LOG_DIR/upgrade-apt.log"
+    "$HARNESS_DIR/deps.sh" >/dev/null
+    host_apt_install xz-utils
     "$HARNESS_DIR/kernels.sh" 6.1 >/dev/null
     "$HARNESS_DIR/kernels.sh" 6.12 >/dev/null
     k61=$(kernel_release 6.1)
     k612=$(kernel_release 6.12)
     with_lock bookworm-base make_base
-    fresh_root
     trap 'umount_under "$ROOT"' EXIT
+    fresh_root
 
-    log "upgrade: install $(headers_pkg 6.1), then $(basename "$deb")"
-    in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "$(headers_pkg 6.1)" \
-        >"$LOG_DIR/upgrade-apt.log" 2>&1 || fail "installing $(headers_pkg 6.1)"
+    log "upgrade: install the 6.1 headers, then $(basename "$deb")"
+    root_install "$(headers_pkg 6.1)" || fail "installing $(headers_pkg 6.1) (log: $LOG_DIR/upgrade-apt.log)"
     cp "$deb" "$ROOT/tmp/"
-    if in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "/tmp/$(basename "$deb")" \
-            >>"$LOG_DIR/upgrade-apt.log" 2>&1; then
+    if root_install "/tmp/$(basename "$deb")"; then
         pass "dmabuf-core-dkms installs"
     else
         fail "dmabuf-core-dkms installs (log: $LOG_DIR/upgrade-apt.log)"
     fi
     expect "DKMS built and installed the modules for $k61 at package install" installed_for "$k61"
 
-    log "upgrade: install $(headers_pkg 6.12) and nothing else"
-    in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "$(headers_pkg 6.12)" \
-        >>"$LOG_DIR/upgrade-apt.log" 2>&1 || fail "installing $(headers_pkg 6.12)"
-    expect "DKMS rebuilt the modules for $k612 by itself when its headers arrived" installed_for "$k612"
+    log "upgrade: install the 6.12 kernel, then its headers and nothing else"
+    root_install "$(image_pkg 6.12)" || fail "installing $(image_pkg 6.12)"
+    expect "nothing is built for $k612 while its headers are missing" nothing_for "$k612"
+    root_install "$(headers_pkg 6.12)" || fail "installing $(headers_pkg 6.12)"
+    expect "DKMS built the modules for $k612 by itself when its headers arrived" installed_for "$k612"
 
-    signer=$(modinfo -F signer "$(dkms_modules "$k612" | head -n 1)" 2>/dev/null || true)
-    if [ "$signer" = "$KEY_CN" ]; then
-        pass "DKMS signed the modules with the machine owner key (signer: $signer)"
-    else
-        fail "modules not signed by the throwaway key (signer: '${signer:-none}')"
-    fi
+    expect "every module for $k61 is signed with the throwaway MOK (sig_key = its serial)" \
+        signed_by_our_key "$k61"
+    expect "every module for $k612 is signed with the throwaway MOK (sig_key = its serial)" \
+        signed_by_our_key "$k612"
 
     boot_with_dkms_modules 6.12
 
     log "upgrade: purge dmabuf-core-dkms"
     in_root apt-get "${APT_OPTS[@]}" purge dmabuf-core-dkms >>"$LOG_DIR/upgrade-apt.log" 2>&1 ||
         fail "purging dmabuf-core-dkms"
-    if [ -z "$(dkms_modules "$k61")$(dkms_modules "$k612")" ] &&
+    if nothing_for "$k61" && nothing_for "$k612" &&
             [ ! -e "$ROOT/usr/src/dmabuf-core-$(cat "$SRC_DIR/VERSION")" ] &&
-            ! in_root dkms status dmabuf-core | grep -q .; then
+            [ -z "$(in_root dkms status dmabuf-core 2>/dev/null)" ]; then
         pass "purge removes the modules for both kernels, the sources and the DKMS entry"
     else
-        fail "purge left: $(dkms_modules "$k61") $(dkms_modules "$k612") $(in_root dkms status dmabuf-core)"
+        fail "purge left: $(dkms_modules "$k61") $(dkms_modules "$k612") $(in_root dkms status dmabuf-core 2>&1)"
     fi
 
     umount_under "$ROOT"
