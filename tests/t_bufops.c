@@ -584,20 +584,6 @@ static void test_lseek_invalid(void)
 	tg_end();
 }
 
-static void ioctl_enotty(int fd, unsigned long cmd, const char *name)
-{
-	static unsigned char arg[16384];
-	char what[128];
-	int r, e;
-
-	memset(arg, 0, sizeof(arg));
-	errno = 0;
-	r = ioctl(fd, cmd, arg);
-	e = errno;
-	snprintf(what, sizeof(what), "ioctl(%s = 0x%lx)", name, cmd);
-	expect_errno_d(what, r, e, ENOTTY);
-}
-
 static void test_unknown_ioctls(void)
 {
 	int fd;
@@ -605,16 +591,16 @@ static void test_unknown_ioctls(void)
 	tg_begin("unknown ioctls on a buffer fd -> ENOTTY");
 	fd = new_buf(1, O_RDWR);
 	if (fd >= 0) {
-		ioctl_enotty(fd, MAINLINE_DMA_BUF_SET_NAME, "DMA_BUF_SET_NAME");
-		ioctl_enotty(fd, MAINLINE_DMA_BUF_SET_NAME_A, "DMA_BUF_SET_NAME_A");
-		ioctl_enotty(fd, MAINLINE_DMA_BUF_SET_NAME_B, "DMA_BUF_SET_NAME_B");
-		ioctl_enotty(fd, MAINLINE_EXPORT_SYNC_FILE, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE");
-		ioctl_enotty(fd, MAINLINE_IMPORT_SYNC_FILE, "DMA_BUF_IOCTL_IMPORT_SYNC_FILE");
-		ioctl_enotty(fd, _IOW('b', 0x7f, __u64), "_IOW('b', 0x7f, u64)");
-		ioctl_enotty(fd, _IOWR(DMABUF_CORE_IOC_MAGIC, 0x7f,
+		expect_enotty(fd, MAINLINE_DMA_BUF_SET_NAME, "DMA_BUF_SET_NAME");
+		expect_enotty(fd, MAINLINE_DMA_BUF_SET_NAME_A, "DMA_BUF_SET_NAME_A");
+		expect_enotty(fd, MAINLINE_DMA_BUF_SET_NAME_B, "DMA_BUF_SET_NAME_B");
+		expect_enotty(fd, MAINLINE_EXPORT_SYNC_FILE, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE");
+		expect_enotty(fd, MAINLINE_IMPORT_SYNC_FILE, "DMA_BUF_IOCTL_IMPORT_SYNC_FILE");
+		expect_enotty(fd, _IOW('b', 0x7f, __u64), "_IOW('b', 0x7f, u64)");
+		expect_enotty(fd, _IOWR(DMABUF_CORE_IOC_MAGIC, 0x7f,
 				       struct dmabuf_core_query), "_IOWR(0xDC, 0x7f, query)");
-		ioctl_enotty(fd, 0x12345678, "random");
-		ioctl_enotty(fd, 0, "0");
+		expect_enotty(fd, 0x12345678, "random");
+		expect_enotty(fd, 0, "0");
 		close(fd);
 	}
 	tg_end();
@@ -622,8 +608,8 @@ static void test_unknown_ioctls(void)
 	tg_begin("/dev/dmabuf ioctls on a buffer fd -> ENOTTY");
 	fd = new_buf(1, O_RDWR);
 	if (fd >= 0) {
-		ioctl_enotty(fd, DMABUF_CORE_IOCTL_STATS, "DMABUF_CORE_IOCTL_STATS");
-		ioctl_enotty(fd, DMABUF_CORE_IOCTL_ALLOC, "DMABUF_CORE_IOCTL_ALLOC");
+		expect_enotty(fd, DMABUF_CORE_IOCTL_STATS, "DMABUF_CORE_IOCTL_STATS");
+		expect_enotty(fd, DMABUF_CORE_IOCTL_ALLOC, "DMABUF_CORE_IOCTL_ALLOC");
 		close(fd);
 	}
 	tg_end();

@@ -491,6 +491,28 @@ const char *mem_result(int r, size_t bad, char *buf, size_t buflen)
 	return buf;
 }
 
+void expect_enotty(int fd, unsigned long cmd, const char *name)
+{
+	static unsigned char arg[16384];
+	char what[128];
+	int r, e;
+
+	memset(arg, 0, sizeof(arg));
+	errno = 0;
+	r = ioctl(fd, cmd, arg);
+	e = errno;
+	snprintf(what, sizeof(what), "ioctl(%s = 0x%lx)", name, cmd);
+	expect_errno_d(what, r, e, ENOTTY);
+	/* An unexpected ALLOC-like success: the fd is at offset 8. */
+	if (r >= 0 && _IOC_TYPE(cmd) == 'H' && _IOC_SIZE(cmd) >= 12) {
+		uint32_t nfd;
+
+		memcpy(&nfd, arg + 8, sizeof(nfd));
+		if (nfd > 2 && (int)nfd != fd && (int)nfd != dev_fd())
+			close((int)nfd);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* fd passing                                                          */
 

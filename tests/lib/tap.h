@@ -100,6 +100,12 @@ int stats(struct dmabuf_core_stats *s);
 uint64_t buf_id(int fd);
 /* DMABUF_CORE_IOCTL_SYNC: 0 or -errno. */
 int sync_buf(int fd, uint64_t flags);
+/*
+ * ioctl @cmd on @fd with an argument buffer big enough for any encoded
+ * size must fail with ENOTTY; records a failure in the open group (an
+ * unexpected ALLOC-like success has its fd closed).
+ */
+void expect_enotty(int fd, unsigned long cmd, const char *name);
 
 /* Round up to the page size. */
 static inline uint64_t page_round(uint64_t len)
