@@ -122,7 +122,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_pages_alloc, DMABUF_CORE_NS);
 
 /**
  * dmabuf_pages_free - free what dmabuf_pages_alloc() allocated
- * @pages: the storage; left empty
+ * @pages: the storage, possibly empty (never allocated); left empty
  */
 void dmabuf_pages_free(struct dmabuf_pages *pages)
 {

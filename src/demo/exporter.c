@@ -35,15 +35,13 @@ MODULE_PARM_DESC(max_size_mb, "Largest buffer in MiB (default 256)");
 
 /**
  * struct demo_buffer - the exporter's side of one buffer
- * @pages:	backing storage; empty until @allocated
- * @allocated:	storage exists
+ * @pages:	backing storage; empty (no chunks) until first use
  * @dma_limit:	the tightest DMA mask at allocation time
  *
  * All fields are under the buffer's &dmabuf.lock.
  */
 struct demo_buffer {
 	struct dmabuf_pages pages;
-	bool allocated;
 	u64 dma_limit;
 };
 
@@ -55,8 +53,11 @@ static struct {
 	atomic64_t allocations, mapped, unmapped;
 } demo_stats;
 
-/* Allocate storage every attached device, and ours, can reach. */
-static int demo_allocate(struct dmabuf *buf)
+/*
+ * Make sure storage exists: on first use, allocate what every attached
+ * device, and ours, can reach.
+ */
+static int demo_ensure_storage(struct dmabuf *buf)
 {
 	struct demo_buffer *db = buf->priv;
 	u64 limit = dma_get_mask(demo_dev);
@@ -66,6 +67,8 @@ static int demo_allocate(struct dmabuf *buf)
 	int ret;
 
 	lockdep_assert_held(&buf->lock);
+	if (db->pages.nr_chunks)
+		return 0;
 	dmabuf_for_each_attachment(buf, att) {
 		limit = min(limit, dma_get_mask(att->dev));
 		max_chunk = min_t(size_t, max_chunk,
@@ -87,7 +90,6 @@ static int demo_allocate(struct dmabuf *buf)
 		return -ENOMEM;
 	}
 	db->dma_limit = limit;
-	db->allocated = true;
 	atomic64_inc(&demo_stats.allocations);
 	return 0;
 }
@@ -96,7 +98,7 @@ static int demo_attach(struct dmabuf *buf, struct dmabuf_attachment *att)
 {
 	struct demo_buffer *db = buf->priv;
 
-	if (db->allocated && !dmabuf_pages_reachable(&db->pages, att->dev)) {
+	if (db->pages.nr_chunks && !dmabuf_pages_reachable(&db->pages, att->dev)) {
 		atomic64_inc(&demo_stats.refused);
 		return -EBUSY;
 	}
@@ -116,11 +118,9 @@ static struct sg_table *demo_map(struct dmabuf_attachment *att,
 	struct sg_table *sgt;
 	int ret;
 
-	if (!db->allocated) {
-		ret = demo_allocate(att->buf);
-		if (ret)
-			return ERR_PTR(ret);
-	}
+	ret = demo_ensure_storage(att->buf);
+	if (ret)
+		return ERR_PTR(ret);
 	sgt = dmabuf_pages_map(&db->pages, att->dev, dir);
 	if (!IS_ERR(sgt))
 		atomic64_inc(&demo_stats.mapped);
@@ -137,11 +137,10 @@ static void demo_unmap(struct dmabuf_attachment *att, struct sg_table *sgt,
 static int demo_mmap(struct dmabuf *buf, struct vm_area_struct *vma)
 {
 	struct demo_buffer *db = buf->priv;
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&buf->lock);
-	if (!db->allocated)
-		ret = demo_allocate(buf);
+	ret = demo_ensure_storage(buf);
 	if (!ret)
 		ret = dmabuf_pages_mmap(&db->pages, vma);
 	mutex_unlock(&buf->lock);
@@ -152,8 +151,7 @@ static void demo_release(struct dmabuf *buf)
 {
 	struct demo_buffer *db = buf->priv;
 
-	if (db->allocated)
-		dmabuf_pages_free(&db->pages);
+	dmabuf_pages_free(&db->pages);
 	kfree(db);
 	atomic64_inc(&demo_stats.released);
 }
@@ -261,11 +259,9 @@ static long demo_ioctl_pattern(void __user *uarg, bool verify)
 	ret = mutex_lock_interruptible(&buf->lock);
 	if (ret)
 		goto out_put;
-	if (!db->allocated) {
-		ret = demo_allocate(buf);
-		if (ret)
-			goto out_unlock;
-	}
+	ret = demo_ensure_storage(buf);
+	if (ret)
+		goto out_unlock;
 	dmabuf_sync_mappings_for_cpu(buf, DMA_BIDIRECTIONAL);
 	for (i = 0; i < db->pages.nr_chunks; i++) {
 		const struct dmabuf_chunk *c = &db->pages.chunks[i];
@@ -310,7 +306,7 @@ static long demo_ioctl_storage(void __user *uarg)
 	req = (struct dmabuf_demo_storage){ .fd = req.fd };
 	req.pages_hash = DMABUF_DEMO_FNV_BASIS;
 	mutex_lock(&buf->lock);
-	if (db->allocated) {
+	if (db->pages.nr_chunks) {
 		req.allocated = 1;
 		req.chunks = db->pages.nr_chunks;
 		req.lowest_phys = U64_MAX;
