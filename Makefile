@@ -95,6 +95,8 @@ install: modules
 		$(DESTDIR)$(INCLUDEDIR)/linux/dmabuf_demo.h
 	install -D -m 644 include/linux/dmabuf_core.h \
 		$(DESTDIR)$(KAPIDIR)/include/linux/dmabuf_core.h
+	install -D -m 644 include/linux/dmabuf_core_pages.h \
+		$(DESTDIR)$(KAPIDIR)/include/linux/dmabuf_core_pages.h
 	install -D -m 644 Module.symvers $(DESTDIR)$(KAPIDIR)/$(KREL)/Module.symvers
 	if [ -f $(UDEV_RULE) ]; then \
 		install -D -m 644 $(UDEV_RULE) $(DESTDIR)$(UDEVRULESDIR)/$(notdir $(UDEV_RULE)); \

@@ -15,9 +15,26 @@
  * stringified.
  */
 #ifdef DMABUF_CORE_NEED_BARE_NS
-#define DMABUF_CORE_NS	DMABUF_CORE
+#define DMABUF_CORE_NS		DMABUF_CORE
+#define DMABUF_CORE_DMA_BUF_NS	DMA_BUF		/* the kernel's dma-buf */
 #else
-#define DMABUF_CORE_NS	"DMABUF_CORE"
+#define DMABUF_CORE_NS		"DMABUF_CORE"
+#define DMABUF_CORE_DMA_BUF_NS	"DMA_BUF"
 #endif
+
+/*
+ * VMA flags: Linux 6.3 made vm_flags read-only behind vm_flags_set()
+ * ("mm: introduce vma->vm_flags wrapper functions").
+ */
+#include <linux/mm.h>
+static inline void dcore_vm_flags_set(struct vm_area_struct *vma,
+				      unsigned long flags)
+{
+#ifdef DMABUF_CORE_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
 
 #endif /* _DMABUF_CORE_COMPAT_H */

@@ -463,8 +463,9 @@ static void test_unknown_ioctls(void)
 	tg_end();
 
 	tg_begin("buffer-fd ioctls on " DMABUF_DEV " -> ENOTTY");
-	expect_enotty(d, DMABUF_CORE_IOCTL_QUERY, "DMABUF_CORE_IOCTL_QUERY");
 	expect_enotty(d, DMABUF_CORE_IOCTL_SYNC, "DMABUF_CORE_IOCTL_SYNC");
+	expect_enotty(d, _IOWR(DMABUF_CORE_IOC_MAGIC, 0x00, struct dmabuf_core_query),
+		      "retired QUERY number 0x00");
 	tg_end();
 }
 

@@ -5,12 +5,15 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/tap.h"
@@ -18,11 +21,15 @@
 #define PROG "t_bufops"
 
 /* Mainline dma-buf ioctl numbers this module does not implement. */
-#define MAINLINE_DMA_BUF_SET_NAME	_IOW('b', 1, const char *)
 #define MAINLINE_DMA_BUF_SET_NAME_A	_IOW('b', 1, __u32)
 #define MAINLINE_DMA_BUF_SET_NAME_B	_IOW('b', 1, __u64)
-#define MAINLINE_EXPORT_SYNC_FILE	_IOWR('b', 2, __u64)
-#define MAINLINE_IMPORT_SYNC_FILE	_IOW('b', 3, __u64)
+/* struct dma_buf_export_sync_file / dma_buf_import_sync_file */
+struct mainline_sync_file {
+	__u32 flags;
+	__s32 fd;
+};
+#define MAINLINE_EXPORT_SYNC_FILE	_IOWR('b', 2, struct mainline_sync_file)
+#define MAINLINE_IMPORT_SYNC_FILE	_IOW('b', 3, struct mainline_sync_file)
 
 static char res[128];	/* scratch for mem_result() */
 
@@ -520,8 +527,11 @@ static void test_bad_pointers(void)
 	fd = new_buf(1, O_RDWR);
 	if (fd >= 0) {
 		EXPECT_ERRNO(ioctl(fd, DMABUF_CORE_IOCTL_SYNC, NULL), EFAULT);
-		EXPECT_ERRNO(ioctl(fd, DMABUF_CORE_IOCTL_QUERY, NULL), EFAULT);
-		EXPECT_ERRNO(ioctl(fd, DMABUF_CORE_IOCTL_QUERY, (void *)8), EFAULT);
+		EXPECT_ERRNO(ioctl(dev_fd(), DMABUF_CORE_IOCTL_QUERY, NULL), EFAULT);
+		EXPECT_ERRNO(ioctl(dev_fd(), DMABUF_CORE_IOCTL_QUERY, (void *)8), EFAULT);
+		/* QUERY is a node ioctl; a buffer fd is a plain dma-buf. */
+		EXPECT_ERRNO(ioctl(fd, DMABUF_CORE_IOCTL_QUERY,
+				   &(struct dmabuf_core_query){ .fd = fd }), ENOTTY);
 		close(fd);
 	}
 	tg_end();
@@ -584,6 +594,107 @@ static void test_lseek_invalid(void)
 	tg_end();
 }
 
+/* The first line of /proc/self/fdinfo/@fd starting with @key, or "". */
+static void fdinfo_line(int fd, const char *key, char *out, size_t len)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, strlen(key))) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(out, len, "%s", line);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* Whether /proc/self/maps has a line for @addr ending in @name. */
+static bool maps_names(void *addr, const char *name)
+{
+	char line[512], start[32];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return false;
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)addr);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(line, start, strlen(start))) {
+			size_t n = strlen(line), m = strlen(name);
+
+			found = n >= m && !strcmp(line + n - m, name);
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void test_mainline_fd(void)
+{
+	struct stat sa, sb;
+	char line[128], want[128];
+	struct mainline_sync_file sf;
+	struct pollfd pfd;
+	void *p;
+	int a, b;
+
+	tg_begin("a buffer fd is a kernel dma-buf: inode, fdinfo, SET_NAME, maps, sync_file, poll");
+	a = new_buf(2, O_RDWR);
+	b = new_buf(1, O_RDWR);
+	if (a < 0 || b < 0)
+		goto out;
+	if (CHECK(fstat(a, &sa) == 0 && fstat(b, &sb) == 0, "fstat: %s", errstr(errno)))
+		CHECK(sa.st_ino != sb.st_ino, "two buffers share inode %lu",
+		      (unsigned long)sa.st_ino);
+	fdinfo_line(a, "size:", line, sizeof(line));
+	snprintf(want, sizeof(want), "size:\t%zu", 2 * page_size);
+	CHECK(!strcmp(line, want), "fdinfo \"%s\", expected \"%s\"", line, want);
+	fdinfo_line(a, "exp_name:", line, sizeof(line));
+	CHECK(!strcmp(line, "exp_name:\t" EXPORTER_NAME), "fdinfo \"%s\"", line);
+
+	expect_rc("DMA_BUF_SET_NAME", ioctl(a, MAINLINE_DMA_BUF_SET_NAME_B, "t-bufops") ? -errno : 0, 0);
+	expect_rc("DMA_BUF_SET_NAME_A (32-bit size)",
+		  ioctl(b, MAINLINE_DMA_BUF_SET_NAME_A, "other") ? -errno : 0, 0);
+	fdinfo_line(a, "name:", line, sizeof(line));
+	CHECK(!strcmp(line, "name:\tt-bufops"), "fdinfo \"%s\"", line);
+	p = map(a, 2 * page_size, PROT_READ, 0);
+	if (CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno))) {
+		CHECK(maps_names(p, "/dmabuf:t-bufops"),
+		      "/proc/self/maps does not name the mapping /dmabuf:t-bufops");
+		munmap(p, 2 * page_size);
+	}
+
+	/* No device has work queued: the exported fence is signalled. */
+	sf = (struct mainline_sync_file){ .flags = 1 /* READ */, .fd = -1 };
+	if (CHECK(ioctl(a, MAINLINE_EXPORT_SYNC_FILE, &sf) == 0 && sf.fd >= 0,
+		  "DMA_BUF_IOCTL_EXPORT_SYNC_FILE: %s", errstr(errno))) {
+		pfd = (struct pollfd){ .fd = sf.fd, .events = POLLIN };
+		CHECK(poll(&pfd, 1, 0) == 1, "exported sync_file not signalled");
+		sf.flags = 2;	/* DMA_BUF_SYNC_WRITE */
+		expect_rc("DMA_BUF_IOCTL_IMPORT_SYNC_FILE",
+			  ioctl(a, MAINLINE_IMPORT_SYNC_FILE, &sf) ? -errno : 0, 0);
+		close(sf.fd);
+	}
+	pfd = (struct pollfd){ .fd = a, .events = POLLIN | POLLOUT };
+	CHECK(poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLOUT)) == (POLLIN | POLLOUT),
+	      "poll on an idle buffer: revents 0x%x", pfd.revents);
+out:
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	tg_end();
+}
+
 static void test_unknown_ioctls(void)
 {
 	int fd;
@@ -591,11 +702,6 @@ static void test_unknown_ioctls(void)
 	tg_begin("unknown ioctls on a buffer fd -> ENOTTY");
 	fd = new_buf(1, O_RDWR);
 	if (fd >= 0) {
-		expect_enotty(fd, MAINLINE_DMA_BUF_SET_NAME, "DMA_BUF_SET_NAME");
-		expect_enotty(fd, MAINLINE_DMA_BUF_SET_NAME_A, "DMA_BUF_SET_NAME_A");
-		expect_enotty(fd, MAINLINE_DMA_BUF_SET_NAME_B, "DMA_BUF_SET_NAME_B");
-		expect_enotty(fd, MAINLINE_EXPORT_SYNC_FILE, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE");
-		expect_enotty(fd, MAINLINE_IMPORT_SYNC_FILE, "DMA_BUF_IOCTL_IMPORT_SYNC_FILE");
 		expect_enotty(fd, _IOW('b', 0x7f, __u64), "_IOW('b', 0x7f, u64)");
 		expect_enotty(fd, _IOWR(DMABUF_CORE_IOC_MAGIC, 0x7f,
 				       struct dmabuf_core_query), "_IOWR(0xDC, 0x7f, query)");
@@ -633,8 +739,10 @@ static void test_query_fresh(void)
 			CHECK(!strncmp(q.exporter, EXPORTER_NAME, sizeof(q.exporter)),
 			      "exporter: expected \"%s\", got \"%.*s\"", EXPORTER_NAME,
 			      (int)sizeof(q.exporter), q.exporter);
-			CHECK(q.flags == 0 && q.reserved0 == 0, "flags/reserved0 "
-			      "not 0 on output: 0x%x 0x%x", q.flags, q.reserved0);
+			CHECK(q.flags == 0 && q.reserved0 == 0 && q.info == 0,
+			      "flags/reserved0/info not 0 on output: 0x%x 0x%x 0x%x",
+			      q.flags, q.reserved0, q.info);
+			CHECK(q.fd == fd, "fd on output: %d, not %d", q.fd, fd);
 			for (size_t i = 0; i < ARRAY_SIZE(q.reserved); i++)
 				CHECK(q.reserved[i] == 0, "reserved[%zu] = 0x%llx on output",
 				      i, (unsigned long long)q.reserved[i]);
@@ -741,8 +849,9 @@ static void test_query_invalid(void)
 	fd = new_buf(1, O_RDWR);
 	if (fd < 0)
 		goto out;
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < 4 + (int)ARRAY_SIZE(q.reserved); i++) {
 		memset(&q, 0, sizeof(q));
+		q.fd = fd;
 		if (i == 0) {
 			q.flags = 1;
 			snprintf(what, sizeof(what), "flags=1");
@@ -752,7 +861,7 @@ static void test_query_invalid(void)
 		} else if (i == 2) {
 			q.reserved0 = 1;
 			snprintf(what, sizeof(what), "reserved0=1");
-		} else if (i < 8) {
+		} else if (i < 3 + (int)ARRAY_SIZE(q.reserved)) {
 			q.reserved[i - 3] = 1ULL << (i * 7);
 			snprintf(what, sizeof(what), "reserved[%d]=0x%llx", i - 3,
 				 (unsigned long long)q.reserved[i - 3]);
@@ -761,22 +870,25 @@ static void test_query_invalid(void)
 			snprintf(what, sizeof(what), "reserved[] all ~0");
 		}
 		errno = 0;
-		r = ioctl(fd, DMABUF_CORE_IOCTL_QUERY, &q);
+		r = ioctl(dev_fd(), DMABUF_CORE_IOCTL_QUERY, &q);
 		e = errno;
 		expect_errno_d(what, r, e, EINVAL);
 	}
 	/* Output fields carry no input meaning: junk there is fine. */
 	memset(&q, 0, sizeof(q));
+	q.fd = fd;
+	q.info = 0xffffffffu;
 	q.size = ~0ULL;
 	q.id = 12345;
 	q.attachments = 7;
 	q.mappings = 9;
 	memset(q.exporter, 'x', sizeof(q.exporter));
 	errno = 0;
-	r = ioctl(fd, DMABUF_CORE_IOCTL_QUERY, &q);
+	r = ioctl(dev_fd(), DMABUF_CORE_IOCTL_QUERY, &q);
 	e = errno;
 	if (expect_errno_d("QUERY with junk in the output fields", r, e, 0)) {
 		CHECK_U64("size after junk input", q.size, page_size);
+		CHECK_U64("info after junk input", q.info, 0);
 		CHECK(!strncmp(q.exporter, EXPORTER_NAME, sizeof(q.exporter)),
 		      "exporter after junk input: \"%.*s\"",
 		      (int)sizeof(q.exporter), q.exporter);
@@ -821,8 +933,8 @@ static void test_double_close(void)
 		r = close(fd);
 		e = errno;
 		expect_errno_d("second close", r, e, EBADF);
-		EXPECT_ERRNO(ioctl(fd, DMABUF_CORE_IOCTL_QUERY,
-				   &(struct dmabuf_core_query){0}), EBADF);
+		EXPECT_ERRNO(ioctl(dev_fd(), DMABUF_CORE_IOCTL_QUERY,
+				   &(struct dmabuf_core_query){ .fd = fd }), EBADF);
 	}
 	tg_end();
 }
@@ -852,6 +964,7 @@ int main(void)
 	test_bad_pointers();
 	test_lseek();
 	test_lseek_invalid();
+	test_mainline_fd();
 	test_unknown_ioctls();
 	test_query_fresh();
 	test_query_ids();

@@ -1,233 +1,242 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dmabuf-core: DMA buffer sharing between devices and processes.
+ * dmabuf-core: DMA buffer sharing between devices and processes, on top of
+ * the kernel's own dma-buf.
  *
- * An exporter wraps its memory in a struct dmabuf of fixed size with
- * dmabuf_export(), hands it to userspace as a file descriptor with
- * dmabuf_fd(), and any importer turns such an fd back into the buffer with
- * dmabuf_get().  An importer then attaches its device (dmabuf_attach(): the
- * exporter learns who will access the memory and may defer choosing backing
- * storage until it knows every device), and maps the attachment
- * (dmabuf_map_attachment()) to obtain a scatter-gather table already
- * DMA-mapped for that device.
+ * Every buffer is a kernel dma-buf.  An exporter wraps its memory in a
+ * struct dmabuf_core_buffer of fixed size with dmabuf_core_export(); the
+ * core creates the kernel's struct dma_buf for it, so its file descriptor
+ * (dmabuf_core_fd()) is accepted by every in-kernel importer (V4L2, DRM
+ * PRIME, ...) and behaves as any dma-buf fd does.  Each device attached to
+ * the buffer, by a dmabuf-core importer or by a kernel driver through
+ * dma_buf_attach(), becomes a struct dmabuf_core_attachment that the
+ * exporter sees: an exporter may defer choosing backing storage until the
+ * first map, when it knows every device.
+ *
+ * Importers use the same calls for any dma-buf: dmabuf_core_get() accepts
+ * the fd of a buffer of ours and of any other kernel dma-buf (a V4L2 or DRM
+ * export, a dma-heap or udmabuf buffer); dmabuf_core_attach() and
+ * dmabuf_core_map_attachment() give an sg table DMA-mapped for the
+ * importer's device.
+ *
+ * Lock order, outermost first (lockdep is primed with it at load):
+ *   mmap_lock  ->  dma_resv (the dma-buf's reservation object)
+ *              ->  the buffer's lock (internal to the core)
+ * The core takes the buffer's lock around the exporter's attach, detach,
+ * map, unmap and cpu-access callbacks, and never takes mmap_lock or a
+ * dma_resv lock under it.  Exporters must not call dmabuf_core_attach(),
+ * dmabuf_core_map_attachment() and the like on the same buffer from those
+ * callbacks.
  *
  * All symbols live in the DMABUF_CORE symbol namespace: users add
- * MODULE_IMPORT_NS(DMABUF_CORE) (a string literal since Linux 6.13).
+ * DMABUF_CORE_IMPORT_NS() (MODULE_IMPORT_NS in the form the kernel wants).
  */
 #ifndef _LINUX_DMABUF_CORE_H
 #define _LINUX_DMABUF_CORE_H
 
 #include <linux/dma-direction.h>
 #include <linux/list.h>
-#include <linux/mutex.h>
+#include <linux/module.h>
 #include <linux/types.h>
 
 struct device;
-struct file;
-struct module;
-struct page;
+struct dma_buf;
+struct dma_buf_attachment;
 struct sg_table;
 struct vm_area_struct;
 
-struct dmabuf;
-struct dmabuf_attachment;
+struct dmabuf_core_buffer;
+struct dmabuf_core_attachment;
 
 /**
- * struct dmabuf_ops - operations an exporter provides for its buffers
+ * DMABUF_CORE_IMPORT_NS - import the DMABUF_CORE symbol namespace
+ *
+ * Use once in a module that calls dmabuf-core.  The same on every kernel:
+ * MODULE_IMPORT_NS() took a bare identifier before Linux 6.13 and takes a
+ * string literal since, but both end in this .modinfo entry.
+ */
+#define DMABUF_CORE_IMPORT_NS()	MODULE_INFO(import_ns, "DMABUF_CORE")
+
+/**
+ * struct dmabuf_core_ops - operations an exporter provides for its buffers
  *
  * Locking: @attach, @detach, @map, @unmap, @begin_cpu_access and
- * @end_cpu_access are called with &dmabuf.lock held, so they are serialised
- * against each other for one buffer and may walk &dmabuf.attachments (see
- * dmabuf_for_each_attachment()).  They must not call dmabuf_attach(),
- * dmabuf_detach(), dmabuf_map_attachment() or dmabuf_unmap_attachment() on
- * the same buffer.  @mmap and @release are called without it.
+ * @end_cpu_access are called with the buffer's lock held, so they are
+ * serialised against each other for one buffer and may walk its
+ * attachments with dmabuf_core_for_each_attachment().  @map and @unmap
+ * may also be called with the dma-buf's reservation lock held (by the
+ * kernel, when a kernel driver maps); the callbacks must not take it.
+ * @mmap and @release are called without the buffer's lock; @mmap with
+ * mmap_lock held, so it must not allocate the backing storage (install
+ * vm_operations that fault pages in instead, see
+ * dmabuf_core_lock_storage()).
  *
- * @attach:	optional.  A device is being attached.  The exporter may set
- *		&dmabuf_attachment.priv, and may refuse the device with a
- *		negative errno, e.g. -EBUSY when backing storage is already
- *		fixed and the device cannot reach it.
+ * @attach:	optional.  A device is being attached, by any importer.  The
+ *		exporter may set &dmabuf_core_attachment.priv, and may refuse
+ *		the device with a negative errno, e.g. -EBUSY when backing
+ *		storage is already fixed and the device cannot reach it.
  * @detach:	optional.  Undo @attach.  Called only for attachments whose
  *		@attach succeeded, after all their mappings were unmapped.
  * @map:	required.  Return an sg_table describing the whole buffer,
- *		DMA-mapped for &dmabuf_attachment.dev in direction @dir (e.g.
- *		with dma_map_sgtable()), or an ERR_PTR().  This is where an
- *		exporter that deferred allocation allocates, suiting every
+ *		DMA-mapped for &dmabuf_core_attachment.dev in direction @dir
+ *		(e.g. with dma_map_sgtable()), or an ERR_PTR().  This is where
+ *		an exporter that deferred allocation allocates, suiting every
  *		attached device.  May return -EINTR or -ERESTARTSYS when
  *		interrupted by a signal.
  * @unmap:	required.  Undo @map for a table @map returned.
  * @release:	required.  Free the exporter's backing storage.  Called
- *		exactly once, after the last file descriptor was closed and the
- *		last kernel reference put (attachments hold a reference).
+ *		exactly once, after the last file reference and the last
+ *		kernel reference went.
  * @mmap:	optional.  Map the buffer into a user VMA.  The core has
  *		already checked that the VMA is shared and lies within the
  *		buffer (vm_pgoff counts pages from the buffer's start).
- *		Without it mmap() fails with -ENODEV.
+ *		Without it mmap() fails with -EINVAL.
  * @begin_cpu_access: optional.  Make the buffer coherent for CPU access in
- *		direction @dir (DMABUF_CORE_IOCTL_SYNC with START).
- * @end_cpu_access: optional.  Make CPU writes visible to devices
- *		(DMABUF_CORE_IOCTL_SYNC with END).
+ *		direction @dir (DMA_BUF_IOCTL_SYNC with START, or
+ *		dma_buf_begin_cpu_access() of a kernel driver).  The kernel
+ *		has already waited for the buffer's fences.
+ * @end_cpu_access: optional.  Make CPU writes visible to devices.
  */
-struct dmabuf_ops {
-	int (*attach)(struct dmabuf *buf, struct dmabuf_attachment *att);
-	void (*detach)(struct dmabuf *buf, struct dmabuf_attachment *att);
-	struct sg_table *(*map)(struct dmabuf_attachment *att,
+struct dmabuf_core_ops {
+	int (*attach)(struct dmabuf_core_buffer *buf,
+		      struct dmabuf_core_attachment *att);
+	void (*detach)(struct dmabuf_core_buffer *buf,
+		       struct dmabuf_core_attachment *att);
+	struct sg_table *(*map)(struct dmabuf_core_attachment *att,
 				enum dma_data_direction dir);
-	void (*unmap)(struct dmabuf_attachment *att, struct sg_table *sgt,
+	void (*unmap)(struct dmabuf_core_attachment *att, struct sg_table *sgt,
 		      enum dma_data_direction dir);
-	void (*release)(struct dmabuf *buf);
-	int (*mmap)(struct dmabuf *buf, struct vm_area_struct *vma);
-	int (*begin_cpu_access)(struct dmabuf *buf,
+	void (*release)(struct dmabuf_core_buffer *buf);
+	int (*mmap)(struct dmabuf_core_buffer *buf, struct vm_area_struct *vma);
+	int (*begin_cpu_access)(struct dmabuf_core_buffer *buf,
 				enum dma_data_direction dir);
-	int (*end_cpu_access)(struct dmabuf *buf, enum dma_data_direction dir);
+	int (*end_cpu_access)(struct dmabuf_core_buffer *buf,
+			      enum dma_data_direction dir);
 };
 
 /**
- * struct dmabuf - a shared buffer
- * @size:	size in bytes, a non-zero multiple of PAGE_SIZE; immutable
- * @file:	the file that represents the buffer; every reference to the
- *		buffer is a reference to this file; immutable
- * @ops:	the exporter's operations; immutable
- * @exp_name:	name of the exporter, for tools and debugging; immutable
- * @owner:	the exporter's module, pinned while the buffer lives; immutable
+ * struct dmabuf_core_buffer - a shared buffer
+ * @dmabuf:	the kernel's dma-buf of this buffer; for a buffer of ours the
+ *		core created it, for an imported one it is the original;
+ *		immutable
+ * @size:	size in bytes, a multiple of PAGE_SIZE; immutable
+ * @ops:	the exporter's operations, NULL for a buffer imported from
+ *		another exporter; immutable
  * @priv:	the exporter's private data; immutable after export
- * @id:		unique id, never reused while dmabuf_core is loaded; immutable
- * @lock:	protects @attachments, @nr_attachments, @nr_mappings and
- *		every attachment's mapping list; held across the exporter's
- *		attach, detach, map, unmap and cpu-access callbacks
- * @attachments: list of &dmabuf_attachment.node, under @lock
- * @nr_attachments: length of @attachments, under @lock
- * @nr_mappings: mappings alive on all attachments, under @lock
+ * @id:		unique id, never reused while dmabuf_core is loaded (imported
+ *		buffers get one too); immutable
  *
- * Created by dmabuf_export() with one reference, which the caller owns.
+ * The core keeps more state of its own beside it.  References:
+ * dmabuf_core_export()
+ * and dmabuf_core_get() return one, dmabuf_core_ref() takes one more,
+ * dmabuf_core_put() drops one; attachments made with dmabuf_core_attach()
+ * hold one.
  */
-struct dmabuf {
+struct dmabuf_core_buffer {
+	struct dma_buf *dmabuf;
 	size_t size;
-	struct file *file;
-	const struct dmabuf_ops *ops;
-	const char *exp_name;
-	struct module *owner;
+	const struct dmabuf_core_ops *ops;
 	void *priv;
 	u64 id;
-	struct mutex lock;	/* guards attachments and mappings */
-	struct list_head attachments;
-	unsigned int nr_attachments;
-	unsigned int nr_mappings;
 };
 
 /**
- * struct dmabuf_attachment - one device's attachment to a buffer
- * @buf:	the buffer; the attachment holds a reference on it
- * @dev:	the attached device; the attachment holds a reference on it
- * @node:	entry in &dmabuf.attachments, under &dmabuf.lock
- * @mappings:	the mappings made through this attachment, under &dmabuf.lock
- * @priv:	the exporter's data, set by &dmabuf_ops.attach
- * @importer_priv: the importer's data
+ * struct dmabuf_core_attachment - one device's attachment to a buffer
+ * @buf:	the buffer
+ * @dev:	the attached device
+ * @priv:	the exporter's data, set by &dmabuf_core_ops.attach
+ * @importer_priv: free for a dmabuf-core importer's use
+ * @node:	the core's link in the buffer's attachment list, under the
+ *		buffer's lock; walk it with dmabuf_core_for_each_attachment()
+ *
+ * For a buffer of ours, the same object is the exporter's view (passed to
+ * its callbacks, whoever attached) and, for attachments made with
+ * dmabuf_core_attach(), the importer's handle.  The core keeps more state
+ * of its own beside it.
  */
-struct dmabuf_attachment {
-	struct dmabuf *buf;
+struct dmabuf_core_attachment {
+	struct dmabuf_core_buffer *buf;
 	struct device *dev;
-	struct list_head node;
-	struct list_head mappings;
 	void *priv;
 	void *importer_priv;
+	struct list_head node;
 };
 
-/**
- * dmabuf_for_each_attachment - iterate over a buffer's attachments
- * @buf:	the buffer; &dmabuf.lock must be held (as it is in exporter
- *		callbacks)
- * @att:	a struct dmabuf_attachment pointer used as cursor
- */
-#define dmabuf_for_each_attachment(buf, att) \
-	list_for_each_entry(att, &(buf)->attachments, node)
+struct list_head *dmabuf_core_attachment_list(struct dmabuf_core_buffer *buf);
 
 /**
- * struct dmabuf_export_info - what dmabuf_export() needs to know
- * @exp_name:	exporter name, shown to userspace (at most 31 bytes are)
+ * dmabuf_core_for_each_attachment - iterate over a buffer's attachments
+ * @buf:	a buffer of ours, inside one of its exporter's callbacks that
+ *		hold the buffer's lock, or between dmabuf_core_lock_storage()
+ *		and dmabuf_core_unlock_storage()
+ * @att:	a struct dmabuf_core_attachment pointer used as cursor
+ */
+#define dmabuf_core_for_each_attachment(buf, att)			\
+	list_for_each_entry(att, dmabuf_core_attachment_list(buf), node)
+
+/**
+ * struct dmabuf_core_export_info - what dmabuf_core_export() needs to know
+ * @exp_name:	exporter name, shown to userspace (fdinfo, debugfs)
  * @owner:	the exporter's module, pinned while the buffer lives
  * @ops:	the buffer operations; map, unmap and release are required
  * @size:	buffer size in bytes, a non-zero multiple of PAGE_SIZE
  * @flags:	file flags: O_RDONLY, O_WRONLY or O_RDWR
- * @priv:	the exporter's private data, stored in &dmabuf.priv
+ * @priv:	the exporter's private data, stored in
+ *		&dmabuf_core_buffer.priv
  *
- * Declare it with DMABUF_EXPORT_INFO() so that @exp_name and @owner are
- * filled in for the calling module.
+ * Declare it with DMABUF_CORE_EXPORT_INFO() so that @exp_name and @owner
+ * are filled in for the calling module.
  */
-struct dmabuf_export_info {
+struct dmabuf_core_export_info {
 	const char *exp_name;
 	struct module *owner;
-	const struct dmabuf_ops *ops;
+	const struct dmabuf_core_ops *ops;
 	size_t size;
 	int flags;
 	void *priv;
 };
 
 /**
- * DMABUF_EXPORT_INFO - declare a struct dmabuf_export_info for this module
+ * DMABUF_CORE_EXPORT_INFO - declare export info for this module
  * @name: the variable's name
  */
-#define DMABUF_EXPORT_INFO(name)					\
-	struct dmabuf_export_info name = { .exp_name = KBUILD_MODNAME,	\
-					   .owner = THIS_MODULE }
+#define DMABUF_CORE_EXPORT_INFO(name)					\
+	struct dmabuf_core_export_info name = {				\
+		.exp_name = KBUILD_MODNAME, .owner = THIS_MODULE }
 
-struct dmabuf *dmabuf_export(const struct dmabuf_export_info *info);
-int dmabuf_fd(struct dmabuf *buf, int flags);
-struct dmabuf *dmabuf_get(int fd);
-void dmabuf_ref(struct dmabuf *buf);
-void dmabuf_put(struct dmabuf *buf);
+struct dmabuf_core_buffer *
+dmabuf_core_export(const struct dmabuf_core_export_info *info);
+int dmabuf_core_fd(struct dmabuf_core_buffer *buf, int flags);
+struct dmabuf_core_buffer *dmabuf_core_get(int fd);
+struct dmabuf_core_buffer *dmabuf_core_from_dma_buf(struct dma_buf *dmabuf);
+void dmabuf_core_ref(struct dmabuf_core_buffer *buf);
+void dmabuf_core_put(struct dmabuf_core_buffer *buf);
+bool dmabuf_core_is_imported(const struct dmabuf_core_buffer *buf);
+bool dmabuf_core_is_writable(const struct dmabuf_core_buffer *buf);
 
-struct dmabuf_attachment *dmabuf_attach(struct dmabuf *buf,
-					struct device *dev);
-void dmabuf_detach(struct dmabuf *buf, struct dmabuf_attachment *att);
-struct sg_table *dmabuf_map_attachment(struct dmabuf_attachment *att,
-				       enum dma_data_direction dir);
-int dmabuf_unmap_attachment(struct dmabuf_attachment *att,
-			    struct sg_table *sgt,
-			    enum dma_data_direction dir);
-
-int dmabuf_sync_mappings_for_cpu(struct dmabuf *buf,
+struct dmabuf_core_attachment *
+dmabuf_core_attach(struct dmabuf_core_buffer *buf, struct device *dev);
+void dmabuf_core_detach(struct dmabuf_core_buffer *buf,
+			struct dmabuf_core_attachment *att);
+struct sg_table *
+dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
+			   enum dma_data_direction dir);
+int dmabuf_core_unmap_attachment(struct dmabuf_core_attachment *att,
+				 struct sg_table *sgt,
 				 enum dma_data_direction dir);
-int dmabuf_sync_mappings_for_device(struct dmabuf *buf,
-				    enum dma_data_direction dir);
+int dmabuf_core_begin_cpu_access(struct dmabuf_core_buffer *buf,
+				 enum dma_data_direction dir);
+int dmabuf_core_end_cpu_access(struct dmabuf_core_buffer *buf,
+			       enum dma_data_direction dir);
+int dmabuf_core_wait_fences(struct dmabuf_core_buffer *buf, bool write,
+			    bool intr);
 
-/**
- * struct dmabuf_chunk - a physically contiguous piece of page storage
- * @page:	first page (a compound page when @order > 0)
- * @order:	the chunk holds 2^@order pages
- */
-struct dmabuf_chunk {
-	struct page *page;
-	unsigned int order;
-};
+int dmabuf_core_lock_storage(struct dmabuf_core_buffer *buf);
+void dmabuf_core_unlock_storage(struct dmabuf_core_buffer *buf);
 
-/**
- * struct dmabuf_pages - system-memory backing storage made of page chunks
- * @chunks:	the chunks, in buffer order
- * @nr_chunks:	number of valid entries in @chunks
- * @nr_pages:	total pages in all chunks
- *
- * A helper for exporters whose storage is ordinary pages: allocation with
- * large orders first, sg tables for a device, mmap.  The helpers do no
- * locking of their own; the exporter serialises allocation against use.
- */
-struct dmabuf_pages {
-	struct dmabuf_chunk *chunks;
-	unsigned int nr_chunks;
-	unsigned long nr_pages;
-};
-
-int dmabuf_pages_alloc(struct dmabuf_pages *pages, size_t size, gfp_t zone,
-		       size_t max_chunk);
-void dmabuf_pages_free(struct dmabuf_pages *pages);
-u64 dmabuf_pages_highest_phys(const struct dmabuf_pages *pages);
-bool dmabuf_pages_reachable(const struct dmabuf_pages *pages,
-			    struct device *dev);
-struct sg_table *dmabuf_pages_map(const struct dmabuf_pages *pages,
-				  struct device *dev,
-				  enum dma_data_direction dir);
-void dmabuf_pages_unmap(struct device *dev, struct sg_table *sgt,
-			enum dma_data_direction dir);
-int dmabuf_pages_mmap(const struct dmabuf_pages *pages,
-		      struct vm_area_struct *vma);
+int dmabuf_core_sync_mappings_for_cpu(struct dmabuf_core_buffer *buf,
+				      enum dma_data_direction dir);
+int dmabuf_core_sync_mappings_for_device(struct dmabuf_core_buffer *buf,
+					 enum dma_data_direction dir);
 
 #endif /* _LINUX_DMABUF_CORE_H */

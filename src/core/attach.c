@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Attachments and their mappings: which devices use a buffer, and the
- * sg tables the exporter mapped for them.
+ * The importer API: attachments and their mappings, for buffers of ours
+ * and for any other kernel dma-buf alike.
  *
- * The core remembers every table an exporter's map returned, on the
- * attachment it was mapped through, so that an unmap with any other table
- * is refused instead of reaching the exporter, and so that a detach can
- * clean up after an importer that forgot to unmap.
+ * Every call goes through the kernel's dma-buf importer calls, so an
+ * attachment made here is a kernel attachment like any driver's (listed in
+ * the kernel's debugfs, seen by the exporter's attach hook).  On top, the
+ * core remembers every table it handed out, on the attachment it was mapped
+ * through, so that an unmap of any other table is refused instead of
+ * reaching the exporter, and so that a detach can clean up after an
+ * importer that forgot to unmap.
  */
 #include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/export.h>
-#include <linux/fs.h>
 #include <linux/lockdep.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -21,84 +25,64 @@
 #include "internal.h"
 
 /**
- * struct dmabuf_mapping - one live mapping of an attachment
- * @node:	entry in &dmabuf_attachment.mappings, under &dmabuf.lock
- * @sgt:	the table the exporter's map returned
- * @dir:	the direction it was mapped for
- */
-struct dmabuf_mapping {
-	struct list_head node;
-	struct sg_table *sgt;
-	enum dma_data_direction dir;
-};
-
-/**
- * dmabuf_attach - attach a device to a buffer
- * @buf: the buffer
+ * dmabuf_core_attach - attach a device to a buffer
+ * @buf: the buffer, ours or imported
  * @dev: the device that will access it
  *
  * Tells the exporter that @dev will map the buffer: an exporter that defers
  * allocation takes every attached device's constraints into account at
  * first map.  The attachment holds a reference on @buf and on @dev until
- * dmabuf_detach().  Attaching one device twice gives two attachments.
+ * dmabuf_core_detach().  Attaching one device twice gives two attachments.
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep.  Do not hold the dma-buf's
+ * reservation lock.
  * Return: the attachment, ERR_PTR(-EINVAL) for a NULL argument,
  * ERR_PTR(-ENOMEM), or the exporter's refusal (e.g. ERR_PTR(-EBUSY) when
  * the storage is already fixed out of @dev's reach).
  */
-struct dmabuf_attachment *dmabuf_attach(struct dmabuf *buf,
-					struct device *dev)
+struct dmabuf_core_attachment *
+dmabuf_core_attach(struct dmabuf_core_buffer *buf, struct device *dev)
 {
-	struct dmabuf_attachment *att;
-	int ret;
+	struct dma_buf_attachment *kattach;
+	struct core_attachment *a;
+	struct core_buffer *b;
 
 	if (!buf || !dev)
 		return ERR_PTR(-EINVAL);
+	b = to_core_buffer(buf);
 
-	att = kzalloc(sizeof(*att), GFP_KERNEL);
-	if (!att)
-		return ERR_PTR(-ENOMEM);
-	att->buf = buf;
-	att->dev = get_device(dev);
-	INIT_LIST_HEAD(&att->mappings);
-	dmabuf_ref(buf);
-
-	mutex_lock(&buf->lock);
-	if (buf->ops->attach) {
-		ret = buf->ops->attach(buf, att);
-		if (ret)
-			goto err_unlock;
+	if (b->imported) {
+		a = kzalloc(sizeof(*a), GFP_KERNEL);
+		if (!a)
+			return ERR_PTR(-ENOMEM);
+		kattach = dma_buf_attach(buf->dmabuf, dev);
+		if (IS_ERR(kattach)) {
+			kfree(a);
+			return ERR_CAST(kattach);
+		}
+		a->pub.buf = buf;
+		a->pub.dev = dev;
+		a->kattach = kattach;
+		INIT_LIST_HEAD(&a->mappings);
+		INIT_LIST_HEAD(&a->importer_maps);
+	} else {
+		/* Our dma_buf_ops made the attachment; it is in kattach->priv. */
+		kattach = dma_buf_attach(buf->dmabuf, dev);
+		if (IS_ERR(kattach))
+			return ERR_CAST(kattach);
+		a = kattach->priv;
 	}
-	list_add_tail(&att->node, &buf->attachments);
-	buf->nr_attachments++;
-	mutex_unlock(&buf->lock);
-	return att;
-
-err_unlock:
-	mutex_unlock(&buf->lock);
-	dmabuf_put(buf);
-	put_device(dev);
-	kfree(att);
-	return ERR_PTR(ret);
+	a->core_api = true;
+	get_device(dev);
+	dmabuf_core_ref(buf);
+	return &a->pub;
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_attach, DMABUF_CORE_NS);
-
-static void dmabuf_unmap_locked(struct dmabuf_attachment *att,
-				struct dmabuf_mapping *map)
-{
-	lockdep_assert_held(&att->buf->lock);
-
-	list_del(&map->node);
-	att->buf->nr_mappings--;
-	att->buf->ops->unmap(att, map->sgt, map->dir);
-	kfree(map);
-}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_attach, DMABUF_CORE_NS);
 
 /**
- * dmabuf_detach - detach a device from a buffer
+ * dmabuf_core_detach - detach a device from a buffer
  * @buf: the buffer
- * @att: an attachment dmabuf_attach() returned for @buf
+ * @att: an attachment dmabuf_core_attach() returned for @buf
  *
  * Mappings still alive on @att are unmapped first (with a warning in the
  * log: that is an importer bug).  Drops the attachment's references on the
@@ -106,98 +90,99 @@ static void dmabuf_unmap_locked(struct dmabuf_attachment *att,
  *
  * Context: process context; may sleep.
  */
-void dmabuf_detach(struct dmabuf *buf, struct dmabuf_attachment *att)
+void dmabuf_core_detach(struct dmabuf_core_buffer *buf,
+			struct dmabuf_core_attachment *att)
 {
-	struct dmabuf_mapping *map, *next;
+	struct core_attachment *a;
+	struct core_buffer *b;
+	struct core_mapping *m, *next;
 	struct device *dev;
+	LIST_HEAD(left);
 
 	if (!buf || IS_ERR_OR_NULL(att))
 		return;
-	if (WARN_ON(att->buf != buf))
+	a = to_core_attachment(att);
+	if (WARN_ON(att->buf != buf || !a->core_api))
 		return;
-
-	mutex_lock(&buf->lock);
-	list_for_each_entry_safe(map, next, &att->mappings, node) {
-		dev_warn(att->dev, "dmabuf %llu detached while mapped\n",
-			 buf->id);
-		dmabuf_unmap_locked(att, map);
-	}
-	list_del(&att->node);
-	buf->nr_attachments--;
-	if (buf->ops->detach)
-		buf->ops->detach(buf, att);
-	mutex_unlock(&buf->lock);
-
+	b = to_core_buffer(buf);
 	dev = att->dev;
-	kfree(att);
+
+	mutex_lock(&b->lock);
+	list_splice_init(&a->importer_maps, &left);
+	mutex_unlock(&b->lock);
+	list_for_each_entry_safe(m, next, &left, node) {
+		dev_warn(dev, "dmabuf-core buffer %llu detached while mapped\n",
+			 buf->id);
+		dma_buf_unmap_attachment_unlocked(a->kattach, m->sgt, m->dir);
+		kfree(m);
+	}
+
+	/* For a buffer of ours this frees @a (kernel_ops.c). */
+	dma_buf_detach(buf->dmabuf, a->kattach);
+	if (b->imported)
+		kfree(a);
 	put_device(dev);
-	dmabuf_put(buf);
+	dmabuf_core_put(buf);
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_detach, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_detach, DMABUF_CORE_NS);
 
 /**
- * dmabuf_map_attachment - get the buffer's sg table mapped for a device
+ * dmabuf_core_map_attachment - get the buffer's sg table mapped for a device
  * @att: the attachment of that device
  * @dir: DMA_BIDIRECTIONAL, DMA_TO_DEVICE or DMA_FROM_DEVICE
  *
  * The table covers the whole buffer and is already DMA-mapped for
- * &dmabuf_attachment.dev: use sg_dma_address() and sg_dma_len() of its DMA
- * segments.  Give it back with dmabuf_unmap_attachment() and the same @dir.
- * An exporter that deferred allocation allocates here.
+ * &dmabuf_core_attachment.dev: use sg_dma_address() and sg_dma_len() of its
+ * DMA segments, never its pages (which belong to the exporter, and which
+ * the kernel scrambles with CONFIG_DMABUF_DEBUG).  Give it back with
+ * dmabuf_core_unmap_attachment() and the same @dir.  An exporter that
+ * deferred allocation allocates here.  The kernel waits for the buffer's
+ * kernel fences before returning the table.
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep.  Do not hold the dma-buf's
+ * reservation lock.
  * Return: the table, ERR_PTR(-EINVAL) for a bad attachment or direction,
  * ERR_PTR(-EACCES) for a direction that lets the device write a buffer
- * exported without write access, ERR_PTR(-EINTR) when a signal interrupted
- * the wait for the buffer's lock, or the exporter's error (-ENOMEM, -EINTR,
- * -ERESTARTSYS...).
+ * exported without write access, or the exporter's error (-ENOMEM, -EINTR,
+ * -ERESTARTSYS, -EBUSY...).
  */
-struct sg_table *dmabuf_map_attachment(struct dmabuf_attachment *att,
-				       enum dma_data_direction dir)
+struct sg_table *
+dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
+			   enum dma_data_direction dir)
 {
-	struct dmabuf_mapping *map;
+	struct core_attachment *a;
+	struct core_buffer *b;
+	struct core_mapping *m;
 	struct sg_table *sgt;
-	struct dmabuf *buf;
-	int ret;
 
 	if (IS_ERR_OR_NULL(att) || !att->buf)
 		return ERR_PTR(-EINVAL);
-	if (!valid_dma_direction(dir))
+	a = to_core_attachment(att);
+	if (!a->core_api || !valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
-	buf = att->buf;
-	/* A read-only buffer is read-only for devices too. */
-	if (dir != DMA_TO_DEVICE && !(buf->file->f_mode & FMODE_WRITE))
+	b = to_core_buffer(att->buf);
+	if (dir != DMA_TO_DEVICE && !dmabuf_core_is_writable(att->buf))
 		return ERR_PTR(-EACCES);
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL);
-	if (!map)
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
 		return ERR_PTR(-ENOMEM);
-
-	ret = mutex_lock_interruptible(&buf->lock);
-	if (ret)
-		goto err_free;
-	sgt = buf->ops->map(att, dir);
+	sgt = dma_buf_map_attachment_unlocked(a->kattach, dir);
 	if (IS_ERR_OR_NULL(sgt)) {
-		ret = sgt ? PTR_ERR(sgt) : -ENOMEM;
-		goto err_unlock;
+		kfree(m);
+		return sgt ? sgt : ERR_PTR(-ENOMEM);
 	}
-	map->sgt = sgt;
-	map->dir = dir;
-	list_add_tail(&map->node, &att->mappings);
-	buf->nr_mappings++;
-	mutex_unlock(&buf->lock);
+	m->sgt = sgt;
+	m->dir = dir;
+	mutex_lock(&b->lock);
+	list_add_tail(&m->node, &a->importer_maps);
+	mutex_unlock(&b->lock);
 	return sgt;
-
-err_unlock:
-	mutex_unlock(&buf->lock);
-err_free:
-	kfree(map);
-	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_map_attachment, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_map_attachment, DMABUF_CORE_NS);
 
 /**
- * dmabuf_unmap_attachment - give back a table dmabuf_map_attachment() returned
+ * dmabuf_core_unmap_attachment - give back a table the map call returned
  * @att: the attachment it was mapped through
  * @sgt: the table
  * @dir: the direction it was mapped with
@@ -205,79 +190,179 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_map_attachment, DMABUF_CORE_NS);
  * A table that is not a live mapping of @att, or a different direction, is
  * refused and nothing changes.
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep.  Do not hold the dma-buf's
+ * reservation lock.
  * Return: 0, or -EINVAL.
  */
-int dmabuf_unmap_attachment(struct dmabuf_attachment *att,
-			    struct sg_table *sgt,
-			    enum dma_data_direction dir)
+int dmabuf_core_unmap_attachment(struct dmabuf_core_attachment *att,
+				 struct sg_table *sgt,
+				 enum dma_data_direction dir)
 {
-	struct dmabuf_mapping *map;
-	struct dmabuf *buf;
-	int ret = -EINVAL;
+	struct core_mapping *m, *found = NULL;
+	struct core_attachment *a;
+	struct core_buffer *b;
 
 	if (IS_ERR_OR_NULL(att) || !att->buf || IS_ERR_OR_NULL(sgt))
 		return -EINVAL;
-	buf = att->buf;
+	a = to_core_attachment(att);
+	b = to_core_buffer(att->buf);
 
-	mutex_lock(&buf->lock);
-	list_for_each_entry(map, &att->mappings, node) {
-		if (map->sgt != sgt)
+	mutex_lock(&b->lock);
+	list_for_each_entry(m, &a->importer_maps, node) {
+		if (m->sgt != sgt)
 			continue;
-		if (map->dir == dir) {
-			dmabuf_unmap_locked(att, map);
-			ret = 0;
+		if (m->dir == dir) {
+			list_del(&m->node);
+			found = m;
 		}
 		break;
 	}
-	mutex_unlock(&buf->lock);
-	return ret;
+	mutex_unlock(&b->lock);
+	if (!found)
+		return -EINVAL;
+	dma_buf_unmap_attachment_unlocked(a->kattach, sgt, dir);
+	kfree(found);
+	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_unmap_attachment, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_unmap_attachment, DMABUF_CORE_NS);
 
 /**
- * dmabuf_sync_mappings_for_cpu - hand every live mapping over to the CPU
- * @buf: the buffer; &dmabuf.lock must be held
- * @dir: unused: each mapping is synced in the direction it was mapped with
+ * dmabuf_core_begin_cpu_access - prepare a buffer for kernel CPU access
+ * @buf: the buffer, ours or imported
+ * @dir: the direction of the access
  *
- * For exporters of ordinary memory: fits &dmabuf_ops.begin_cpu_access as is.
+ * Waits for the buffer's fences (implicit synchronisation: writes a device
+ * still has queued, and for a CPU write also reads) and lets the exporter
+ * make its memory coherent for the CPU.  Bracket the access with
+ * dmabuf_core_end_cpu_access().
  *
- * Return: 0.
+ * Context: process context; may sleep.
+ * Return: 0, -EINTR or -ERESTARTSYS when a signal interrupted the wait, or
+ * the exporter's error.
  */
-int dmabuf_sync_mappings_for_cpu(struct dmabuf *buf,
+int dmabuf_core_begin_cpu_access(struct dmabuf_core_buffer *buf,
 				 enum dma_data_direction dir)
 {
-	struct dmabuf_attachment *att;
-	struct dmabuf_mapping *map;
-
-	lockdep_assert_held(&buf->lock);
-	dmabuf_for_each_attachment(buf, att)
-		list_for_each_entry(map, &att->mappings, node)
-			dma_sync_sgtable_for_cpu(att->dev, map->sgt, map->dir);
-	return 0;
+	if (!buf || !valid_dma_direction(dir))
+		return -EINVAL;
+	return dma_buf_begin_cpu_access(buf->dmabuf, dir);
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_sync_mappings_for_cpu, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_begin_cpu_access, DMABUF_CORE_NS);
 
 /**
- * dmabuf_sync_mappings_for_device - hand every live mapping back to devices
- * @buf: the buffer; &dmabuf.lock must be held
+ * dmabuf_core_end_cpu_access - end kernel CPU access to a buffer
+ * @buf: the buffer
+ * @dir: the direction given to dmabuf_core_begin_cpu_access()
+ *
+ * Context: process context; may sleep.
+ * Return: 0 or the exporter's error.
+ */
+int dmabuf_core_end_cpu_access(struct dmabuf_core_buffer *buf,
+			       enum dma_data_direction dir)
+{
+	if (!buf || !valid_dma_direction(dir))
+		return -EINVAL;
+	return dma_buf_end_cpu_access(buf->dmabuf, dir);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_end_cpu_access, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_wait_fences - wait for the devices a buffer's fences stand for
+ * @buf: the buffer, ours or imported
+ * @write: the caller will write (wait for readers too), not only read
+ *	(wait for writers)
+ * @intr: whether a signal may interrupt the wait
+ *
+ * Implicit synchronisation for a dmabuf-core importer: call it before the
+ * device accesses the buffer, as a kernel driver waits on the dma-buf's
+ * reservation object.  The fences are those kernel drivers (a GPU, a
+ * codec) attached for their pending work on the buffer.
+ *
+ * Context: process context; may sleep.  Do not hold the dma-buf's
+ * reservation lock.
+ * Return: 0, -ERESTARTSYS when interrupted, or -EINVAL.
+ */
+int dmabuf_core_wait_fences(struct dmabuf_core_buffer *buf, bool write,
+			    bool intr)
+{
+	long ret;
+
+	if (!buf)
+		return -EINVAL;
+	ret = dma_resv_wait_timeout(buf->dmabuf->resv, dma_resv_usage_rw(write),
+				    intr, MAX_SCHEDULE_TIMEOUT);
+	return ret < 0 ? ret : 0;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_wait_fences, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_attachment_list - the list of a buffer's attachments
+ * @buf: a buffer of ours; its lock must be held
+ *
+ * Use dmabuf_core_for_each_attachment() rather than this.
+ *
+ * Return: the head of the list of &dmabuf_core_attachment.node.
+ */
+struct list_head *dmabuf_core_attachment_list(struct dmabuf_core_buffer *buf)
+{
+	struct core_buffer *b = to_core_buffer(buf);
+
+	lockdep_assert_held(&b->lock);
+	return &b->attachments;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_attachment_list, DMABUF_CORE_NS);
+
+static void dcore_sync_mappings(struct dmabuf_core_buffer *buf, bool for_cpu)
+{
+	struct core_buffer *b = to_core_buffer(buf);
+	struct core_attachment *a;
+	struct core_mapping *m;
+
+	lockdep_assert_held(&b->lock);
+	list_for_each_entry(a, &b->attachments, pub.node) {
+		list_for_each_entry(m, &a->mappings, node) {
+			if (for_cpu)
+				dma_sync_sgtable_for_cpu(a->pub.dev, m->sgt,
+							 m->dir);
+			else
+				dma_sync_sgtable_for_device(a->pub.dev, m->sgt,
+							    m->dir);
+		}
+	}
+}
+
+/**
+ * dmabuf_core_sync_mappings_for_cpu - hand every live mapping to the CPU
+ * @buf: a buffer of ours; its lock must be held
  * @dir: unused: each mapping is synced in the direction it was mapped with
  *
- * For exporters of ordinary memory: fits &dmabuf_ops.end_cpu_access as is.
+ * For exporters of ordinary memory: fits &dmabuf_core_ops.begin_cpu_access
+ * as is.  Covers the mappings of every importer, kernel drivers' too.
  *
  * Return: 0.
  */
-int dmabuf_sync_mappings_for_device(struct dmabuf *buf,
-				    enum dma_data_direction dir)
+int dmabuf_core_sync_mappings_for_cpu(struct dmabuf_core_buffer *buf,
+				      enum dma_data_direction dir)
 {
-	struct dmabuf_attachment *att;
-	struct dmabuf_mapping *map;
-
-	lockdep_assert_held(&buf->lock);
-	dmabuf_for_each_attachment(buf, att)
-		list_for_each_entry(map, &att->mappings, node)
-			dma_sync_sgtable_for_device(att->dev, map->sgt,
-						    map->dir);
+	dcore_sync_mappings(buf, true);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_sync_mappings_for_device, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_sync_mappings_for_cpu, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_sync_mappings_for_device - hand every live mapping to devices
+ * @buf: a buffer of ours; its lock must be held
+ * @dir: unused: each mapping is synced in the direction it was mapped with
+ *
+ * For exporters of ordinary memory: fits &dmabuf_core_ops.end_cpu_access
+ * as is.
+ *
+ * Return: 0.
+ */
+int dmabuf_core_sync_mappings_for_device(struct dmabuf_core_buffer *buf,
+					 enum dma_data_direction dir)
+{
+	dcore_sync_mappings(buf, false);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_sync_mappings_for_device, DMABUF_CORE_NS);

@@ -4,24 +4,116 @@
 #define _DMABUF_CORE_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/dma-direction.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/dmabuf_core.h>
 
+struct dma_buf;
+struct dma_buf_ops;
+struct dmabuf_core_query;
 struct dmabuf_core_stats;
 
-/* buffer.c: counters behind DMABUF_CORE_IOCTL_STATS. */
-void dmabuf_core_read_stats(struct dmabuf_core_stats *st);
-bool dmabuf_is_ours(const struct file *file);
+/**
+ * struct core_buffer - the core's state of a buffer
+ * @pub:	what exporters and importers see
+ * @exp_name:	the exporter's name; immutable
+ * @owner:	the exporter's module, pinned while the buffer lives (own
+ *		buffers only); immutable
+ * @imported:	@pub.dmabuf belongs to another exporter; immutable
+ * @lock:	the buffer's lock.  Own buffers: protects @attachments,
+ *		@nr_attachments, @nr_mappings and every attachment's lists,
+ *		and is held across the exporter's attach, detach, map, unmap
+ *		and cpu-access callbacks.  Imported buffers: protects the
+ *		attachments' &core_attachment.importer_maps.  Taken inside
+ *		the dma-buf's reservation lock, never around it.
+ * @attachments: own buffers: every attachment, of any importer
+ *		(&dmabuf_core_attachment.node), under @lock
+ * @nr_attachments: length of @attachments, under @lock
+ * @nr_mappings: mappings alive on all attachments, under @lock
+ * @ref:	imported buffers: references to this wrapper (an own buffer
+ *		counts references on its dma-buf's file instead)
+ * @hash:	imported buffers: entry in the import table, under its lock
+ */
+struct core_buffer {
+	struct dmabuf_core_buffer pub;
+	const char *exp_name;
+	struct module *owner;
+	bool imported;
+	struct mutex lock;	/* see @lock above */
+	struct list_head attachments;
+	unsigned int nr_attachments;
+	unsigned int nr_mappings;
+	struct kref ref;
+	struct hlist_node hash;
+};
 
-/* buffer_ioctl.c: the ioctls of a buffer fd. */
-long dmabuf_buffer_ioctl(struct file *file, unsigned int cmd,
-			 unsigned long arg);
+/**
+ * struct core_attachment - the core's state of an attachment
+ * @pub:	what exporters and importers see
+ * @kattach:	the kernel's attachment behind it; immutable
+ * @mappings:	own buffers: every live mapping of this attachment, made by
+ *		any importer (struct core_mapping), under &core_buffer.lock
+ * @importer_maps: mappings made with dmabuf_core_map_attachment() and not
+ *		yet given back (struct core_mapping), under &core_buffer.lock
+ * @core_api:	made by dmabuf_core_attach() (not by a kernel driver's
+ *		dma_buf_attach()); it then holds a buffer and a device
+ *		reference
+ */
+struct core_attachment {
+	struct dmabuf_core_attachment pub;
+	struct dma_buf_attachment *kattach;
+	struct list_head mappings;
+	struct list_head importer_maps;
+	bool core_api;
+};
+
+/**
+ * struct core_mapping - one live mapping of an attachment
+ * @node:	entry in one of an attachment's lists
+ * @sgt:	the table
+ * @dir:	the direction it was mapped for
+ */
+struct core_mapping {
+	struct list_head node;
+	struct sg_table *sgt;
+	enum dma_data_direction dir;
+};
+
+static inline struct core_buffer *to_core_buffer(struct dmabuf_core_buffer *buf)
+{
+	return container_of(buf, struct core_buffer, pub);
+}
+
+static inline struct core_attachment *
+to_core_attachment(struct dmabuf_core_attachment *att)
+{
+	return container_of(att, struct core_attachment, pub);
+}
+
+/* buffer.c */
+void dcore_buffer_lock_init(struct core_buffer *b);
+void dcore_read_stats(struct dmabuf_core_stats *st);
+void dcore_count_release(size_t size);
+void dcore_query(struct dma_buf *dmabuf, struct dmabuf_core_query *q);
+void dcore_lockdep_prime(void);
+
+/* kernel_ops.c: the kernel's view of a buffer of ours. */
+extern const struct dma_buf_ops dcore_dma_buf_ops;
+bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf);
+
+/* import.c: buffers of other exporters. */
+struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf);
+void dcore_import_put(struct core_buffer *b);
+void dcore_import_get(struct core_buffer *b);
 
 /* system_heap.c: the exporter behind /dev/dmabuf. */
-extern atomic_long_t dmabuf_system_pages;
-struct dmabuf *dmabuf_system_alloc(u64 len, unsigned int fd_flags);
+extern atomic_long_t dcore_system_pages;
+struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags);
 
 /* misc_node.c: /dev/dmabuf. */
-int dmabuf_node_register(void);
-void dmabuf_node_unregister(void);
+int dcore_node_register(void);
+void dcore_node_unregister(void);
 
 #endif /* _DMABUF_CORE_INTERNAL_H */

@@ -1,28 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dmabuf_core.ko: DMA buffer sharing between devices and processes, and
- * /dev/dmabuf.
+ * dmabuf_core.ko: DMA buffer sharing between devices and processes, on the
+ * kernel's dma-buf, and /dev/dmabuf.
  */
 #include <linux/init.h>
 #include <linux/module.h>
 
+#include "../compat.h"
 #include "internal.h"
 
-static int __init dmabuf_core_init(void)
+static int __init dcore_init(void)
 {
-	return dmabuf_node_register();
+	dcore_lockdep_prime();
+	return dcore_node_register();
 }
 
 /* Every live buffer pins this module, so none is left here. */
-static void __exit dmabuf_core_exit(void)
+static void __exit dcore_exit(void)
 {
-	dmabuf_node_unregister();
+	dcore_node_unregister();
 }
 
-module_init(dmabuf_core_init);
-module_exit(dmabuf_core_exit);
+module_init(dcore_init);
+module_exit(dcore_exit);
 
 MODULE_DESCRIPTION("DMA buffer sharing framework and /dev/dmabuf allocator");
 MODULE_AUTHOR("dmabuf-core developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(DMABUF_CORE_VERSION);
+MODULE_IMPORT_NS(DMABUF_CORE_DMA_BUF_NS);

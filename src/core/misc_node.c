@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * /dev/dmabuf: hands out buffer fds of system memory through the mainline
- * dma-heap allocation ABI, and reports dmabuf-core's counters.
+ * dma-heap allocation ABI, and reports dmabuf-core's counters and what it
+ * knows of a buffer fd.
  */
+#include <linux/dma-buf.h>
+#include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -20,13 +23,13 @@
  * fields read as zero; bytes beyond ours are left alone.  Unlike it, refuse
  * a structure too short to carry the new fd back, so no fd is lost.
  */
-static long dmabuf_node_alloc(unsigned int cmd, void __user *uarg)
+static long dcore_node_alloc(unsigned int cmd, void __user *uarg)
 {
 	size_t usize = _IOC_SIZE(cmd);
 	size_t in = _IOC_DIR(cmd) & _IOC_WRITE ? usize : 0;
 	size_t out = _IOC_DIR(cmd) & _IOC_READ ? usize : 0;
 	struct dmabuf_core_alloc data = {};
-	struct dmabuf *buf;
+	struct dmabuf_core_buffer *buf;
 	int fd;
 
 	if (out < offsetofend(struct dmabuf_core_alloc, fd))
@@ -37,26 +40,26 @@ static long dmabuf_node_alloc(unsigned int cmd, void __user *uarg)
 	    (data.fd_flags & ~(O_ACCMODE | O_CLOEXEC)))
 		return -EINVAL;
 
-	buf = dmabuf_system_alloc(data.len, data.fd_flags);
+	buf = dcore_system_alloc(data.len, data.fd_flags);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
 	fd = get_unused_fd_flags(data.fd_flags & O_CLOEXEC);
 	if (fd < 0) {
-		dmabuf_put(buf);
+		dmabuf_core_put(buf);
 		return fd;
 	}
 	data.fd = fd;
 	if (copy_to_user(uarg, &data, min(out, sizeof(data)))) {
 		put_unused_fd(fd);
-		dmabuf_put(buf);
+		dmabuf_core_put(buf);
 		return -EFAULT;
 	}
-	fd_install(fd, buf->file);
+	fd_install(fd, buf->dmabuf->file);
 	return 0;
 }
 
-static long dmabuf_node_stats(void __user *uarg)
+static long dcore_node_stats(void __user *uarg)
 {
 	struct dmabuf_core_stats st;
 
@@ -66,44 +69,73 @@ static long dmabuf_node_stats(void __user *uarg)
 	    memchr_inv(st.reserved, 0, sizeof(st.reserved)))
 		return -EINVAL;
 
-	dmabuf_core_read_stats(&st);
-	st.system_pages = atomic_long_read(&dmabuf_system_pages);
+	dcore_read_stats(&st);
+	st.system_pages = atomic_long_read(&dcore_system_pages);
 	if (copy_to_user(uarg, &st, sizeof(st)))
 		return -EFAULT;
 	return 0;
 }
 
-static long dmabuf_node_ioctl(struct file *file, unsigned int cmd,
-			      unsigned long arg)
+static long dcore_node_query(void __user *uarg)
+{
+	struct dmabuf_core_query q;
+	struct dma_buf *dmabuf;
+	int fd;
+
+	if (copy_from_user(&q, uarg, sizeof(q)))
+		return -EFAULT;
+	if (q.flags || q.reserved0 || memchr_inv(q.reserved, 0, sizeof(q.reserved)))
+		return -EINVAL;
+	fd = q.fd;
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+
+	memset(&q, 0, sizeof(q));
+	q.fd = fd;
+	dcore_query(dmabuf, &q);
+	dma_buf_put(dmabuf);
+
+	if (copy_to_user(uarg, &q, sizeof(q)))
+		return -EFAULT;
+	return 0;
+}
+
+static long dcore_node_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
-	if (cmd == DMABUF_CORE_IOCTL_STATS)
-		return dmabuf_node_stats(uarg);
+	switch (cmd) {
+	case DMABUF_CORE_IOCTL_STATS:
+		return dcore_node_stats(uarg);
+	case DMABUF_CORE_IOCTL_QUERY:
+		return dcore_node_query(uarg);
+	}
 	if (_IOC_TYPE(cmd) == _IOC_TYPE(DMABUF_CORE_IOCTL_ALLOC) &&
 	    _IOC_NR(cmd) == _IOC_NR(DMABUF_CORE_IOCTL_ALLOC))
-		return dmabuf_node_alloc(cmd, uarg);
+		return dcore_node_alloc(cmd, uarg);
 	return -ENOTTY;
 }
 
-static const struct file_operations dmabuf_node_fops = {
+static const struct file_operations dcore_node_fops = {
 	.owner		= THIS_MODULE,
-	.unlocked_ioctl	= dmabuf_node_ioctl,
+	.unlocked_ioctl	= dcore_node_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-static struct miscdevice dmabuf_node = {
+static struct miscdevice dcore_node = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "dmabuf",
-	.fops	= &dmabuf_node_fops,
+	.fops	= &dcore_node_fops,
 };
 
-int dmabuf_node_register(void)
+int dcore_node_register(void)
 {
-	return misc_register(&dmabuf_node);
+	return misc_register(&dcore_node);
 }
 
-void dmabuf_node_unregister(void)
+void dcore_node_unregister(void)
 {
-	misc_deregister(&dmabuf_node);
+	misc_deregister(&dcore_node);
 }

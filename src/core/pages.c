@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Page-chunk storage for exporters of ordinary memory: allocation with
- * large orders first, sg tables mapped for a device, user mappings.
+ * large orders first below a DMA limit, sg tables mapped for a device, user
+ * mappings, and &dmabuf_core_ops callbacks for buffers whose priv is their
+ * struct dmabuf_core_pages.
  */
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
@@ -12,12 +14,28 @@
 #include <linux/slab.h>
 
 #include "../compat.h"
-#include "internal.h"
+#include <linux/dmabuf_core_pages.h>
 
 /* 1 MiB, 64 KiB, one page: large chunks first, fewer sg segments. */
-static const unsigned int dmabuf_chunk_orders[] = { 8, 4, 0 };
+static const unsigned int dcore_chunk_orders[] = { 8, 4, 0 };
 
-static gfp_t dmabuf_chunk_gfp(gfp_t zone, unsigned int order)
+/*
+ * The zones to try for a DMA limit, widest first.  A chunk that lands above
+ * the limit anyway (a zone's end is not the limit) sends the allocation on
+ * to the next, narrower zone.
+ */
+static const gfp_t dcore_zones[] = { 0, __GFP_DMA32, __GFP_DMA };
+
+static unsigned int dcore_first_zone(u64 dma_limit)
+{
+	if (dma_limit >= DMA_BIT_MASK(32))
+		return 0;		/* any memory may do */
+	if (dma_limit >= DMA_BIT_MASK(24))
+		return 1;		/* ZONE_DMA32 or below */
+	return 2;
+}
+
+static gfp_t dcore_chunk_gfp(gfp_t zone, unsigned int order)
 {
 	/* No highmem with a zone modifier: the combination is invalid. */
 	gfp_t gfp = (zone ? GFP_USER | zone : GFP_HIGHUSER) | __GFP_ZERO |
@@ -31,9 +49,9 @@ static gfp_t dmabuf_chunk_gfp(gfp_t zone, unsigned int order)
 	return gfp | __GFP_RETRY_MAYFAIL;
 }
 
-static unsigned int dmabuf_max_order(size_t max_chunk)
+static unsigned int dcore_max_order(size_t max_chunk)
 {
-	unsigned int order = dmabuf_chunk_orders[0];
+	unsigned int order = dcore_chunk_orders[0];
 
 	while (order && max_chunk && (PAGE_SIZE << order) > max_chunk)
 		order--;
@@ -41,31 +59,79 @@ static unsigned int dmabuf_max_order(size_t max_chunk)
 }
 
 /**
- * dmabuf_pages_alloc - allocate zeroed page storage
+ * dmabuf_core_device_dma_limit - the highest address a device reaches
+ * @dev: the device
+ *
+ * Return: the lower of its DMA mask and its bus limit.
+ */
+u64 dmabuf_core_device_dma_limit(struct device *dev)
+{
+	return min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_device_dma_limit, DMABUF_CORE_NS);
+
+/*
+ * One chunk of at most 2^@max_order pages (and at most @left pages) below
+ * @dma_limit, trying zones from *@zone on; *@zone moves on to narrower
+ * zones as they turn out to be needed.
+ */
+static struct page *dcore_alloc_chunk(unsigned int *zone, u64 dma_limit,
+				      unsigned int max_order,
+				      unsigned long left, unsigned int *order)
+{
+	struct page *page;
+	unsigned int i;
+
+	for (; *zone < ARRAY_SIZE(dcore_zones); (*zone)++) {
+		for (i = 0; i < ARRAY_SIZE(dcore_chunk_orders); i++) {
+			*order = dcore_chunk_orders[i];
+			if (*order > max_order || (1UL << *order) > left)
+				continue;
+			page = alloc_pages(dcore_chunk_gfp(dcore_zones[*zone],
+							   *order), *order);
+			if (!page)
+				continue;
+			if (page_to_phys(page) + (PAGE_SIZE << *order) - 1 <=
+			    dma_limit)
+				return page;
+			/* Out of reach: this zone is too wide for the limit. */
+			__free_pages(page, *order);
+			break;
+		}
+		if (i == ARRAY_SIZE(dcore_chunk_orders))
+			return NULL;	/* memory is short, not just far */
+	}
+	return NULL;
+}
+
+/**
+ * dmabuf_core_pages_alloc - allocate zeroed page storage
  * @pages: the storage to fill in; zeroed by the caller
  * @size: bytes, a non-zero multiple of PAGE_SIZE
- * @zone: 0 for any memory, __GFP_DMA32 for memory below 4 GiB, __GFP_DMA
- *	for the ISA DMA zone
+ * @dma_limit: highest physical address any page may have, e.g. the lowest
+ *	dmabuf_core_device_dma_limit() of the devices that will use it;
+ *	U64_MAX for any memory
  * @max_chunk: largest physically contiguous chunk in bytes, 0 for no limit
  *
- * Chunks of 1 MiB, then 64 KiB, then single pages.  Fails with -ENOMEM
- * rather than invoking the OOM killer, and with -EINTR when the calling
- * process is being killed.
+ * Chunks of 1 MiB, then 64 KiB, then single pages, from the zone that the
+ * limit calls for.  Fails with -ENOMEM rather than invoking the OOM killer,
+ * and with -EINTR when the calling process is being killed.
  *
  * Context: process context; may sleep.
  * Return: 0, -EINVAL, -ENOMEM or -EINTR; on failure nothing is held.
  */
-int dmabuf_pages_alloc(struct dmabuf_pages *pages, size_t size, gfp_t zone,
-		       size_t max_chunk)
+int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
+			    u64 dma_limit, size_t max_chunk)
 {
 	unsigned long left = size >> PAGE_SHIFT;
-	unsigned int max_order = dmabuf_max_order(max_chunk);
-	struct dmabuf_chunk *chunks, *fit;
-	unsigned int nr = 0, i;
+	unsigned int max_order = dcore_max_order(max_chunk);
+	unsigned int zone = dcore_first_zone(dma_limit);
+	struct dmabuf_core_chunk *chunks, *fit;
+	unsigned int nr = 0, order;
 	struct page *page;
 	int ret;
 
-	if (!size || !PAGE_ALIGNED(size) || (zone & ~(__GFP_DMA | __GFP_DMA32)))
+	if (!size || !PAGE_ALIGNED(size))
 		return -EINVAL;
 
 	/* Room for the worst case, one chunk per page; trimmed below. */
@@ -74,17 +140,8 @@ int dmabuf_pages_alloc(struct dmabuf_pages *pages, size_t size, gfp_t zone,
 		return -ENOMEM;
 
 	while (left) {
-		unsigned int order = 0;
-
-		page = NULL;
-		for (i = 0; i < ARRAY_SIZE(dmabuf_chunk_orders); i++) {
-			order = dmabuf_chunk_orders[i];
-			if (order > max_order || (1UL << order) > left)
-				continue;
-			page = alloc_pages(dmabuf_chunk_gfp(zone, order), order);
-			if (page)
-				break;
-		}
+		page = dcore_alloc_chunk(&zone, dma_limit, max_order, left,
+					 &order);
 		if (!page) {
 			ret = -ENOMEM;
 			goto err_free;
@@ -118,13 +175,13 @@ err_free:
 	kvfree(chunks);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_pages_alloc, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_alloc, DMABUF_CORE_NS);
 
 /**
- * dmabuf_pages_free - free what dmabuf_pages_alloc() allocated
+ * dmabuf_core_pages_free - free what dmabuf_core_pages_alloc() allocated
  * @pages: the storage, possibly empty (never allocated); left empty
  */
-void dmabuf_pages_free(struct dmabuf_pages *pages)
+void dmabuf_core_pages_free(struct dmabuf_core_pages *pages)
 {
 	unsigned int i;
 
@@ -135,31 +192,31 @@ void dmabuf_pages_free(struct dmabuf_pages *pages)
 	pages->nr_chunks = 0;
 	pages->nr_pages = 0;
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_pages_free, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_free, DMABUF_CORE_NS);
 
 /**
- * dmabuf_pages_highest_phys - physical address of the storage's last byte
+ * dmabuf_core_pages_highest_phys - physical address of the storage's last byte
  * @pages: the storage
  *
  * Return: the highest physical address any chunk covers, 0 when empty.
  */
-u64 dmabuf_pages_highest_phys(const struct dmabuf_pages *pages)
+u64 dmabuf_core_pages_highest_phys(const struct dmabuf_core_pages *pages)
 {
 	u64 highest = 0;
 	unsigned int i;
 
 	for (i = 0; i < pages->nr_chunks; i++) {
-		const struct dmabuf_chunk *c = &pages->chunks[i];
+		const struct dmabuf_core_chunk *c = &pages->chunks[i];
 
 		highest = max_t(u64, highest, page_to_phys(c->page) +
 				(PAGE_SIZE << c->order) - 1);
 	}
 	return highest;
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_pages_highest_phys, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_highest_phys, DMABUF_CORE_NS);
 
 /**
- * dmabuf_pages_reachable - whether a device reaches the storage directly
+ * dmabuf_core_pages_reachable - whether a device reaches the storage directly
  * @pages: the storage
  * @dev: the device
  *
@@ -170,32 +227,31 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_pages_highest_phys, DMABUF_CORE_NS);
  * Return: true when @dev sits behind an IOMMU, or every page lies within
  * its DMA mask and bus limit.
  */
-bool dmabuf_pages_reachable(const struct dmabuf_pages *pages,
-			    struct device *dev)
+bool dmabuf_core_pages_reachable(const struct dmabuf_core_pages *pages,
+				 struct device *dev)
 {
-	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
-
 	return device_iommu_mapped(dev) ||
-	       dmabuf_pages_highest_phys(pages) <= limit;
+	       dmabuf_core_pages_highest_phys(pages) <=
+	       dmabuf_core_device_dma_limit(dev);
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_pages_reachable, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_reachable, DMABUF_CORE_NS);
 
 /**
- * dmabuf_pages_map - a new sg table of the storage, DMA-mapped for a device
+ * dmabuf_core_pages_map - a new sg table of the storage, DMA-mapped for a device
  * @pages: the storage
  * @dev: the device
  * @dir: the DMA direction
  *
  * Each chunk becomes one or more segments no longer than the device's
  * maximum segment size or the DMA layer's largest single mapping (rounded
- * down to whole pages).  Free it with dmabuf_pages_unmap().
+ * down to whole pages).  Free it with dmabuf_core_pages_unmap().
  *
  * Context: process context; may sleep.
  * Return: the table or an ERR_PTR() (-ENOMEM, or the DMA API's error).
  */
-struct sg_table *dmabuf_pages_map(const struct dmabuf_pages *pages,
-				  struct device *dev,
-				  enum dma_data_direction dir)
+struct sg_table *
+dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
+		      struct device *dev, enum dma_data_direction dir)
 {
 	size_t max_seg = min_t(size_t, dma_get_max_seg_size(dev),
 			       dma_max_mapping_size(dev));
@@ -239,25 +295,25 @@ err_free:
 	kfree(sgt);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_pages_map, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_map, DMABUF_CORE_NS);
 
 /**
- * dmabuf_pages_unmap - undo dmabuf_pages_map()
+ * dmabuf_core_pages_unmap - undo dmabuf_core_pages_map()
  * @dev: the device it was mapped for
  * @sgt: the table
  * @dir: the direction it was mapped with
  */
-void dmabuf_pages_unmap(struct device *dev, struct sg_table *sgt,
-			enum dma_data_direction dir)
+void dmabuf_core_pages_unmap(struct device *dev, struct sg_table *sgt,
+			     enum dma_data_direction dir)
 {
 	dma_unmap_sgtable(dev, sgt, dir, 0);
 	sg_free_table(sgt);
 	kfree(sgt);
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_pages_unmap, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_unmap, DMABUF_CORE_NS);
 
 /**
- * dmabuf_pages_mmap - map the storage into a user VMA
+ * dmabuf_core_pages_mmap - map the storage into a user VMA
  * @pages: the storage
  * @vma: the VMA; vm_pgoff counts pages from the start of the storage and
  *	the VMA must lie within it (the core's mmap checks that)
@@ -265,8 +321,8 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_pages_unmap, DMABUF_CORE_NS);
  * Context: the mmap path (mmap_lock held for writing).
  * Return: 0 or remap_pfn_range()'s error.
  */
-int dmabuf_pages_mmap(const struct dmabuf_pages *pages,
-		      struct vm_area_struct *vma)
+int dmabuf_core_pages_mmap(const struct dmabuf_core_pages *pages,
+			   struct vm_area_struct *vma)
 {
 	unsigned long addr = vma->vm_start;
 	unsigned long skip = vma->vm_pgoff;
@@ -292,4 +348,63 @@ int dmabuf_pages_mmap(const struct dmabuf_pages *pages,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_pages_mmap, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_mmap, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_pages_op_attach - &dmabuf_core_ops.attach for page buffers
+ * @buf: a buffer whose priv is its allocated struct dmabuf_core_pages
+ * @att: the new attachment
+ *
+ * No bounce buffers: a device that cannot reach the pages would see a
+ * copy, so it is refused.
+ *
+ * Return: 0, or -EBUSY for a device that cannot reach the pages directly.
+ */
+int dmabuf_core_pages_op_attach(struct dmabuf_core_buffer *buf,
+				struct dmabuf_core_attachment *att)
+{
+	return dmabuf_core_pages_reachable(buf->priv, att->dev) ? 0 : -EBUSY;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_op_attach, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_pages_op_map - &dmabuf_core_ops.map for page buffers
+ * @att: the attachment
+ * @dir: the direction
+ *
+ * Return: a new table of the buffer's pages mapped for &att->dev.
+ */
+struct sg_table *dmabuf_core_pages_op_map(struct dmabuf_core_attachment *att,
+					  enum dma_data_direction dir)
+{
+	return dmabuf_core_pages_map(att->buf->priv, att->dev, dir);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_op_map, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_pages_op_unmap - &dmabuf_core_ops.unmap for page buffers
+ * @att: the attachment
+ * @sgt: a table dmabuf_core_pages_op_map() returned for it
+ * @dir: its direction
+ */
+void dmabuf_core_pages_op_unmap(struct dmabuf_core_attachment *att,
+				struct sg_table *sgt,
+				enum dma_data_direction dir)
+{
+	dmabuf_core_pages_unmap(att->dev, sgt, dir);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_op_unmap, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_pages_op_mmap - &dmabuf_core_ops.mmap for page buffers
+ * @buf: a buffer whose priv is its allocated struct dmabuf_core_pages
+ * @vma: the VMA
+ *
+ * Return: 0 or remap_pfn_range()'s error.
+ */
+int dmabuf_core_pages_op_mmap(struct dmabuf_core_buffer *buf,
+			      struct vm_area_struct *vma)
+{
+	return dmabuf_core_pages_mmap(buf->priv, vma);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_op_mmap, DMABUF_CORE_NS);

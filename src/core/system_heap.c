@@ -9,62 +9,41 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 
+#include <linux/dmabuf_core_pages.h>
+
 #include "internal.h"
 
-static unsigned long dmabuf_max_size_mb;
-module_param_named(max_size_mb, dmabuf_max_size_mb, ulong, 0644);
+static unsigned long dcore_max_size_mb;
+module_param_named(max_size_mb, dcore_max_size_mb, ulong, 0644);
 MODULE_PARM_DESC(max_size_mb,
 		 "Largest /dev/dmabuf buffer in MiB (default 0: half of RAM)");
 
-atomic_long_t dmabuf_system_pages = ATOMIC_LONG_INIT(0);
+atomic_long_t dcore_system_pages = ATOMIC_LONG_INIT(0);
 
-/* No bounce buffers: a device that cannot reach the pages would see a copy. */
-static int system_attach(struct dmabuf *buf, struct dmabuf_attachment *att)
+static void system_release(struct dmabuf_core_buffer *buf)
 {
-	return dmabuf_pages_reachable(buf->priv, att->dev) ? 0 : -EBUSY;
-}
+	struct dmabuf_core_pages *pages = buf->priv;
 
-static struct sg_table *system_map(struct dmabuf_attachment *att,
-				   enum dma_data_direction dir)
-{
-	return dmabuf_pages_map(att->buf->priv, att->dev, dir);
-}
-
-static void system_unmap(struct dmabuf_attachment *att, struct sg_table *sgt,
-			 enum dma_data_direction dir)
-{
-	dmabuf_pages_unmap(att->dev, sgt, dir);
-}
-
-static int system_mmap(struct dmabuf *buf, struct vm_area_struct *vma)
-{
-	return dmabuf_pages_mmap(buf->priv, vma);
-}
-
-static void system_release(struct dmabuf *buf)
-{
-	struct dmabuf_pages *pages = buf->priv;
-
-	atomic_long_sub(pages->nr_pages, &dmabuf_system_pages);
-	dmabuf_pages_free(pages);
+	atomic_long_sub(pages->nr_pages, &dcore_system_pages);
+	dmabuf_core_pages_free(pages);
 	kfree(pages);
 }
 
-static const struct dmabuf_ops system_ops = {
-	.attach			= system_attach,
-	.map			= system_map,
-	.unmap			= system_unmap,
+static const struct dmabuf_core_ops system_ops = {
+	.attach			= dmabuf_core_pages_op_attach,
+	.map			= dmabuf_core_pages_op_map,
+	.unmap			= dmabuf_core_pages_op_unmap,
 	.release		= system_release,
-	.mmap			= system_mmap,
-	.begin_cpu_access	= dmabuf_sync_mappings_for_cpu,
-	.end_cpu_access		= dmabuf_sync_mappings_for_device,
+	.mmap			= dmabuf_core_pages_op_mmap,
+	.begin_cpu_access	= dmabuf_core_sync_mappings_for_cpu,
+	.end_cpu_access		= dmabuf_core_sync_mappings_for_device,
 };
 
 /* The size cap in bytes: the parameter, never more than half of RAM... */
 static u64 system_max_size(void)
 {
 	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
-	unsigned long mb = READ_ONCE(dmabuf_max_size_mb);
+	unsigned long mb = READ_ONCE(dcore_max_size_mb);
 
 	/* ...unless the administrator asked for more, up to all of it. */
 	if (mb)
@@ -73,7 +52,7 @@ static u64 system_max_size(void)
 }
 
 /**
- * dmabuf_system_alloc - a new buffer of zeroed system pages
+ * dcore_system_alloc - a new buffer of zeroed system pages
  * @len: requested size in bytes, rounded up to whole pages
  * @fd_flags: access mode for the buffer's file
  *
@@ -82,11 +61,11 @@ static u64 system_max_size(void)
  * or one whose rounding overflows, ERR_PTR(-ENOMEM) for a size above the
  * cap or when memory runs out, ERR_PTR(-EINTR) when the caller is killed.
  */
-struct dmabuf *dmabuf_system_alloc(u64 len, unsigned int fd_flags)
+struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags)
 {
-	DMABUF_EXPORT_INFO(info);
-	struct dmabuf_pages *pages;
-	struct dmabuf *buf;
+	DMABUF_CORE_EXPORT_INFO(info);
+	struct dmabuf_core_pages *pages;
+	struct dmabuf_core_buffer *buf;
 	int ret;
 
 	if (!len || len > U64_MAX - (PAGE_SIZE - 1))
@@ -98,16 +77,16 @@ struct dmabuf *dmabuf_system_alloc(u64 len, unsigned int fd_flags)
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
-	ret = dmabuf_pages_alloc(pages, len, 0, 0);
+	ret = dmabuf_core_pages_alloc(pages, len, U64_MAX, 0);
 	if (ret)
 		goto err_free;
-	atomic_long_add(pages->nr_pages, &dmabuf_system_pages);
+	atomic_long_add(pages->nr_pages, &dcore_system_pages);
 
 	info.ops = &system_ops;
 	info.size = len;
 	info.flags = fd_flags & O_ACCMODE;
 	info.priv = pages;
-	buf = dmabuf_export(&info);
+	buf = dmabuf_core_export(&info);
 	if (IS_ERR(buf)) {
 		ret = PTR_ERR(buf);
 		goto err_pages;
@@ -115,8 +94,8 @@ struct dmabuf *dmabuf_system_alloc(u64 len, unsigned int fd_flags)
 	return buf;
 
 err_pages:
-	atomic_long_sub(pages->nr_pages, &dmabuf_system_pages);
-	dmabuf_pages_free(pages);
+	atomic_long_sub(pages->nr_pages, &dcore_system_pages);
+	dmabuf_core_pages_free(pages);
 err_free:
 	kfree(pages);
 	return ERR_PTR(ret);

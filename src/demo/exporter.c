@@ -11,6 +11,7 @@
  * that attaches afterwards and cannot reach that memory is refused -EBUSY.
  */
 #include <linux/atomic.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
@@ -20,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/dmabuf_core.h>
+#include <linux/dmabuf_core_pages.h>
 #include <uapi/linux/dmabuf_demo.h>
 
 #include "../compat.h"
@@ -38,10 +40,12 @@ MODULE_PARM_DESC(max_size_mb, "Largest buffer in MiB (default 256)");
  * @pages:	backing storage; empty (no chunks) until first use
  * @dma_limit:	the tightest DMA mask at allocation time
  *
- * All fields are under the buffer's &dmabuf.lock.
+ * All fields are under the buffer's lock: the core holds it in the
+ * callbacks, the ioctls and the fault handler take it with
+ * dmabuf_core_lock_storage().
  */
 struct demo_buffer {
-	struct dmabuf_pages pages;
+	struct dmabuf_core_pages pages;
 	u64 dma_limit;
 };
 
@@ -55,50 +59,38 @@ static struct {
 
 /*
  * Make sure storage exists: on first use, allocate what every attached
- * device, and ours, can reach.
+ * device, and ours, can reach.  Called with the buffer's lock held.
  */
-static int demo_ensure_storage(struct dmabuf *buf)
+static int demo_ensure_storage(struct dmabuf_core_buffer *buf)
 {
 	struct demo_buffer *db = buf->priv;
-	u64 limit = dma_get_mask(demo_dev);
+	u64 limit = dmabuf_core_device_dma_limit(demo_dev);
 	size_t max_chunk = dma_get_max_seg_size(demo_dev);
-	struct dmabuf_attachment *att;
-	gfp_t zone;
+	struct dmabuf_core_attachment *att;
 	int ret;
 
-	lockdep_assert_held(&buf->lock);
-	if (db->pages.nr_chunks)
+	if (dmabuf_core_pages_allocated(&db->pages))
 		return 0;
-	dmabuf_for_each_attachment(buf, att) {
-		limit = min(limit, dma_get_mask(att->dev));
+	dmabuf_core_for_each_attachment(buf, att) {
+		limit = min(limit, dmabuf_core_device_dma_limit(att->dev));
 		max_chunk = min_t(size_t, max_chunk,
 				  dma_get_max_seg_size(att->dev));
 	}
 
-	if (limit >= dma_get_required_mask(demo_dev))
-		zone = 0;
-	else if (limit >= DMA_BIT_MASK(32))
-		zone = __GFP_DMA32;
-	else
-		zone = __GFP_DMA;
-
-	ret = dmabuf_pages_alloc(&db->pages, buf->size, zone, max_chunk);
+	ret = dmabuf_core_pages_alloc(&db->pages, buf->size, limit, max_chunk);
 	if (ret)
 		return ret;
-	if (dmabuf_pages_highest_phys(&db->pages) > limit) {
-		dmabuf_pages_free(&db->pages);
-		return -ENOMEM;
-	}
 	db->dma_limit = limit;
 	atomic64_inc(&demo_stats.allocations);
 	return 0;
 }
 
-static int demo_attach(struct dmabuf *buf, struct dmabuf_attachment *att)
+static int demo_attach(struct dmabuf_core_buffer *buf, struct dmabuf_core_attachment *att)
 {
 	struct demo_buffer *db = buf->priv;
 
-	if (db->pages.nr_chunks && !dmabuf_pages_reachable(&db->pages, att->dev)) {
+	if (dmabuf_core_pages_allocated(&db->pages) &&
+	    !dmabuf_core_pages_reachable(&db->pages, att->dev)) {
 		atomic64_inc(&demo_stats.refused);
 		return -EBUSY;
 	}
@@ -106,12 +98,12 @@ static int demo_attach(struct dmabuf *buf, struct dmabuf_attachment *att)
 	return 0;
 }
 
-static void demo_detach(struct dmabuf *buf, struct dmabuf_attachment *att)
+static void demo_detach(struct dmabuf_core_buffer *buf, struct dmabuf_core_attachment *att)
 {
 	atomic64_inc(&demo_stats.detached);
 }
 
-static struct sg_table *demo_map(struct dmabuf_attachment *att,
+static struct sg_table *demo_map(struct dmabuf_core_attachment *att,
 				 enum dma_data_direction dir)
 {
 	struct demo_buffer *db = att->buf->priv;
@@ -121,58 +113,101 @@ static struct sg_table *demo_map(struct dmabuf_attachment *att,
 	ret = demo_ensure_storage(att->buf);
 	if (ret)
 		return ERR_PTR(ret);
-	sgt = dmabuf_pages_map(&db->pages, att->dev, dir);
+	sgt = dmabuf_core_pages_map(&db->pages, att->dev, dir);
 	if (!IS_ERR(sgt))
 		atomic64_inc(&demo_stats.mapped);
 	return sgt;
 }
 
-static void demo_unmap(struct dmabuf_attachment *att, struct sg_table *sgt,
+static void demo_unmap(struct dmabuf_core_attachment *att, struct sg_table *sgt,
 		       enum dma_data_direction dir)
 {
-	dmabuf_pages_unmap(att->dev, sgt, dir);
+	dmabuf_core_pages_unmap(att->dev, sgt, dir);
 	atomic64_inc(&demo_stats.unmapped);
 }
 
-static int demo_mmap(struct dmabuf *buf, struct vm_area_struct *vma)
+/* The page frame behind page @pgoff of the buffer's storage. */
+static unsigned long demo_pfn(const struct dmabuf_core_pages *pages,
+			      pgoff_t pgoff)
 {
-	struct demo_buffer *db = buf->priv;
-	int ret;
+	unsigned int i;
 
-	mutex_lock(&buf->lock);
-	ret = demo_ensure_storage(buf);
-	if (!ret)
-		ret = dmabuf_pages_mmap(&db->pages, vma);
-	mutex_unlock(&buf->lock);
+	for (i = 0; i < pages->nr_chunks; i++) {
+		unsigned long nr = 1UL << pages->chunks[i].order;
+
+		if (pgoff < nr)
+			return page_to_pfn(pages->chunks[i].page) + pgoff;
+		pgoff -= nr;
+	}
+	return 0;
+}
+
+/*
+ * Storage is allocated on first use, and a user mapping may come first:
+ * pages are faulted in, so that the allocation happens with mmap_lock held
+ * for reading only, and suits the devices attached by then.
+ */
+static vm_fault_t demo_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct dmabuf_core_buffer *buf = vma->vm_private_data;
+	struct demo_buffer *db = buf->priv;
+	unsigned long pfn;
+	vm_fault_t ret;
+
+	/* Interrupted: let the signal be handled, the access then retries. */
+	if (dmabuf_core_lock_storage(buf))
+		return VM_FAULT_NOPAGE;
+	/* Out of memory is SIGBUS, never the OOM killer. */
+	if (demo_ensure_storage(buf)) {
+		ret = VM_FAULT_SIGBUS;
+		goto out_unlock;
+	}
+	pfn = demo_pfn(&db->pages, vmf->pgoff);
+	ret = pfn ? vmf_insert_pfn(vma, vmf->address, pfn) : VM_FAULT_SIGBUS;
+out_unlock:
+	dmabuf_core_unlock_storage(buf);
 	return ret;
 }
 
-static void demo_release(struct dmabuf *buf)
+static const struct vm_operations_struct demo_vm_ops = {
+	.fault = demo_fault,
+};
+
+static int demo_mmap(struct dmabuf_core_buffer *buf, struct vm_area_struct *vma)
+{
+	dcore_vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &demo_vm_ops;
+	vma->vm_private_data = buf;
+	return 0;
+}
+
+static void demo_release(struct dmabuf_core_buffer *buf)
 {
 	struct demo_buffer *db = buf->priv;
 
-	dmabuf_pages_free(&db->pages);
+	dmabuf_core_pages_free(&db->pages);
 	kfree(db);
 	atomic64_inc(&demo_stats.released);
 }
 
-static const struct dmabuf_ops demo_ops = {
+static const struct dmabuf_core_ops demo_ops = {
 	.attach			= demo_attach,
 	.detach			= demo_detach,
 	.map			= demo_map,
 	.unmap			= demo_unmap,
 	.release		= demo_release,
 	.mmap			= demo_mmap,
-	.begin_cpu_access	= dmabuf_sync_mappings_for_cpu,
-	.end_cpu_access		= dmabuf_sync_mappings_for_device,
+	.begin_cpu_access	= dmabuf_core_sync_mappings_for_cpu,
+	.end_cpu_access		= dmabuf_core_sync_mappings_for_device,
 };
 
 static long demo_ioctl_create(void __user *uarg)
 {
-	DMABUF_EXPORT_INFO(info);
+	DMABUF_CORE_EXPORT_INFO(info);
 	struct dmabuf_demo_create req;
 	struct demo_buffer *db;
-	struct dmabuf *buf;
+	struct dmabuf_core_buffer *buf;
 	int fd, ret;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
@@ -192,7 +227,7 @@ static long demo_ioctl_create(void __user *uarg)
 	info.size = req.size;
 	info.flags = req.fd_flags & O_ACCMODE;
 	info.priv = db;
-	buf = dmabuf_export(&info);
+	buf = dmabuf_core_export(&info);
 	if (IS_ERR(buf)) {
 		kfree(db);
 		return PTR_ERR(buf);
@@ -211,21 +246,21 @@ static long demo_ioctl_create(void __user *uarg)
 		ret = -EFAULT;
 		goto err_put;
 	}
-	fd_install(fd, buf->file);
+	fd_install(fd, buf->dmabuf->file);
 	return 0;
 
 err_put:
-	dmabuf_put(buf);	/* releases db */
+	dmabuf_core_put(buf);	/* releases db */
 	return ret;
 }
 
-/* The buffer behind @fd, if it is one of ours; drop it with dmabuf_put(). */
-static struct dmabuf *demo_get_own(int fd)
+/* The buffer behind @fd, if it is one of ours; drop it with dmabuf_core_put(). */
+static struct dmabuf_core_buffer *demo_get_own(int fd)
 {
-	struct dmabuf *buf = dmabuf_get(fd);
+	struct dmabuf_core_buffer *buf = dmabuf_core_get(fd);
 
 	if (!IS_ERR(buf) && buf->ops != &demo_ops) {
-		dmabuf_put(buf);
+		dmabuf_core_put(buf);
 		return ERR_PTR(-EINVAL);
 	}
 	return buf;
@@ -236,7 +271,7 @@ static long demo_ioctl_pattern(void __user *uarg, bool verify)
 {
 	struct dmabuf_demo_pattern req;
 	struct demo_buffer *db;
-	struct dmabuf *buf;
+	struct dmabuf_core_buffer *buf;
 	u64 sum = DMABUF_DEMO_FNV_BASIS, word = 0;
 	unsigned int i, p;
 	long ret;
@@ -249,22 +284,22 @@ static long demo_ioctl_pattern(void __user *uarg, bool verify)
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 	db = buf->priv;
-	if (!verify && !(buf->file->f_mode & FMODE_WRITE)) {
+	if (!verify && !dmabuf_core_is_writable(buf)) {
 		ret = -EACCES;
 		goto out_put;
 	}
 
 	req.mismatches = 0;
 	req.first_mismatch = ~0ULL;
-	ret = mutex_lock_interruptible(&buf->lock);
+	ret = dmabuf_core_lock_storage(buf);
 	if (ret)
 		goto out_put;
 	ret = demo_ensure_storage(buf);
 	if (ret)
 		goto out_unlock;
-	dmabuf_sync_mappings_for_cpu(buf, DMA_BIDIRECTIONAL);
+	dmabuf_core_sync_mappings_for_cpu(buf, DMA_BIDIRECTIONAL);
 	for (i = 0; i < db->pages.nr_chunks; i++) {
-		const struct dmabuf_chunk *c = &db->pages.chunks[i];
+		const struct dmabuf_core_chunk *c = &db->pages.chunks[i];
 
 		for (p = 0; p < (1U << c->order); p++) {
 			if (!verify)
@@ -276,14 +311,14 @@ static long demo_ioctl_pattern(void __user *uarg, bool verify)
 		}
 		cond_resched();
 	}
-	dmabuf_sync_mappings_for_device(buf, DMA_BIDIRECTIONAL);
+	dmabuf_core_sync_mappings_for_device(buf, DMA_BIDIRECTIONAL);
 	req.checksum = sum;
 out_unlock:
-	mutex_unlock(&buf->lock);
+	dmabuf_core_unlock_storage(buf);
 	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
 		ret = -EFAULT;
 out_put:
-	dmabuf_put(buf);
+	dmabuf_core_put(buf);
 	return ret;
 }
 
@@ -291,7 +326,7 @@ static long demo_ioctl_storage(void __user *uarg)
 {
 	struct dmabuf_demo_storage req;
 	struct demo_buffer *db;
-	struct dmabuf *buf;
+	struct dmabuf_core_buffer *buf;
 	unsigned int i, p;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
@@ -305,15 +340,18 @@ static long demo_ioctl_storage(void __user *uarg)
 
 	req = (struct dmabuf_demo_storage){ .fd = req.fd };
 	req.pages_hash = DMABUF_DEMO_FNV_BASIS;
-	mutex_lock(&buf->lock);
-	if (db->pages.nr_chunks) {
+	if (dmabuf_core_lock_storage(buf)) {
+		dmabuf_core_put(buf);
+		return -EINTR;
+	}
+	if (dmabuf_core_pages_allocated(&db->pages)) {
 		req.allocated = 1;
 		req.chunks = db->pages.nr_chunks;
 		req.lowest_phys = U64_MAX;
-		req.highest_phys = dmabuf_pages_highest_phys(&db->pages);
+		req.highest_phys = dmabuf_core_pages_highest_phys(&db->pages);
 		req.dma_limit = db->dma_limit;
 		for (i = 0; i < db->pages.nr_chunks; i++) {
-			const struct dmabuf_chunk *c = &db->pages.chunks[i];
+			const struct dmabuf_core_chunk *c = &db->pages.chunks[i];
 
 			req.lowest_phys = min_t(u64, req.lowest_phys,
 						page_to_phys(c->page));
@@ -324,8 +362,8 @@ static long demo_ioctl_storage(void __user *uarg)
 								c->page + p);
 		}
 	}
-	mutex_unlock(&buf->lock);
-	dmabuf_put(buf);
+	dmabuf_core_unlock_storage(buf);
+	dmabuf_core_put(buf);
 
 	if (copy_to_user(uarg, &req, sizeof(req)))
 		return -EFAULT;
@@ -416,4 +454,4 @@ MODULE_DESCRIPTION("dmabuf-core demo exporter: buffers with deferred, negotiated
 MODULE_AUTHOR("dmabuf-core developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(DMABUF_CORE_VERSION);
-MODULE_IMPORT_NS(DMABUF_CORE_NS);
+DMABUF_CORE_IMPORT_NS();

@@ -76,11 +76,11 @@ struct demo_importer_file {
  */
 struct demo_hold {
 	struct list_head node;
-	struct dmabuf_attachment *att;
+	struct dmabuf_core_attachment *att;
 };
 
 static struct demo_hold *demo_find_hold(struct demo_importer_file *f,
-					struct dmabuf *buf)
+					struct dmabuf_core_buffer *buf)
 {
 	struct demo_hold *hold;
 
@@ -96,14 +96,14 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 {
 	struct dmabuf_demo_attach req;
 	struct demo_hold *hold;
-	struct dmabuf *buf;
+	struct dmabuf_core_buffer *buf;
 	long ret = 0;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
 	if (req.flags)
 		return -EINVAL;
-	buf = dmabuf_get(req.fd);
+	buf = dmabuf_core_get(req.fd);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
@@ -112,7 +112,7 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 	if (!attach) {
 		if (hold) {
 			list_del(&hold->node);
-			dmabuf_detach(buf, hold->att);
+			dmabuf_core_detach(buf, hold->att);
 			kfree(hold);
 		} else {
 			ret = -ENOENT;
@@ -128,7 +128,7 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
-	hold->att = dmabuf_attach(buf, &f->imp->pdev->dev);
+	hold->att = dmabuf_core_attach(buf, &f->imp->pdev->dev);
 	if (IS_ERR(hold->att)) {
 		ret = PTR_ERR(hold->att);
 		kfree(hold);
@@ -137,7 +137,7 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 	list_add_tail(&hold->node, &f->held);
 out_unlock:
 	mutex_unlock(&f->lock);
-	dmabuf_put(buf);
+	dmabuf_core_put(buf);
 	return ret;
 }
 
@@ -171,42 +171,71 @@ static void demo_inspect(struct device *dev, struct sg_table *sgt,
 	}
 }
 
-/* Read or write the data page by page, in buffer order. */
-static void demo_touch(struct device *dev, struct sg_table *sgt,
-		       struct dmabuf_demo_access *req)
+/*
+ * The page behind a DMA address, as the device reaches it.  Only for
+ * devices whose DMA addresses are physical addresses (no IOMMU, no bus
+ * offset), which the demo's platform devices are.
+ */
+static struct page *demo_dma_page(struct device *dev, dma_addr_t addr)
+{
+	unsigned long pfn = PHYS_PFN((phys_addr_t)addr);
+
+	return pfn_valid(pfn) ? pfn_to_page(pfn) : NULL;
+}
+
+/*
+ * Read or write the data page by page, in buffer order, through the DMA
+ * addresses of the table: what the device sees.  An importer never looks
+ * at the table's struct pages: they are the exporter's business.
+ */
+static int demo_touch(struct device *dev, struct sg_table *sgt,
+		      struct dmabuf_demo_access *req)
 {
 	bool write = req->op == DMABUF_DEMO_ACCESS_WRITE;
 	u64 sum = DMABUF_DEMO_FNV_BASIS, hash = DMABUF_DEMO_FNV_BASIS;
-	struct sg_page_iter iter;
+	struct scatterlist *sg;
+	unsigned int i;
 	u64 word = 0;
 
+	if (device_iommu_mapped(dev) || dev->dma_range_map)
+		return -EOPNOTSUPP;
 	if (write)
 		dma_sync_sgtable_for_cpu(dev, sgt, DMA_BIDIRECTIONAL);
-	for_each_sgtable_page(sgt, &iter, 0) {
-		struct page *page = sg_page_iter_page(&iter);
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		dma_addr_t addr = sg_dma_address(sg);
+		dma_addr_t end = addr + sg_dma_len(sg);
 
-		if (write)
-			demo_write_page(page, req->seed, word);
-		demo_read_page(page, req->seed, word, &sum, NULL, NULL);
-		hash = demo_hash_page(hash, page);
-		word += DEMO_WORDS_PER_PAGE;
-		cond_resched();
+		if (!PAGE_ALIGNED(addr) || !PAGE_ALIGNED(sg_dma_len(sg)))
+			return -EOPNOTSUPP;
+		for (; addr < end; addr += PAGE_SIZE) {
+			struct page *page = demo_dma_page(dev, addr);
+
+			if (!page)
+				return -EFAULT;
+			if (write)
+				demo_write_page(page, req->seed, word);
+			demo_read_page(page, req->seed, word, &sum, NULL, NULL);
+			hash = demo_hash_page(hash, page);
+			word += DEMO_WORDS_PER_PAGE;
+			cond_resched();
+		}
 	}
 	if (write)
 		dma_sync_sgtable_for_device(dev, sgt, DMA_BIDIRECTIONAL);
 	req->checksum = sum;
 	req->pages_hash = hash;
+	return 0;
 }
 
 static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 {
 	struct device *dev = &f->imp->pdev->dev;
-	struct dmabuf_attachment *att, *temp = NULL;
+	struct dmabuf_core_attachment *att, *temp = NULL;
 	struct dmabuf_demo_access req;
 	enum dma_data_direction dir;
 	struct demo_hold *hold;
 	struct sg_table *sgt;
-	struct dmabuf *buf;
+	struct dmabuf_core_buffer *buf;
 	long ret;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
@@ -215,7 +244,7 @@ static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 		return -EINVAL;
 	dir = req.op == DMABUF_DEMO_ACCESS_WRITE ? DMA_BIDIRECTIONAL :
 						  DMA_TO_DEVICE;
-	buf = dmabuf_get(req.fd);
+	buf = dmabuf_core_get(req.fd);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
@@ -229,7 +258,7 @@ static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 	if (hold) {
 		att = hold->att;
 	} else {
-		temp = dmabuf_attach(buf, dev);
+		temp = dmabuf_core_attach(buf, dev);
 		if (IS_ERR(temp)) {
 			ret = PTR_ERR(temp);
 			goto out_unlock;
@@ -237,21 +266,26 @@ static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 		att = temp;
 	}
 
-	sgt = dmabuf_map_attachment(att, dir);
+	/* As a device would: wait until writers (and, to write, readers) are done. */
+	ret = dmabuf_core_wait_fences(buf, dir != DMA_TO_DEVICE, true);
+	if (ret)
+		goto out_detach;
+	sgt = dmabuf_core_map_attachment(att, dir);
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
 		goto out_detach;
 	}
 	demo_inspect(dev, sgt, &req);
-	demo_touch(dev, sgt, &req);
-	ret = dmabuf_unmap_attachment(att, sgt, dir);
+	ret = demo_touch(dev, sgt, &req);
+	if (dmabuf_core_unmap_attachment(att, sgt, dir) && !ret)
+		ret = -EINVAL;
 
 out_detach:
 	if (temp)
-		dmabuf_detach(buf, temp);
+		dmabuf_core_detach(buf, temp);
 out_unlock:
 	mutex_unlock(&f->lock);
-	dmabuf_put(buf);
+	dmabuf_core_put(buf);
 	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
 		ret = -EFAULT;
 	return ret;
@@ -312,7 +346,7 @@ static int demo_importer_release(struct inode *inode, struct file *file)
 	struct demo_hold *hold, *next;
 
 	list_for_each_entry_safe(hold, next, &f->held, node) {
-		dmabuf_detach(hold->att->buf, hold->att);
+		dmabuf_core_detach(hold->att->buf, hold->att);
 		kfree(hold);
 	}
 	mutex_destroy(&f->lock);
@@ -403,4 +437,4 @@ MODULE_DESCRIPTION("dmabuf-core demo importer: devices that map shared buffers")
 MODULE_AUTHOR("dmabuf-core developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(DMABUF_CORE_VERSION);
-MODULE_IMPORT_NS(DMABUF_CORE_NS);
+DMABUF_CORE_IMPORT_NS();

@@ -23,6 +23,15 @@ selftest() {
 	check "rmmod dmabuf_selftest" rmmod dmabuf_selftest
 }
 
+# A stock peer driver of the kernel under test, with its dependencies.
+load_stock() {
+	local peer=$1 m ok=1
+	for m in $(cat /stock/$peer.order 2>/dev/null); do
+		insmod /stock/$m 2>/dev/null || loaded "$(echo ${m%.ko} | tr - _)" || ok=0
+	done
+	[ -s /stock/$peer.order ] && [ $ok = 1 ]
+}
+
 # Memory baseline before any of our modules is loaded (kB).
 memfree() { sed -n 's/^MemFree: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 
@@ -49,7 +58,16 @@ for n in dmabuf dmabuf-demo-exporter dmabuf-demo-importer0 dmabuf-demo-importer1
 done
 $T/t_demo
 
-# 5. Everything unloads, nothing is left behind.
+# 5. The kernel's dma-buf world: heaps, udmabuf, and vgem as a stock peer.
+check "load the stock vgem driver" load_stock vgem
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ -c /dev/dri/card0 ] && break
+	sleep 0.2
+done
+$T/t_interop
+check "rmmod vgem" rmmod vgem
+
+# 6. Everything unloads, nothing is left behind.
 check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer
 check "rmmod dmabuf_demo_exporter" rmmod dmabuf_demo_exporter
 check "rmmod dmabuf_core" rmmod dmabuf_core
@@ -67,7 +85,7 @@ else
 	fail "memory not back to baseline: MemFree $base_free -> $end_free kB ($delta MiB lost)"
 fi
 
-# 6. The udev rule, with Debian's systemd-udevd: root:video 0660 nodes, a
+# 7. The udev rule, with Debian's systemd-udevd: root:video 0660 nodes, a
 #    video member allocates, others get EACCES. Loads, unloads, stops udevd.
 if [ -f /run-udev.sh ]; then
 	sh /run-udev.sh

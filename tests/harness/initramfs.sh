@@ -8,6 +8,8 @@
 #   /init                              mounts, runs /run-tests.sh or
 #                                      /run-demo.sh, then poweroff -f
 #   /modules/*.ko                      build/<kernelrelease>/*.ko
+#   /stock/*.ko, /stock/<peer>.order   tests mode: stock peer drivers (vgem,
+#                                      vivid) and their insmod order
 #   /lib/modules/<rel>/extra/*.ko      same files (hard links) + depmod
 #                                      index, for modprobe / libkmod lookups
 #   /tests/*                           tests/bin/*
@@ -100,6 +102,15 @@ add_modules() {
     done
     shopt -u nullglob
     depmod -b "$root" "$KREL" 2>/dev/null || warn "depmod failed for $KREL (modprobe by name will not work)"
+}
+
+# The stock peer drivers kernels.sh kept (vgem, vivid and their
+# dependencies): /stock/*.ko and /stock/<peer>.order, the insmod order.
+add_stock_modules() {
+    local root=$1 src=$CACHE_DIR/kernels/$KREL/stock
+    [ -d "$src" ] || die "no stock modules in $src: run kernels.sh $FAMILY again"
+    mkdir -p "$root/stock"
+    cp "$src"/* "$root/stock/"
 }
 
 # The loader and every library ldd lists for a dynamic program.
@@ -212,7 +223,10 @@ main() {
     add_etc "$stage"
     add_modules "$stage"
     add_tests "$stage"
-    if [ "$MODE" = tests ]; then add_udev "$stage"; fi
+    if [ "$MODE" = tests ]; then
+        add_udev "$stage"
+        add_stock_modules "$stage"
+    fi
     add_scripts "$stage"
     add_init "$stage"
 

@@ -94,6 +94,8 @@ image_payload_packages() {
     done
     if [ ${#out[@]} -eq 0 ]; then
         out=("$IMAGE_PKG")
+    else
+        out+=("linux-modules-$KREL")   # the split layout's module tree
     fi
     echo "${out[@]}"
 }
@@ -142,10 +144,44 @@ deb_file() {
     return 0
 }
 
+# The stock drivers the tests use as peers, kept from the kernel package
+# with everything they depend on: $kdir/stock/<module>.ko (decompressed)
+# and $kdir/stock/<peer>.order, the files to insmod for <peer>, in order.
+STOCK_PEERS="vgem vivid"
+STOCK_LAYOUT=stock-v1      # bump when the kept set or its layout changes
+
+keep_stock_modules() {
+    local kdir=$1 base mroot peer f name
+    for base in "$KROOT" "$KROOT/usr"; do
+        [ -d "$base/lib/modules/$KREL/kernel" ] && break
+    done
+    mroot=$base/lib/modules/$KREL
+    [ -d "$mroot/kernel" ] || die "no stock module tree for $KREL in its packages"
+    depmod -b "$base" "$KREL" || die "depmod of the stock $KREL modules failed"
+    mkdir -p "$kdir/stock"
+    for peer in $STOCK_PEERS; do
+        : >"$kdir/stock/$peer.order"
+        modprobe -d "$base" -S "$KREL" --show-depends "$peer" |
+            sed -n 's/^insmod \([^ ]*\).*/\1/p' >"$kdir/stock/$peer.files" ||
+            die "modprobe --show-depends $peer failed for $KREL"
+        while read -r f; do
+            name=$(basename "$f")
+            case "$name" in
+                *.xz) xz -dc "$f" >"$kdir/stock/${name%.xz}"; name=${name%.xz} ;;
+                *.zst) zstd -qdc "$f" >"$kdir/stock/${name%.zst}"; name=${name%.zst} ;;
+                *) cp "$f" "$kdir/stock/$name" ;;
+            esac
+            echo "$name" >>"$kdir/stock/$peer.order"
+        done <"$kdir/stock/$peer.files"
+        rm -f "$kdir/stock/$peer.files"
+        [ -s "$kdir/stock/$peer.order" ] || die "no $peer module in the $KREL packages"
+    done
+}
+
 unpack_kernel() {
     local kdir=$CACHE_DIR/kernels/$KREL p f
     KROOT=$kdir/root
-    if [ "$(cat "$kdir/.version" 2>/dev/null)" = "$KVERSION" ]; then
+    if [ "$(cat "$kdir/.version" 2>/dev/null)" = "$KVERSION $STOCK_LAYOUT" ]; then
         return 0
     fi
     # shellcheck disable=SC2046
@@ -158,9 +194,11 @@ unpack_kernel() {
         [ -n "$f" ] || die "downloaded .deb for $p $KVERSION not found in $CACHE_DIR/debs"
         dpkg-deb -x "$f" "$KROOT"
     done
-    # Only vmlinuz and config are used: drop the stock modules (~400 MB).
+    keep_stock_modules "$kdir"
+    # Only vmlinuz, config and the kept modules are used: drop the rest of
+    # the stock module tree (~400 MB).
     rm -rf "$KROOT/lib/modules/$KREL/kernel" "$KROOT/usr/lib/modules/$KREL/kernel"
-    echo "$KVERSION" >"$kdir/.version"
+    echo "$KVERSION $STOCK_LAYOUT" >"$kdir/.version"
 }
 
 find_in_kernel() {   # first file matching one of the given paths (globs)

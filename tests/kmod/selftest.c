@@ -14,7 +14,9 @@
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/dma-buf.h>
 #include <linux/dmabuf_core.h>
+#include <linux/dmabuf_core_pages.h>
 
 #include "../../src/compat.h"
 #include "../../src/demo/demo_common.h"
@@ -49,48 +51,48 @@ static struct {
 		}							\
 	} while (0)
 
-static int st_attach(struct dmabuf *buf, struct dmabuf_attachment *att)
+static int st_attach(struct dmabuf_core_buffer *buf, struct dmabuf_core_attachment *att)
 {
 	if (!st.attach_ret)
 		st.attaches++;
 	return st.attach_ret;
 }
 
-static void st_detach(struct dmabuf *buf, struct dmabuf_attachment *att)
+static void st_detach(struct dmabuf_core_buffer *buf, struct dmabuf_core_attachment *att)
 {
 	st.detaches++;
 }
 
-static struct sg_table *st_map(struct dmabuf_attachment *att,
+static struct sg_table *st_map(struct dmabuf_core_attachment *att,
 			       enum dma_data_direction dir)
 {
 	struct sg_table *sgt;
 
 	if (st.map_ret)
 		return ERR_PTR(st.map_ret);
-	sgt = dmabuf_pages_map(att->buf->priv, att->dev, dir);
+	sgt = dmabuf_core_pages_map(att->buf->priv, att->dev, dir);
 	if (!IS_ERR(sgt))
 		st.maps++;
 	return sgt;
 }
 
-static void st_unmap(struct dmabuf_attachment *att, struct sg_table *sgt,
+static void st_unmap(struct dmabuf_core_attachment *att, struct sg_table *sgt,
 		     enum dma_data_direction dir)
 {
-	dmabuf_pages_unmap(att->dev, sgt, dir);
+	dmabuf_core_pages_unmap(att->dev, sgt, dir);
 	st.unmaps++;
 }
 
-static void st_release(struct dmabuf *buf)
+static void st_release(struct dmabuf_core_buffer *buf)
 {
-	struct dmabuf_pages *pages = buf->priv;
+	struct dmabuf_core_pages *pages = buf->priv;
 
-	dmabuf_pages_free(pages);
+	dmabuf_core_pages_free(pages);
 	kfree(pages);
 	releases++;
 }
 
-static const struct dmabuf_ops st_ops = {
+static const struct dmabuf_core_ops st_ops = {
 	.attach = st_attach,
 	.detach = st_detach,
 	.map = st_map,
@@ -98,16 +100,16 @@ static const struct dmabuf_ops st_ops = {
 	.release = st_release,
 };
 
-static struct dmabuf *st_export(size_t size, int flags)
+static struct dmabuf_core_buffer *st_export(size_t size, int flags)
 {
-	DMABUF_EXPORT_INFO(info);
-	struct dmabuf_pages *pages;
-	struct dmabuf *buf;
+	DMABUF_CORE_EXPORT_INFO(info);
+	struct dmabuf_core_pages *pages;
+	struct dmabuf_core_buffer *buf;
 
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
-	if (dmabuf_pages_alloc(pages, size, 0, 0)) {
+	if (dmabuf_core_pages_alloc(pages, size, U64_MAX, 0)) {
 		kfree(pages);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -115,9 +117,9 @@ static struct dmabuf *st_export(size_t size, int flags)
 	info.size = size;
 	info.flags = flags;
 	info.priv = pages;
-	buf = dmabuf_export(&info);
+	buf = dmabuf_core_export(&info);
 	if (IS_ERR(buf)) {
-		dmabuf_pages_free(pages);
+		dmabuf_core_pages_free(pages);
 		kfree(pages);
 		return buf;
 	}
@@ -125,40 +127,40 @@ static struct dmabuf *st_export(size_t size, int flags)
 	return buf;
 }
 
-static const struct dmabuf_ops no_map = { .unmap = st_unmap, .release = st_release };
-static const struct dmabuf_ops no_unmap = { .map = st_map, .release = st_release };
-static const struct dmabuf_ops no_release = { .map = st_map, .unmap = st_unmap };
+static const struct dmabuf_core_ops no_map = { .unmap = st_unmap, .release = st_release };
+static const struct dmabuf_core_ops no_unmap = { .map = st_map, .release = st_release };
+static const struct dmabuf_core_ops no_release = { .map = st_map, .unmap = st_unmap };
 
 static void st_export_validation(void)
 {
-	DMABUF_EXPORT_INFO(info);
+	DMABUF_CORE_EXPORT_INFO(info);
 	unsigned int refs = module_refcount(THIS_MODULE);
-	struct dmabuf *buf;
+	struct dmabuf_core_buffer *buf;
 
 	info.size = PAGE_SIZE;
 	info.ops = &no_map;
-	buf = dmabuf_export(&info);
+	buf = dmabuf_core_export(&info);
 	CHECK("export refuses ops without map", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
 	info.ops = &no_unmap;
-	buf = dmabuf_export(&info);
+	buf = dmabuf_core_export(&info);
 	CHECK("export refuses ops without unmap", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
 	info.ops = &no_release;
-	buf = dmabuf_export(&info);
+	buf = dmabuf_core_export(&info);
 	CHECK("export refuses ops without release", PTR_ERR(buf) == -EINVAL,
 	      "got %ld", PTR_ERR(buf));
 
 	info.ops = &st_ops;
 	info.size = 0;
-	buf = dmabuf_export(&info);
+	buf = dmabuf_core_export(&info);
 	CHECK("export refuses size 0", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
 	info.size = PAGE_SIZE + 1;
-	buf = dmabuf_export(&info);
+	buf = dmabuf_core_export(&info);
 	CHECK("export refuses unaligned size", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
 	info.size = PAGE_SIZE;
 	info.flags = O_APPEND;
-	buf = dmabuf_export(&info);
+	buf = dmabuf_core_export(&info);
 	CHECK("export refuses unknown flags", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
-	buf = dmabuf_export(NULL);
+	buf = dmabuf_core_export(NULL);
 	CHECK("export refuses NULL info", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
 
 	CHECK("refused exports pin nothing", module_refcount(THIS_MODULE) == refs,
@@ -169,7 +171,7 @@ static void st_export_validation(void)
 static void st_references(void)
 {
 	unsigned int refs = module_refcount(THIS_MODULE);
-	struct dmabuf *buf;
+	struct dmabuf_core_buffer *buf;
 
 	buf = st_export(PAGE_SIZE, O_RDWR);
 	if (IS_ERR(buf)) {
@@ -179,27 +181,27 @@ static void st_references(void)
 	CHECK("export pins the exporter module", module_refcount(THIS_MODULE) == refs + 1,
 	      "refcount %d, was %u", module_refcount(THIS_MODULE), refs);
 	CHECK("export gives a unique non-zero id", buf->id != 0, "id %llu", buf->id);
-	CHECK("dmabuf_fd refuses flags other than O_CLOEXEC",
-	      dmabuf_fd(buf, O_APPEND) == -EINVAL, "accepted O_APPEND");
-	CHECK("dmabuf_get refuses a negative fd", PTR_ERR(dmabuf_get(-1)) == -EBADF,
-	      "got %ld", PTR_ERR(dmabuf_get(-1)));
-	CHECK("dmabuf_get refuses a closed fd", PTR_ERR(dmabuf_get(1000000)) == -EBADF,
-	      "got %ld", PTR_ERR(dmabuf_get(1000000)));
-	dmabuf_ref(buf);
-	CHECK("dmabuf_ref takes a file reference", file_count(buf->file) == 2,
-	      "count %ld", (long)file_count(buf->file));
-	dmabuf_put(buf);
+	CHECK("dmabuf_core_fd refuses flags other than O_CLOEXEC",
+	      dmabuf_core_fd(buf, O_APPEND) == -EINVAL, "accepted O_APPEND");
+	CHECK("dmabuf_core_get refuses a negative fd", PTR_ERR(dmabuf_core_get(-1)) == -EBADF,
+	      "got %ld", PTR_ERR(dmabuf_core_get(-1)));
+	CHECK("dmabuf_core_get refuses a closed fd", PTR_ERR(dmabuf_core_get(1000000)) == -EBADF,
+	      "got %ld", PTR_ERR(dmabuf_core_get(1000000)));
+	dmabuf_core_ref(buf);
+	CHECK("dmabuf_core_ref takes a file reference", file_count(buf->dmabuf->file) == 2,
+	      "count %ld", (long)file_count(buf->dmabuf->file));
+	dmabuf_core_put(buf);
 	CHECK("put of one of two references leaves the file",
-	      file_count(buf->file) == 1, "count %ld", (long)file_count(buf->file));
-	dmabuf_put(buf);
-	dmabuf_put(NULL);
+	      file_count(buf->dmabuf->file) == 1, "count %ld", (long)file_count(buf->dmabuf->file));
+	dmabuf_core_put(buf);
+	dmabuf_core_put(NULL);
 }
 
 static void st_attach_map(void)
 {
-	struct dmabuf_attachment *a1, *a2, *bad;
+	struct dmabuf_core_attachment *a1, *a2, *bad;
 	struct sg_table *sgt, *sgt2, foreign = {};
-	struct dmabuf *buf;
+	struct dmabuf_core_buffer *buf;
 	long count;
 	int ret;
 
@@ -208,139 +210,277 @@ static void st_attach_map(void)
 		CHECK("export", false, "got %ld", PTR_ERR(buf));
 		return;
 	}
-	count = file_count(buf->file);
+	count = file_count(buf->dmabuf->file);
 
-	bad = dmabuf_attach(buf, NULL);
+	bad = dmabuf_core_attach(buf, NULL);
 	CHECK("attach refuses a NULL device", PTR_ERR(bad) == -EINVAL, "got %ld", PTR_ERR(bad));
 	st.attach_ret = -EBUSY;
-	bad = dmabuf_attach(buf, st_dev);
+	bad = dmabuf_core_attach(buf, st_dev);
 	st.attach_ret = 0;
 	CHECK("the exporter's attach hook may refuse",
-	      PTR_ERR(bad) == -EBUSY && buf->nr_attachments == 0 &&
-	      file_count(buf->file) == count,
-	      "got %ld, %u attachments", PTR_ERR(bad), buf->nr_attachments);
+	      PTR_ERR(bad) == -EBUSY && (st.attaches - st.detaches) == 0 &&
+	      file_count(buf->dmabuf->file) == count,
+	      "got %ld, %u attachments", PTR_ERR(bad), (st.attaches - st.detaches));
 
-	a1 = dmabuf_attach(buf, st_dev);
-	a2 = dmabuf_attach(buf, st_dev);
+	a1 = dmabuf_core_attach(buf, st_dev);
+	a2 = dmabuf_core_attach(buf, st_dev);
 	if (IS_ERR(a1) || IS_ERR(a2)) {
 		CHECK("attach", false, "got %ld %ld", PTR_ERR(a1), PTR_ERR(a2));
-		dmabuf_detach(buf, a1);		/* both ignore error pointers */
-		dmabuf_detach(buf, a2);
+		dmabuf_core_detach(buf, a1);		/* both ignore error pointers */
+		dmabuf_core_detach(buf, a2);
 		goto out;
 	}
 	CHECK("one attachment per attach call",
-	      a1 != a2 && buf->nr_attachments == 2 && st.attaches == 2,
-	      "%u attachments", buf->nr_attachments);
-	CHECK("attachments hold buffer references", file_count(buf->file) == count + 2,
-	      "count %ld", (long)file_count(buf->file));
+	      a1 != a2 && (st.attaches - st.detaches) == 2 && st.attaches == 2,
+	      "%u attachments", (st.attaches - st.detaches));
+	CHECK("attachments hold buffer references", file_count(buf->dmabuf->file) == count + 2,
+	      "count %ld", (long)file_count(buf->dmabuf->file));
 
-	sgt = dmabuf_map_attachment(a1, DMA_NONE);
+	sgt = dmabuf_core_map_attachment(a1, DMA_NONE);
 	CHECK("map refuses DMA_NONE", PTR_ERR(sgt) == -EINVAL, "got %ld", PTR_ERR(sgt));
-	sgt = dmabuf_map_attachment(a1, (enum dma_data_direction)7);
+	sgt = dmabuf_core_map_attachment(a1, (enum dma_data_direction)7);
 	CHECK("map refuses a bogus direction", PTR_ERR(sgt) == -EINVAL, "got %ld", PTR_ERR(sgt));
 	st.map_ret = -EINTR;
-	sgt = dmabuf_map_attachment(a1, DMA_TO_DEVICE);
+	sgt = dmabuf_core_map_attachment(a1, DMA_TO_DEVICE);
 	st.map_ret = 0;
 	CHECK("map passes the exporter's -EINTR on",
-	      PTR_ERR(sgt) == -EINTR && buf->nr_mappings == 0,
-	      "got %ld, %u mappings", PTR_ERR(sgt), buf->nr_mappings);
+	      PTR_ERR(sgt) == -EINTR && (st.maps - st.unmaps) == 0,
+	      "got %ld, %u mappings", PTR_ERR(sgt), (st.maps - st.unmaps));
 
-	sgt = dmabuf_map_attachment(a1, DMA_TO_DEVICE);
+	sgt = dmabuf_core_map_attachment(a1, DMA_TO_DEVICE);
 	if (IS_ERR(sgt)) {
 		CHECK("map", false, "got %ld", PTR_ERR(sgt));
 		goto out_detach;
 	}
 	CHECK("map returns a DMA-mapped table of the whole buffer",
-	      sgt->nents > 0 && buf->nr_mappings == 1 && sg_dma_len(sgt->sgl) > 0,
-	      "%u nents, %u mappings", sgt->nents, buf->nr_mappings);
+	      sgt->nents > 0 && (st.maps - st.unmaps) == 1 && sg_dma_len(sgt->sgl) > 0,
+	      "%u nents, %u mappings", sgt->nents, (st.maps - st.unmaps));
 
-	ret = dmabuf_unmap_attachment(a1, &foreign, DMA_TO_DEVICE);
+	ret = dmabuf_core_unmap_attachment(a1, &foreign, DMA_TO_DEVICE);
 	CHECK("unmap refuses a table map did not return",
-	      ret == -EINVAL && buf->nr_mappings == 1 && st.unmaps == 0,
-	      "got %d, %u mappings, %u unmaps", ret, buf->nr_mappings, st.unmaps);
-	ret = dmabuf_unmap_attachment(a2, sgt, DMA_TO_DEVICE);
+	      ret == -EINVAL && (st.maps - st.unmaps) == 1 && st.unmaps == 0,
+	      "got %d, %u mappings, %u unmaps", ret, (st.maps - st.unmaps), st.unmaps);
+	ret = dmabuf_core_unmap_attachment(a2, sgt, DMA_TO_DEVICE);
 	CHECK("unmap refuses another attachment's table",
-	      ret == -EINVAL && buf->nr_mappings == 1 && st.unmaps == 0,
+	      ret == -EINVAL && (st.maps - st.unmaps) == 1 && st.unmaps == 0,
 	      "got %d", ret);
-	ret = dmabuf_unmap_attachment(a1, sgt, DMA_FROM_DEVICE);
+	ret = dmabuf_core_unmap_attachment(a1, sgt, DMA_FROM_DEVICE);
 	CHECK("unmap refuses the wrong direction",
-	      ret == -EINVAL && buf->nr_mappings == 1 && st.unmaps == 0,
+	      ret == -EINVAL && (st.maps - st.unmaps) == 1 && st.unmaps == 0,
 	      "got %d", ret);
-	ret = dmabuf_unmap_attachment(a1, ERR_PTR(-ENOMEM), DMA_TO_DEVICE);
+	ret = dmabuf_core_unmap_attachment(a1, ERR_PTR(-ENOMEM), DMA_TO_DEVICE);
 	CHECK("unmap refuses an error pointer", ret == -EINVAL, "got %d", ret);
-	ret = dmabuf_unmap_attachment(a1, sgt, DMA_TO_DEVICE);
-	CHECK("unmap of the mapped table", ret == 0 && buf->nr_mappings == 0 && st.unmaps == 1,
-	      "got %d, %u mappings", ret, buf->nr_mappings);
-	ret = dmabuf_unmap_attachment(a1, sgt, DMA_TO_DEVICE);
+	ret = dmabuf_core_unmap_attachment(a1, sgt, DMA_TO_DEVICE);
+	CHECK("unmap of the mapped table", ret == 0 && (st.maps - st.unmaps) == 0 && st.unmaps == 1,
+	      "got %d, %u mappings", ret, (st.maps - st.unmaps));
+	ret = dmabuf_core_unmap_attachment(a1, sgt, DMA_TO_DEVICE);
 	CHECK("second unmap is refused", ret == -EINVAL && st.unmaps == 1,
 	      "got %d, %u unmaps", ret, st.unmaps);
 
-	sgt = dmabuf_map_attachment(a1, DMA_BIDIRECTIONAL);
-	sgt2 = dmabuf_map_attachment(a2, DMA_FROM_DEVICE);
+	sgt = dmabuf_core_map_attachment(a1, DMA_BIDIRECTIONAL);
+	sgt2 = dmabuf_core_map_attachment(a2, DMA_FROM_DEVICE);
 	CHECK("two attachments map at once",
-	      !IS_ERR(sgt) && !IS_ERR(sgt2) && buf->nr_mappings == 2,
-	      "%u mappings", buf->nr_mappings);
+	      !IS_ERR(sgt) && !IS_ERR(sgt2) && (st.maps - st.unmaps) == 2,
+	      "%u mappings", (st.maps - st.unmaps));
 	if (!IS_ERR(sgt2))
-		dmabuf_unmap_attachment(a2, sgt2, DMA_FROM_DEVICE);
+		dmabuf_core_unmap_attachment(a2, sgt2, DMA_FROM_DEVICE);
 
 out_detach:
 	/* a1 may still be mapped: detach must unmap it. */
-	dmabuf_detach(buf, a1);
-	dmabuf_detach(buf, a2);
+	dmabuf_core_detach(buf, a1);
+	dmabuf_core_detach(buf, a2);
 	CHECK("detach unmaps what the importer forgot",
-	      st.maps == st.unmaps && buf->nr_mappings == 0,
+	      st.maps == st.unmaps && (st.maps - st.unmaps) == 0,
 	      "%u maps, %u unmaps", st.maps, st.unmaps);
 	CHECK("detach calls the exporter's detach",
-	      st.detaches == 2 && buf->nr_attachments == 0 &&
-	      file_count(buf->file) == count,
+	      st.detaches == 2 && (st.attaches - st.detaches) == 0 &&
+	      file_count(buf->dmabuf->file) == count,
 	      "%u detaches", st.detaches);
 out:
-	dmabuf_put(buf);
+	dmabuf_core_put(buf);
 }
 
 static void st_read_only(void)
 {
-	struct dmabuf_attachment *att;
+	struct dmabuf_core_attachment *att;
 	struct sg_table *sgt;
-	struct dmabuf *buf;
+	struct dmabuf_core_buffer *buf;
 
 	buf = st_export(PAGE_SIZE, O_RDONLY);
 	if (IS_ERR(buf))
 		return;
-	att = dmabuf_attach(buf, st_dev);
+	att = dmabuf_core_attach(buf, st_dev);
 	if (!IS_ERR(att)) {
-		sgt = dmabuf_map_attachment(att, DMA_FROM_DEVICE);
+		sgt = dmabuf_core_map_attachment(att, DMA_FROM_DEVICE);
 		CHECK("a read-only buffer refuses device writes (FROM_DEVICE)",
 		      PTR_ERR(sgt) == -EACCES, "got %ld", PTR_ERR(sgt));
-		sgt = dmabuf_map_attachment(att, DMA_BIDIRECTIONAL);
+		sgt = dmabuf_core_map_attachment(att, DMA_BIDIRECTIONAL);
 		CHECK("a read-only buffer refuses device writes (BIDIRECTIONAL)",
 		      PTR_ERR(sgt) == -EACCES, "got %ld", PTR_ERR(sgt));
-		sgt = dmabuf_map_attachment(att, DMA_TO_DEVICE);
+		sgt = dmabuf_core_map_attachment(att, DMA_TO_DEVICE);
 		CHECK("a read-only buffer maps for device reads", !IS_ERR(sgt),
 		      "got %ld", PTR_ERR(sgt));
 		if (!IS_ERR(sgt))
-			dmabuf_unmap_attachment(att, sgt, DMA_TO_DEVICE);
-		dmabuf_detach(buf, att);
+			dmabuf_core_unmap_attachment(att, sgt, DMA_TO_DEVICE);
+		dmabuf_core_detach(buf, att);
 	}
-	dmabuf_put(buf);
+	dmabuf_core_put(buf);
 }
 
 static void st_release_after_detach(void)
 {
-	struct dmabuf_attachment *att;
-	struct dmabuf *buf;
+	struct dmabuf_core_attachment *att;
+	struct dmabuf_core_buffer *buf;
 
 	/* Put the buffer first: the attachment keeps it alive until detach. */
 	buf = st_export(PAGE_SIZE, O_RDWR);
 	if (IS_ERR(buf))
 		return;
-	att = dmabuf_attach(buf, st_dev);
-	dmabuf_put(buf);
+	att = dmabuf_core_attach(buf, st_dev);
+	dmabuf_core_put(buf);
 	CHECK("an attachment outlives the importer's put",
-	      !IS_ERR(att) && releases == 0 && file_count(buf->file) == 1,
+	      !IS_ERR(att) && releases == 0 && file_count(buf->dmabuf->file) == 1,
 	      "att %d, %u releases", PTR_ERR_OR_ZERO(att), releases);
 	if (!IS_ERR(att))
-		dmabuf_detach(buf, att);
+		dmabuf_core_detach(buf, att);
+}
+
+/* A kernel driver attaches and maps through the kernel's own dma-buf calls. */
+static void st_kernel_importer(void)
+{
+	struct dma_buf_attachment *kattach;
+	struct dmabuf_core_buffer *buf, *again;
+	unsigned int attaches = st.attaches, maps = st.maps;
+	struct sg_table *sgt;
+
+	buf = st_export(2 * PAGE_SIZE, O_RDWR);
+	if (IS_ERR(buf))
+		return;
+	kattach = dma_buf_attach(buf->dmabuf, st_dev);
+	CHECK("dma_buf_attach() of a kernel driver reaches the exporter's attach",
+	      !IS_ERR(kattach) && st.attaches == attaches + 1,
+	      "got %d, %u attaches", PTR_ERR_OR_ZERO(kattach), st.attaches - attaches);
+	if (IS_ERR(kattach))
+		goto out;
+	sgt = dma_buf_map_attachment_unlocked(kattach, DMA_BIDIRECTIONAL);
+	CHECK("dma_buf_map_attachment() reaches the exporter's map",
+	      !IS_ERR(sgt) && st.maps == maps + 1 && sgt->nents > 0,
+	      "got %d", PTR_ERR_OR_ZERO(sgt));
+	if (!IS_ERR(sgt))
+		dma_buf_unmap_attachment_unlocked(kattach, sgt, DMA_BIDIRECTIONAL);
+	dma_buf_detach(buf->dmabuf, kattach);
+	CHECK("dma_buf_detach() reaches the exporter's detach",
+	      st.attaches == st.detaches && st.maps == st.unmaps,
+	      "%u attaches %u detaches", st.attaches, st.detaches);
+
+	again = dmabuf_core_from_dma_buf(buf->dmabuf);
+	CHECK("a buffer of ours coming back from the kernel is itself",
+	      again == buf && !dmabuf_core_is_imported(again), "got %p", again);
+	if (!IS_ERR(again))
+		dmabuf_core_put(again);
+out:
+	dmabuf_core_put(buf);
+}
+
+/* A foreign exporter: a bare kernel dma-buf with its own ops. */
+static unsigned int foreign_maps, foreign_unmaps;
+
+static struct sg_table *foreign_map(struct dma_buf_attachment *kattach,
+				    enum dma_data_direction dir)
+{
+	struct sg_table *sgt = dmabuf_core_pages_map(kattach->dmabuf->priv,
+						     kattach->dev, dir);
+
+	if (!IS_ERR(sgt))
+		foreign_maps++;
+	return sgt;
+}
+
+static void foreign_unmap(struct dma_buf_attachment *kattach,
+			  struct sg_table *sgt, enum dma_data_direction dir)
+{
+	dmabuf_core_pages_unmap(kattach->dev, sgt, dir);
+	foreign_unmaps++;
+}
+
+static void foreign_release(struct dma_buf *dmabuf)
+{
+	dmabuf_core_pages_free(dmabuf->priv);
+	kfree(dmabuf->priv);
+	releases++;	/* run-tests.sh compares with exports */
+}
+
+static const struct dma_buf_ops foreign_ops = {
+	.map_dma_buf = foreign_map,
+	.unmap_dma_buf = foreign_unmap,
+	.release = foreign_release,
+};
+
+static void st_import_foreign(void)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp);
+	struct dmabuf_core_buffer *buf, *buf2;
+	struct dmabuf_core_attachment *att;
+	struct dmabuf_core_pages *pages;
+	struct dma_buf *dmabuf;
+	struct sg_table *sgt;
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL);
+	if (!pages || dmabuf_core_pages_alloc(pages, 3 * PAGE_SIZE, U64_MAX, 0)) {
+		kfree(pages);
+		CHECK("foreign dma-buf storage", false, "no memory");
+		return;
+	}
+	exp.ops = &foreign_ops;
+	exp.size = 3 * PAGE_SIZE;
+	exp.flags = O_RDWR;
+	exp.priv = pages;
+	dmabuf = dma_buf_export(&exp);
+	if (IS_ERR(dmabuf)) {
+		dmabuf_core_pages_free(pages);
+		kfree(pages);
+		CHECK("foreign dma_buf_export", false, "got %ld", PTR_ERR(dmabuf));
+		return;
+	}
+	exports++;
+
+	buf = dmabuf_core_from_dma_buf(dmabuf);
+	buf2 = dmabuf_core_from_dma_buf(dmabuf);
+	CHECK("a foreign dma-buf imports, the same buffer for every get",
+	      !IS_ERR(buf) && buf == buf2 && dmabuf_core_is_imported(buf) &&
+	      buf->size == 3 * PAGE_SIZE && buf->dmabuf == dmabuf && buf->id,
+	      "got %p %p", buf, buf2);
+	if (IS_ERR(buf))
+		goto out;
+	if (!IS_ERR(buf2))
+		dmabuf_core_put(buf2);
+	/* The original goes first: the import keeps it alive. */
+	dma_buf_put(dmabuf);
+	CHECK("an import holds the original", file_count(dmabuf->file) == 1,
+	      "count %ld", (long)file_count(dmabuf->file));
+
+	att = dmabuf_core_attach(buf, st_dev);
+	CHECK("attach to an imported buffer", !IS_ERR(att), "got %ld", PTR_ERR(att));
+	if (!IS_ERR(att)) {
+		sgt = dmabuf_core_map_attachment(att, DMA_FROM_DEVICE);
+		CHECK("map of an imported buffer reaches its exporter",
+		      !IS_ERR(sgt) && foreign_maps == 1, "got %d", PTR_ERR_OR_ZERO(sgt));
+		if (!IS_ERR(sgt)) {
+			CHECK("unmap of an imported buffer refuses the wrong direction",
+			      dmabuf_core_unmap_attachment(att, sgt, DMA_TO_DEVICE) == -EINVAL &&
+			      foreign_unmaps == 0, "unmaps %u", foreign_unmaps);
+		}
+		/* Left mapped on purpose: detach unmaps it. */
+		dmabuf_core_detach(buf, att);
+		CHECK("detach of an imported buffer unmaps what was left",
+		      foreign_unmaps == foreign_maps, "%u maps %u unmaps",
+		      foreign_maps, foreign_unmaps);
+	}
+	/* Its release follows once insmod returns (exports == releases). */
+	dmabuf_core_put(buf);
+	return;
+out:
+	dma_buf_put(dmabuf);
 }
 
 static int __init dmabuf_selftest_init(void)
@@ -356,6 +496,8 @@ static int __init dmabuf_selftest_init(void)
 	st_attach_map();
 	st_read_only();
 	st_release_after_detach();
+	st_kernel_importer();
+	st_import_foreign();
 	pr_info("selftest: %u passed, %u failed, %u exports\n", passed, failed, exports);
 	return 0;
 }
@@ -370,4 +512,5 @@ module_exit(dmabuf_selftest_exit);
 
 MODULE_DESCRIPTION("dmabuf-core kernel API selftest");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(DMABUF_CORE_NS);
+DMABUF_CORE_IMPORT_NS();
+MODULE_IMPORT_NS(DMABUF_CORE_DMA_BUF_NS);

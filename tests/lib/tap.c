@@ -330,8 +330,13 @@ int alloc_buf(uint64_t len, uint32_t fd_flags)
 
 int query(int fd, struct dmabuf_core_query *q)
 {
+	int d = dev_fd();
+
 	memset(q, 0, sizeof(*q));
-	if (ioctl(fd, DMABUF_CORE_IOCTL_QUERY, q) < 0)
+	if (d < 0)
+		return d;
+	q->fd = fd;
+	if (ioctl(d, DMABUF_CORE_IOCTL_QUERY, q) < 0)
 		return -errno;
 	return 0;
 }

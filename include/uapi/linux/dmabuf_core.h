@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
 /*
- * dmabuf-core userspace API: the /dev/dmabuf allocator node and the ioctls
- * accepted on every buffer fd handed out by dmabuf_core.
+ * dmabuf-core userspace API: the /dev/dmabuf allocator node.  Every buffer
+ * fd dmabuf-core hands out is a kernel dma-buf fd: the ioctls of
+ * <linux/dma-buf.h> (SYNC, SET_NAME, EXPORT/IMPORT_SYNC_FILE) work on it.
  *
  * The allocation and sync ioctls deliberately reuse the numbers and layouts
  * of the mainline dma-heap and dma-buf ABI, so that existing userspace works
@@ -61,28 +62,41 @@ struct dmabuf_core_sync {
 
 /**
  * struct dmabuf_core_query - argument of %DMABUF_CORE_IOCTL_QUERY
+ * @fd:			in: a dma-buf file descriptor: one dmabuf-core
+ *			handed out, or any other kernel dma-buf
+ * @flags:		in: must be 0
  * @size:		out: buffer size in bytes
  * @id:			out: buffer id, unique among all buffers created
- *			since dmabuf_core was loaded (never 0)
- * @attachments:	out: number of devices attached right now
- * @mappings:		out: number of attachment mappings alive right now
- * @flags:		in: must be 0
+ *			since dmabuf_core was loaded (never 0); 0 for a
+ *			foreign dma-buf
+ * @attachments:	out: number of devices attached right now, by any
+ *			importer (kernel drivers too); 0 for a foreign dma-buf
+ * @mappings:		out: number of device mappings alive right now; 0
+ *			for a foreign dma-buf
+ * @info:		out: %DMABUF_CORE_QUERY_FOREIGN when the fd is a
+ *			dma-buf of another exporter
  * @reserved0:		in: must be 0
- * @exporter:		out: NUL-terminated name of the exporting module
+ * @exporter:		out: NUL-terminated name of the exporter (the
+ *			exporting module for buffers of dmabuf-core)
  * @reserved:		in: must be 0
  *
- * Issued on a buffer fd.  104 bytes on every ABI.
+ * Issued on /dev/dmabuf.  The counters are a snapshot, read without
+ * waiting for the buffer.  104 bytes on every ABI.
  */
 struct dmabuf_core_query {
+	__s32 fd;
+	__u32 flags;
 	__u64 size;
 	__u64 id;
 	__u32 attachments;
 	__u32 mappings;
-	__u32 flags;
+	__u32 info;
 	__u32 reserved0;
 	char exporter[DMABUF_CORE_EXPORTER_NAME_LEN];
-	__u64 reserved[5];
+	__u64 reserved[4];
 };
+
+#define DMABUF_CORE_QUERY_FOREIGN	(1 << 0)
 
 /**
  * struct dmabuf_core_stats - argument of %DMABUF_CORE_IOCTL_STATS
@@ -112,14 +126,17 @@ struct dmabuf_core_stats {
 /* On /dev/dmabuf: same number as DMA_HEAP_IOCTL_ALLOC. */
 #define DMABUF_CORE_IOCTL_ALLOC	_IOWR('H', 0x0, struct dmabuf_core_alloc)
 
-/* On a buffer fd: same number as DMA_BUF_IOCTL_SYNC. */
+/*
+ * On a buffer fd: same number as DMA_BUF_IOCTL_SYNC.  Buffer fds are kernel
+ * dma-bufs: every <linux/dma-buf.h> ioctl works on them.
+ */
 #define DMABUF_CORE_IOCTL_SYNC	_IOW('b', 0, struct dmabuf_core_sync)
 
-/* dmabuf-core's own ioctls use type 0xDC. */
+/* dmabuf-core's own ioctls use type 0xDC; number 0x00 is retired. */
 #define DMABUF_CORE_IOC_MAGIC	0xDC
-/* On a buffer fd. */
-#define DMABUF_CORE_IOCTL_QUERY	_IOWR(DMABUF_CORE_IOC_MAGIC, 0x00, struct dmabuf_core_query)
 /* On /dev/dmabuf. */
 #define DMABUF_CORE_IOCTL_STATS	_IOWR(DMABUF_CORE_IOC_MAGIC, 0x01, struct dmabuf_core_stats)
+/* On /dev/dmabuf, about the buffer fd in the argument. */
+#define DMABUF_CORE_IOCTL_QUERY	_IOWR(DMABUF_CORE_IOC_MAGIC, 0x02, struct dmabuf_core_query)
 
 #endif /* _UAPI_LINUX_DMABUF_CORE_H */

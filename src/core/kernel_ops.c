@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The kernel's view of a buffer of ours: the dma_buf_ops of every dma-buf
+ * dmabuf-core exports.  Whoever attaches, maps or accesses one of our
+ * buffers, a kernel driver through dma_buf_attach() or a dmabuf-core
+ * importer through dmabuf_core_attach(), arrives here, and the exporter's
+ * &dmabuf_core_ops see one kind of attachment for all of them.
+ *
+ * Locking (Documentation/driver-api/dma-buf.rst, "locking convention"):
+ * the kernel calls attach, detach, begin/end_cpu_access, mmap and release
+ * without the reservation lock, and map_dma_buf/unmap_dma_buf with it held
+ * (on 6.1 only when the importer chose to).  These callbacks never take
+ * the reservation lock; they take the buffer's lock inside it.
+ */
+#include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "../compat.h"
+#include "internal.h"
+
+static struct core_buffer *dcore_of(struct dma_buf *dmabuf)
+{
+	return dmabuf->priv;
+}
+
+static int dcore_op_attach(struct dma_buf *dmabuf,
+			   struct dma_buf_attachment *kattach)
+{
+	struct core_buffer *b = dcore_of(dmabuf);
+	struct core_attachment *a;
+	int ret = 0;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	a->pub.buf = &b->pub;
+	a->pub.dev = kattach->dev;
+	a->kattach = kattach;
+	INIT_LIST_HEAD(&a->mappings);
+	INIT_LIST_HEAD(&a->importer_maps);
+
+	mutex_lock(&b->lock);
+	if (b->pub.ops->attach)
+		ret = b->pub.ops->attach(&b->pub, &a->pub);
+	if (!ret) {
+		list_add_tail(&a->pub.node, &b->attachments);
+		WRITE_ONCE(b->nr_attachments, b->nr_attachments + 1);
+	}
+	mutex_unlock(&b->lock);
+	if (ret) {
+		kfree(a);
+		return ret;
+	}
+	kattach->priv = a;
+	return 0;
+}
+
+static void dcore_unmap_locked(struct core_attachment *a,
+			       struct core_mapping *m)
+{
+	struct core_buffer *b = to_core_buffer(a->pub.buf);
+
+	lockdep_assert_held(&b->lock);
+	list_del(&m->node);
+	WRITE_ONCE(b->nr_mappings, b->nr_mappings - 1);
+	b->pub.ops->unmap(&a->pub, m->sgt, m->dir);
+	kfree(m);
+}
+
+static void dcore_op_detach(struct dma_buf *dmabuf,
+			    struct dma_buf_attachment *kattach)
+{
+	struct core_buffer *b = dcore_of(dmabuf);
+	struct core_attachment *a = kattach->priv;
+	struct core_mapping *m, *next;
+
+	mutex_lock(&b->lock);
+	/* A driver that detaches a mapped attachment: clean up after it. */
+	list_for_each_entry_safe(m, next, &a->mappings, node) {
+		dev_warn(a->pub.dev, "dmabuf-core buffer %llu detached while mapped\n",
+			 b->pub.id);
+		dcore_unmap_locked(a, m);
+	}
+	list_del(&a->pub.node);
+	WRITE_ONCE(b->nr_attachments, b->nr_attachments - 1);
+	if (b->pub.ops->detach)
+		b->pub.ops->detach(&b->pub, &a->pub);
+	mutex_unlock(&b->lock);
+	kattach->priv = NULL;
+	kfree(a);
+}
+
+static struct sg_table *dcore_op_map(struct dma_buf_attachment *kattach,
+				     enum dma_data_direction dir)
+{
+	struct core_buffer *b = dcore_of(kattach->dmabuf);
+	struct core_attachment *a = kattach->priv;
+	struct core_mapping *m;
+	struct sg_table *sgt;
+	int ret;
+
+	if (!valid_dma_direction(dir))
+		return ERR_PTR(-EINVAL);
+	/* A read-only buffer is read-only for devices too. */
+	if (dir != DMA_TO_DEVICE && !dmabuf_core_is_writable(&b->pub))
+		return ERR_PTR(-EACCES);
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	ret = mutex_lock_interruptible(&b->lock);
+	if (ret)
+		goto err_free;
+	sgt = b->pub.ops->map(&a->pub, dir);
+	if (IS_ERR_OR_NULL(sgt)) {
+		ret = sgt ? PTR_ERR(sgt) : -ENOMEM;
+		goto err_unlock;
+	}
+	m->sgt = sgt;
+	m->dir = dir;
+	list_add_tail(&m->node, &a->mappings);
+	WRITE_ONCE(b->nr_mappings, b->nr_mappings + 1);
+	mutex_unlock(&b->lock);
+	return sgt;
+
+err_unlock:
+	mutex_unlock(&b->lock);
+err_free:
+	kfree(m);
+	return ERR_PTR(ret);
+}
+
+static void dcore_op_unmap(struct dma_buf_attachment *kattach,
+			   struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct core_buffer *b = dcore_of(kattach->dmabuf);
+	struct core_attachment *a = kattach->priv;
+	struct core_mapping *m;
+
+	mutex_lock(&b->lock);
+	list_for_each_entry(m, &a->mappings, node) {
+		if (m->sgt == sgt) {
+			dcore_unmap_locked(a, m);
+			mutex_unlock(&b->lock);
+			return;
+		}
+	}
+	mutex_unlock(&b->lock);
+	/* The kernel hands back only tables this attachment mapped. */
+	WARN_ONCE(1, "dmabuf-core: unmap of a table buffer %llu never mapped\n",
+		  b->pub.id);
+}
+
+static void dcore_op_release(struct dma_buf *dmabuf)
+{
+	struct core_buffer *b = dcore_of(dmabuf);
+	struct module *owner = b->owner;
+	size_t size = b->pub.size;
+
+	/* Attachments go before the last reference, so none is left. */
+	WARN_ON(!list_empty(&b->attachments));
+	b->pub.ops->release(&b->pub);
+	mutex_destroy(&b->lock);
+	kfree(b);
+	dcore_count_release(size);
+	/* The kernel drops its reference on this module after we return. */
+	module_put(owner);
+}
+
+static int dcore_op_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct core_buffer *b = dcore_of(dmabuf);
+
+	if (!b->pub.ops->mmap)
+		return -EINVAL;
+	/*
+	 * A private copy-on-write view of shared device memory makes no
+	 * sense.  VM_MAYSHARE, not VM_SHARED: the kernel clears VM_SHARED
+	 * for a shared mapping of a read-only file.  The kernel checked the
+	 * range against the size.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	return b->pub.ops->mmap(&b->pub, vma);
+}
+
+static int dcore_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir,
+			    bool begin)
+{
+	struct core_buffer *b = dcore_of(dmabuf);
+	int (*access)(struct dmabuf_core_buffer *buf,
+		      enum dma_data_direction dir);
+	int ret;
+
+	access = begin ? b->pub.ops->begin_cpu_access :
+			 b->pub.ops->end_cpu_access;
+	if (!access)
+		return 0;
+	ret = mutex_lock_interruptible(&b->lock);
+	if (ret)
+		return ret;
+	ret = access(&b->pub, dir);
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
+static int dcore_op_begin_cpu_access(struct dma_buf *dmabuf,
+				     enum dma_data_direction dir)
+{
+	return dcore_cpu_access(dmabuf, dir, true);
+}
+
+static int dcore_op_end_cpu_access(struct dma_buf *dmabuf,
+				   enum dma_data_direction dir)
+{
+	return dcore_cpu_access(dmabuf, dir, false);
+}
+
+const struct dma_buf_ops dcore_dma_buf_ops = {
+	.attach			= dcore_op_attach,
+	.detach			= dcore_op_detach,
+	.map_dma_buf		= dcore_op_map,
+	.unmap_dma_buf		= dcore_op_unmap,
+	.release		= dcore_op_release,
+	.mmap			= dcore_op_mmap,
+	.begin_cpu_access	= dcore_op_begin_cpu_access,
+	.end_cpu_access		= dcore_op_end_cpu_access,
+};
+
+bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf)
+{
+	return dmabuf->ops == &dcore_dma_buf_ops;
+}

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * t_interop: dmabuf-core buffers and the kernel's own dma-buf world.
+ *
+ *   - dma-bufs of other exporters (the kernel's system heap, udmabuf, vgem)
+ *     imported by the demo importer: same bytes both ways, no copy;
+ *   - buffers of ours imported by a stock kernel driver (vgem's PRIME
+ *     import), handed back by it, fenced by it.
+ *
+ * Run with the demo modules loaded (importer 0: 64-bit) and, for the vgem
+ * groups, vgem loaded.  A peer the running kernel does not have (6.1 has no
+ * dma-heaps and no udmabuf) is reported in the group's note.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/memfd.h>
+#include <linux/udmabuf.h>
+#include <linux/dmabuf_demo.h>
+
+#include "lib/demo.h"
+#include "lib/tap.h"
+
+#define DMA_HEAP_SYSTEM	"/dev/dma_heap/system"
+#define UDMABUF_DEV	"/dev/udmabuf"
+#define VGEM_CARD	"/dev/dri/card0"
+
+/* The few DRM and vgem ioctls used here (include/uapi/drm/). */
+struct t_drm_gem_close { __u32 handle, pad; };
+struct t_drm_prime_handle { __u32 handle, flags; __s32 fd; };
+struct t_drm_create_dumb { __u32 height, width, bpp, flags, handle, pitch; __u64 size; };
+struct t_vgem_fence_attach { __u32 handle, flags, out_fence, pad; };
+struct t_vgem_fence_signal { __u32 fence, flags; };
+#define T_DRM_IOCTL_GEM_CLOSE		_IOW('d', 0x09, struct t_drm_gem_close)
+#define T_DRM_IOCTL_PRIME_HANDLE_TO_FD	_IOWR('d', 0x2d, struct t_drm_prime_handle)
+#define T_DRM_IOCTL_PRIME_FD_TO_HANDLE	_IOWR('d', 0x2e, struct t_drm_prime_handle)
+#define T_DRM_IOCTL_MODE_CREATE_DUMB	_IOWR('d', 0xb2, struct t_drm_create_dumb)
+#define T_VGEM_FENCE_WRITE		0x1
+#define T_DRM_IOCTL_VGEM_FENCE_ATTACH	_IOWR('d', 0x41, struct t_vgem_fence_attach)
+#define T_DRM_IOCTL_VGEM_FENCE_SIGNAL	_IOW('d', 0x42, struct t_vgem_fence_signal)
+
+static int imp0 = -1;
+
+static int heap_alloc(size_t len, int fd_flags)
+{
+	struct dma_heap_allocation_data data = { .len = len, .fd_flags = fd_flags };
+	int heap = open(DMA_HEAP_SYSTEM, O_RDONLY | O_CLOEXEC), ret;
+
+	if (heap < 0)
+		return -errno;
+	ret = ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data) ? -errno : (int)data.fd;
+	close(heap);
+	return ret;
+}
+
+static ino_t inode_of(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/*
+ * The demo importer reads what the CPU wrote through the foreign fd's own
+ * mmap, and writes what the CPU then reads there: one set of pages.
+ */
+static void check_shared_both_ways(int fd, size_t len, const char *what)
+{
+	struct dmabuf_demo_access acc;
+	struct dmabuf_core_query q;
+	uint8_t *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (!CHECK(p != MAP_FAILED, "%s: mmap: %s", what, errstr(errno)))
+		return;
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + 3);
+	if (expect_rc("importer reads", demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &acc), 0)) {
+		CHECK_U64("checksum the device saw", acc.checksum, demo_checksum(p, len));
+		CHECK_U64("bytes the device saw", acc.bytes, len);
+		CHECK_U64("bounced segments", acc.bounced, 0);
+	}
+	if (expect_rc("importer writes",
+		      demo_access(imp0, fd, DMABUF_DEMO_ACCESS_WRITE, 0x5eed, &acc), 0))
+		CHECK_U64("CPU sees the device's write", demo_checksum(p, len),
+			  demo_expected_checksum(len, 0x5eed));
+	munmap(p, len);
+	if (expect_rc("QUERY", query(fd, &q), 0)) {
+		CHECK_U64("QUERY size", q.size, len);
+		CHECK(q.info & DMABUF_CORE_QUERY_FOREIGN, "QUERY does not say foreign");
+		CHECK_U64("QUERY id of a foreign dma-buf", q.id, 0);
+	}
+}
+
+static void t_heap_import(void)
+{
+	int fd, held;
+
+	tg_begin("a system-heap dma-buf imports into the demo importer, same pages");
+	fd = heap_alloc(256 * KiB, O_RDWR | O_CLOEXEC);
+	if (fd == -ENOENT) {
+		tg_note("no " DMA_HEAP_SYSTEM " on this kernel");
+		tg_end();
+		return;
+	}
+	if (!expect_rc("heap alloc", fd < 0 ? fd : 0, 0)) {
+		tg_end();
+		return;
+	}
+	check_shared_both_ways(fd, 256 * KiB, "heap");
+
+	/* The original fd closed first: the importer's attachment holds it. */
+	held = dup(fd);
+	expect_rc("attach", demo_attach(imp0, held), 0);
+	close(fd);
+	expect_rc("access through the dup after the original closed",
+		  demo_access(imp0, held, DMABUF_DEMO_ACCESS_READ, 0, NULL), 0);
+	expect_rc("detach", demo_detach(imp0, held), 0);
+	close(held);
+	tg_end();
+
+	tg_begin("a read-only system-heap dma-buf refuses device writes");
+	fd = heap_alloc(64 * KiB, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		expect_rc("importer reads", demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, NULL), 0);
+		expect_rc("importer writes", demo_access(imp0, fd, DMABUF_DEMO_ACCESS_WRITE, 1, NULL),
+			  EACCES);
+		close(fd);
+	} else {
+		tg_note("no " DMA_HEAP_SYSTEM " on this kernel");
+	}
+	tg_end();
+}
+
+static void t_udmabuf_import(void)
+{
+	struct udmabuf_create create = { .size = 128 * KiB };
+	int dev, memfd, fd;
+	uint8_t *p;
+
+	tg_begin("a udmabuf (memfd pages) imports into the demo importer: writes land in the memfd");
+	dev = open(UDMABUF_DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		tg_note("no " UDMABUF_DEV " on this kernel");
+		tg_end();
+		return;
+	}
+	memfd = memfd_create("t_interop", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (!CHECK(memfd >= 0 && ftruncate(memfd, create.size) == 0 &&
+		   fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) == 0,
+		   "memfd: %s", errstr(errno)))
+		goto out_dev;
+	create.memfd = memfd;
+	create.flags = UDMABUF_FLAGS_CLOEXEC;
+	fd = ioctl(dev, UDMABUF_CREATE, &create);
+	if (!CHECK(fd >= 0, "UDMABUF_CREATE: %s", errstr(errno)))
+		goto out_memfd;
+	check_shared_both_ways(fd, create.size, "udmabuf");
+
+	/* The memfd itself, never mapped through the dma-buf, has the bytes. */
+	expect_rc("importer writes", demo_access(imp0, fd, DMABUF_DEMO_ACCESS_WRITE, 0xabc, NULL), 0);
+	p = mmap(NULL, create.size, PROT_READ, MAP_SHARED, memfd, 0);
+	if (CHECK(p != MAP_FAILED, "memfd mmap: %s", errstr(errno))) {
+		CHECK_U64("memfd checksum", demo_checksum(p, create.size),
+			  demo_expected_checksum(create.size, 0xabc));
+		munmap(p, create.size);
+	}
+	close(fd);
+out_memfd:
+	close(memfd);
+out_dev:
+	close(dev);
+	tg_end();
+}
+
+/* ---- vgem --------------------------------------------------------------- */
+
+static int vgem = -1;
+
+static int prime_import(int fd, __u32 *handle)
+{
+	struct t_drm_prime_handle ph = { .fd = fd };
+
+	if (ioctl(vgem, T_DRM_IOCTL_PRIME_FD_TO_HANDLE, &ph))
+		return -errno;
+	*handle = ph.handle;
+	return 0;
+}
+
+static int prime_export(__u32 handle)
+{
+	struct t_drm_prime_handle ph = { .handle = handle,
+					 .flags = O_RDWR | O_CLOEXEC, .fd = -1 };
+
+	if (ioctl(vgem, T_DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph))
+		return -errno;
+	return ph.fd;
+}
+
+static void gem_close(__u32 handle)
+{
+	struct t_drm_gem_close gc = { .handle = handle };
+
+	ioctl(vgem, T_DRM_IOCTL_GEM_CLOSE, &gc);
+}
+
+static void t_vgem_imports_ours(void)
+{
+	struct dmabuf_core_query q;
+	__u32 handle;
+	int fd, back, ro;
+
+	tg_begin("vgem PRIME-imports a /dev/dmabuf buffer: attached, handed back unchanged");
+	fd = alloc_buf(1 * MiB, O_RDWR | O_CLOEXEC);
+	if (!expect_rc("alloc", fd < 0 ? fd : 0, 0))
+		goto out;
+	if (!expect_rc("DRM_IOCTL_PRIME_FD_TO_HANDLE", prime_import(fd, &handle), 0))
+		goto out_close;
+	if (expect_rc("QUERY", query(fd, &q), 0)) {
+		CHECK_U64("attachments while vgem holds it", q.attachments, 1);
+		/* 6.x vgem maps at import, 7.x when it first needs the pages. */
+		CHECK(q.mappings <= 1, "%u mappings by one attachment", q.mappings);
+		tg_note("vgem mapped at import: %s", q.mappings ? "yes" : "no (deferred)");
+	}
+	back = prime_export(handle);
+	if (CHECK(back >= 0, "DRM_IOCTL_PRIME_HANDLE_TO_FD: %s", errstr(-back))) {
+		CHECK(inode_of(back) == inode_of(fd),
+		      "vgem's re-export is not the same dma-buf");
+		CHECK_U64("QUERY id through vgem", buf_id(back), buf_id(fd));
+		close(back);
+	}
+	gem_close(handle);
+	if (expect_rc("QUERY after GEM_CLOSE", query(fd, &q), 0)) {
+		CHECK_U64("attachments after GEM_CLOSE", q.attachments, 0);
+		CHECK_U64("mappings after GEM_CLOSE", q.mappings, 0);
+	}
+out_close:
+	close(fd);
+out:
+	tg_end();
+
+	tg_begin("vgem never maps a read-only buffer for device writes");
+	ro = alloc_buf(64 * KiB, O_RDONLY | O_CLOEXEC);
+	if (ro >= 0) {
+		int r = prime_import(ro, &handle);
+
+		/* vgem maps bidirectionally: at import (6.x) that is refused. */
+		if (r == 0) {
+			if (expect_rc("QUERY", query(ro, &q), 0))
+				CHECK_U64("mappings of the read-only buffer", q.mappings, 0);
+			tg_note("import deferred its mapping");
+			gem_close(handle);
+		} else {
+			expect_rc("PRIME import of a read-only buffer", r, EACCES);
+			tg_note("import refused with EACCES");
+		}
+		if (expect_rc("QUERY", query(ro, &q), 0))
+			CHECK_U64("attachments left", q.attachments, 0);
+		close(ro);
+	}
+	tg_end();
+}
+
+static void t_vgem_export(void)
+{
+	struct t_drm_create_dumb cd = { .width = 256, .height = 64, .bpp = 32 };
+	int fd;
+
+	tg_begin("a vgem PRIME export imports into the demo importer, same pages");
+	if (!CHECK(ioctl(vgem, T_DRM_IOCTL_MODE_CREATE_DUMB, &cd) == 0,
+		   "DRM_IOCTL_MODE_CREATE_DUMB: %s", errstr(errno))) {
+		tg_end();
+		return;
+	}
+	fd = prime_export(cd.handle);
+	gem_close(cd.handle);	/* the dma-buf keeps the object */
+	if (CHECK(fd >= 0, "PRIME_HANDLE_TO_FD: %s", errstr(-fd))) {
+		check_shared_both_ways(fd, cd.size, "vgem");
+		close(fd);
+	}
+	tg_end();
+}
+
+struct access_thread {
+	int fd;
+	int ret;
+	volatile bool done;
+};
+
+static void *do_access(void *arg)
+{
+	struct access_thread *t = arg;
+
+	t->ret = demo_access(imp0, t->fd, DMABUF_DEMO_ACCESS_READ, 0, NULL);
+	t->done = true;
+	return NULL;
+}
+
+static void t_vgem_fences(void)
+{
+	struct t_vgem_fence_attach fa = { .flags = T_VGEM_FENCE_WRITE };
+	struct t_vgem_fence_signal fs = { 0 };
+	struct dma_buf_export_sync_file sf = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
+	struct access_thread t = { 0 };
+	struct pollfd pfd;
+	pthread_t thread;
+	__u32 handle;
+	int fd;
+
+	tg_begin("a vgem write fence on our buffer gates poll, sync_file and the importer");
+	fd = alloc_buf(64 * KiB, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || !expect_rc("PRIME import", prime_import(fd, &handle), 0))
+		goto out;
+	fa.handle = handle;
+	if (!CHECK(ioctl(vgem, T_DRM_IOCTL_VGEM_FENCE_ATTACH, &fa) == 0,
+		   "VGEM_FENCE_ATTACH: %s", errstr(errno)))
+		goto out_gem;
+
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 0) == 0, "poll(POLLIN) ready under a write fence");
+	if (CHECK(ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &sf) == 0,
+		  "EXPORT_SYNC_FILE: %s", errstr(errno))) {
+		pfd = (struct pollfd){ .fd = sf.fd, .events = POLLIN };
+		CHECK(poll(&pfd, 1, 0) == 0, "sync_file signalled before the fence");
+	}
+
+	/* The importer waits for the fence before its device reads. */
+	t.fd = fd;
+	if (!CHECK(pthread_create(&thread, NULL, do_access, &t) == 0, "pthread_create"))
+		goto out_signal;
+	usleep(300 * 1000);
+	CHECK(!t.done, "the importer read without waiting for the write fence");
+
+out_signal:
+	fs.fence = fa.out_fence;
+	CHECK(ioctl(vgem, T_DRM_IOCTL_VGEM_FENCE_SIGNAL, &fs) == 0,
+	      "VGEM_FENCE_SIGNAL: %s", errstr(errno));
+	if (t.fd) {
+		pthread_join(thread, NULL);
+		expect_rc("importer read after the signal", t.ret, 0);
+	}
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 1000) == 1, "poll(POLLIN) not ready after the signal");
+	if (sf.fd >= 0) {
+		pfd = (struct pollfd){ .fd = sf.fd, .events = POLLIN };
+		CHECK(poll(&pfd, 1, 1000) == 1, "sync_file not signalled after the signal");
+		close(sf.fd);
+	}
+out_gem:
+	gem_close(handle);
+out:
+	if (fd >= 0)
+		close(fd);
+	tg_end();
+}
+
+int main(void)
+{
+	tap_init("t_interop");
+	imp0 = importer_open(0);
+	if (imp0 < 0) {
+		tg_begin("demo importer node");
+		tg_fail("open importer 0: %s", errstr(-imp0));
+		tg_end();
+		return tap_finish();
+	}
+	t_heap_import();
+	t_udmabuf_import();
+
+	vgem = open(VGEM_CARD, O_RDWR | O_CLOEXEC);
+	if (vgem >= 0) {
+		t_vgem_imports_ours();
+		t_vgem_export();
+		t_vgem_fences();
+		close(vgem);
+	} else {
+		tg_begin("vgem card");
+		tg_fail("open " VGEM_CARD ": %s", errstr(errno));
+		tg_end();
+	}
+	close(imp0);
+	return tap_finish();
+}
