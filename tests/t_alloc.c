@@ -737,15 +737,62 @@ static void test_failures_leave_nothing(const struct dmabuf_core_stats *s0,
 	tg_end();
 }
 
-int main(void)
+/*
+ * Allocate through @path opened O_RDONLY, as heap users (libdmabufheap,
+ * GStreamer) open /dev/dma_heap entries, and write the buffer.
+ * Return: 0, or -errno.
+ */
+static int alloc_read_only_open(const char *path, uint64_t len)
+{
+	struct dmabuf_core_alloc a = { .len = len, .fd_flags = O_RDWR | O_CLOEXEC };
+	int d = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+	void *p;
+
+	if (d < 0)
+		return -errno;
+	if (ioctl(d, DMABUF_CORE_IOCTL_ALLOC, &a) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, (int)a.fd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+	} else {
+		memset(p, 0x5a, len);
+		munmap(p, len);
+	}
+	close((int)a.fd);
+out:
+	close(d);
+	return ret;
+}
+
+static void test_read_only_open(void)
+{
+	tg_begin(DMABUF_DEV " opened O_RDONLY allocates writable buffers");
+	expect_rc("alloc through an O_RDONLY open",
+		  alloc_read_only_open(DMABUF_DEV, 64 * KiB), 0);
+	tg_end();
+}
+
+int main(int argc, char **argv)
 {
 	struct dmabuf_core_stats base;
-	int fds0, fds1;
+	int fds0, fds1, r;
+
+	/* t_alloc --heap-entry PATH: that one check, exit status only. */
+	if (argc == 3 && !strcmp(argv[1], "--heap-entry")) {
+		r = alloc_read_only_open(argv[2], 64 * KiB);
+		if (r)
+			fprintf(stderr, "%s: %s\n", argv[2], errstr(-r));
+		return r ? 1 : 0;
+	}
 
 	tap_init(PROG);
 	fds0 = count_open_fds();
 
 	test_open();
+	test_read_only_open();
 	stats(&base);
 	test_round_one_byte();
 	test_round_sizes();

@@ -66,6 +66,15 @@ for n in $NODES; do
 	check "udevd handled the add event of $n ($db)" test -e "$db"
 done
 
+# The heap entry: a link to /dev/dmabuf, beside any kernel heap.
+if [ "$(readlink /dev/dma_heap/dmabuf-core 2>&1)" = "../dmabuf" ]; then
+	pass "udev links /dev/dma_heap/dmabuf-core to /dev/dmabuf ($(ls /dev/dma_heap | tr '\n' ' '))"
+else
+	fail "/dev/dma_heap/dmabuf-core: $(readlink /dev/dma_heap/dmabuf-core 2>&1), expected ../dmabuf"
+fi
+check "the heap entry allocates (O_RDONLY open, as heap users do)" \
+	$T/t_alloc --heap-entry /dev/dma_heap/dmabuf-core
+
 # stat modes, then uid 1000 with group video opens and allocates, uid 1000
 # without it and uid 1001 get EACCES.
 $T/t_perm $NODES
@@ -74,6 +83,7 @@ check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer
 check "rmmod dmabuf_demo_exporter" rmmod dmabuf_demo_exporter
 check "rmmod dmabuf_core" rmmod dmabuf_core
 check "udevadm settle after unload" udevadm settle --timeout=30
+check "the heap entry goes with the node" test ! -e /dev/dma_heap/dmabuf-core
 
 # Stop udevd (and its workers) so the guest runs on as it did before.
 # --exit returns when udevd has exited.
