@@ -93,8 +93,8 @@ struct dmabuf_core_attachment;
  *		Without it mmap() fails with -EINVAL.
  * @begin_cpu_access: optional.  Make the buffer coherent for CPU access in
  *		direction @dir (DMA_BUF_IOCTL_SYNC with START, or
- *		dma_buf_begin_cpu_access() of a kernel driver).  The kernel
- *		has already waited for the buffer's fences.
+ *		dma_buf_begin_cpu_access() of a kernel driver).  The core has
+ *		already waited for the buffer's fences.
  * @end_cpu_access: optional.  Make CPU writes visible to devices.
  */
 struct dmabuf_core_ops {

@@ -142,9 +142,12 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_detach, DMABUF_CORE_NS);
  * Context: process context; may sleep.  Do not hold the dma-buf's
  * reservation lock.
  * Return: the table, ERR_PTR(-EINVAL) for a bad attachment or direction,
- * ERR_PTR(-EACCES) for a direction that lets the device write a buffer
- * exported without write access, or the exporter's error (-ENOMEM, -EINTR,
- * -ERESTARTSYS, -EBUSY...).
+ * ERR_PTR(-EACCES) for a direction that lets the device write a buffer of
+ * ours exported without write access, or the exporter's error (-ENOMEM,
+ * -EINTR, -ERESTARTSYS, -EBUSY...).
+ *
+ * Like the kernel's, this must not race dmabuf_core_detach() of the same
+ * attachment; mapping and unmapping from several threads is fine.
  */
 struct sg_table *
 dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
@@ -161,7 +164,9 @@ dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
 	if (!a->core_api || !valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
 	b = to_core_buffer(att->buf);
-	if (dir != DMA_TO_DEVICE && !dmabuf_core_is_writable(att->buf))
+	/* Ours: read-only for devices too.  Another exporter sets its rules. */
+	if (!b->imported && dir != DMA_TO_DEVICE &&
+	    !dmabuf_core_is_writable(att->buf))
 		return ERR_PTR(-EACCES);
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
@@ -312,21 +317,33 @@ struct list_head *dmabuf_core_attachment_list(struct dmabuf_core_buffer *buf)
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_attachment_list, DMABUF_CORE_NS);
 
+/*
+ * Per DMA segment, not per page: on 6.1 and 6.12 with CONFIG_DMABUF_DEBUG
+ * the kernel scrambles the page links of a table while it is mapped.
+ */
 static void dcore_sync_mappings(struct dmabuf_core_buffer *buf, bool for_cpu)
 {
 	struct core_buffer *b = to_core_buffer(buf);
 	struct core_attachment *a;
 	struct core_mapping *m;
+	struct scatterlist *sg;
+	unsigned int i;
 
 	lockdep_assert_held(&b->lock);
 	list_for_each_entry(a, &b->attachments, pub.node) {
 		list_for_each_entry(m, &a->mappings, node) {
-			if (for_cpu)
-				dma_sync_sgtable_for_cpu(a->pub.dev, m->sgt,
-							 m->dir);
-			else
-				dma_sync_sgtable_for_device(a->pub.dev, m->sgt,
-							    m->dir);
+			for_each_sgtable_dma_sg(m->sgt, sg, i) {
+				if (for_cpu)
+					dma_sync_single_for_cpu(a->pub.dev,
+								sg_dma_address(sg),
+								sg_dma_len(sg),
+								m->dir);
+				else
+					dma_sync_single_for_device(a->pub.dev,
+								   sg_dma_address(sg),
+								   sg_dma_len(sg),
+								   m->dir);
+			}
 		}
 	}
 }

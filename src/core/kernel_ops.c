@@ -15,6 +15,7 @@
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/lockdep.h>
@@ -109,7 +110,11 @@ static struct sg_table *dcore_op_map(struct dma_buf_attachment *kattach,
 
 	if (!valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
-	/* A read-only buffer is read-only for devices too. */
+	/*
+	 * A read-only buffer of ours is read-only for devices too, whoever
+	 * maps it: a deliberate difference from the kernel's dma-buf core,
+	 * which leaves that to each exporter.
+	 */
 	if (dir != DMA_TO_DEVICE && !dmabuf_core_is_writable(&b->pub))
 		return ERR_PTR(-EACCES);
 
@@ -198,12 +203,24 @@ static int dcore_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir,
 	struct core_buffer *b = dcore_of(dmabuf);
 	int (*access)(struct dmabuf_core_buffer *buf,
 		      enum dma_data_direction dir);
-	int ret;
+	long ret;
 
 	access = begin ? b->pub.ops->begin_cpu_access :
 			 b->pub.ops->end_cpu_access;
 	if (!access)
 		return 0;
+	/*
+	 * The kernel waits for the buffer's fences only after this callback:
+	 * wait here first, so that the exporter hands the CPU memory no device
+	 * still writes (or, for a CPU write, reads).
+	 */
+	if (begin) {
+		ret = dma_resv_wait_timeout(dmabuf->resv,
+					    dma_resv_usage_rw(dir != DMA_TO_DEVICE),
+					    true, MAX_SCHEDULE_TIMEOUT);
+		if (ret < 0)
+			return ret;
+	}
 	ret = mutex_lock_interruptible(&b->lock);
 	if (ret)
 		return ret;

@@ -155,9 +155,14 @@ static vm_fault_t demo_fault(struct vm_fault *vmf)
 	unsigned long pfn;
 	vm_fault_t ret;
 
-	/* Interrupted: let the signal be handled, the access then retries. */
+	/*
+	 * Interrupted: a user access returns to userspace, where the signal
+	 * is handled and the access retried; a kernel copy fails (-EFAULT)
+	 * rather than spin on the instruction with the signal pending.
+	 */
 	if (dmabuf_core_lock_storage(buf))
-		return VM_FAULT_NOPAGE;
+		return vmf->flags & FAULT_FLAG_USER ? VM_FAULT_NOPAGE :
+						      VM_FAULT_SIGBUS;
 	/* Out of memory is SIGBUS, never the OOM killer. */
 	if (demo_ensure_storage(buf)) {
 		ret = VM_FAULT_SIGBUS;
