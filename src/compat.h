@@ -37,4 +37,30 @@ static inline void dcore_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * Kernel mappings of a dma-buf: 6.2 ("dma-buf: Move dma_buf_vmap() to
+ * dynamic locking specification") made dma_buf_vmap() a call under the
+ * reservation lock and added the _unlocked variants that take it.
+ */
+#include <linux/dma-buf.h>
+static inline int dcore_dma_buf_vmap(struct dma_buf *dmabuf,
+				     struct iosys_map *map)
+{
+#ifdef DMABUF_CORE_HAVE_DMA_BUF_VMAP_UNLOCKED
+	return dma_buf_vmap_unlocked(dmabuf, map);
+#else
+	return dma_buf_vmap(dmabuf, map);
+#endif
+}
+
+static inline void dcore_dma_buf_vunmap(struct dma_buf *dmabuf,
+					struct iosys_map *map)
+{
+#ifdef DMABUF_CORE_HAVE_DMA_BUF_VMAP_UNLOCKED
+	dma_buf_vunmap_unlocked(dmabuf, map);
+#else
+	dma_buf_vunmap(dmabuf, map);
+#endif
+}
+
 #endif /* _DMABUF_CORE_COMPAT_H */

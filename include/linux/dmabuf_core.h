@@ -41,6 +41,7 @@
 
 struct device;
 struct dma_buf;
+struct iosys_map;
 struct dma_buf_attachment;
 struct sg_table;
 struct vm_area_struct;
@@ -96,6 +97,15 @@ struct dmabuf_core_attachment;
  *		dma_buf_begin_cpu_access() of a kernel driver).  The core has
  *		already waited for the buffer's fences.
  * @end_cpu_access: optional.  Make CPU writes visible to devices.
+ * @vmap:	optional.  Map the whole buffer into kernel address space and
+ *		set @map (iosys_map_set_vaddr()).  Called with the buffer's
+ *		lock held, and with the dma-buf's reservation lock held on
+ *		kernels that take it (6.2 on), only for the first of nested
+ *		vmaps: the kernel counts them.  An exporter that deferred
+ *		allocation allocates here too.  Without it, vmap fails with
+ *		-EINVAL.  Fail only when memory runs out: Linux 6.1 WARNs
+ *		when this callback fails.
+ * @vunmap:	optional.  Undo @vmap, when the last vmap goes.
  */
 struct dmabuf_core_ops {
 	int (*attach)(struct dmabuf_core_buffer *buf,
@@ -112,6 +122,8 @@ struct dmabuf_core_ops {
 				enum dma_data_direction dir);
 	int (*end_cpu_access)(struct dmabuf_core_buffer *buf,
 			      enum dma_data_direction dir);
+	int (*vmap)(struct dmabuf_core_buffer *buf, struct iosys_map *map);
+	void (*vunmap)(struct dmabuf_core_buffer *buf, struct iosys_map *map);
 };
 
 /**
@@ -230,6 +242,8 @@ int dmabuf_core_end_cpu_access(struct dmabuf_core_buffer *buf,
 			       enum dma_data_direction dir);
 int dmabuf_core_wait_fences(struct dmabuf_core_buffer *buf, bool write,
 			    bool intr);
+int dmabuf_core_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map);
+void dmabuf_core_vunmap(struct dmabuf_core_buffer *buf, struct iosys_map *map);
 
 int dmabuf_core_lock_storage(struct dmabuf_core_buffer *buf);
 void dmabuf_core_unlock_storage(struct dmabuf_core_buffer *buf);

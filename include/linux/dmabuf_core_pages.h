@@ -17,6 +17,7 @@
 #include <linux/dmabuf_core.h>
 
 struct device;
+struct iosys_map;
 struct page;
 struct sg_table;
 struct vm_area_struct;
@@ -71,6 +72,9 @@ void dmabuf_core_pages_unmap(struct device *dev, struct sg_table *sgt,
 			     enum dma_data_direction dir);
 int dmabuf_core_pages_mmap(const struct dmabuf_core_pages *pages,
 			   struct vm_area_struct *vma);
+int dmabuf_core_pages_vmap(const struct dmabuf_core_pages *pages,
+			   struct iosys_map *map);
+void dmabuf_core_pages_vunmap(struct iosys_map *map);
 
 /* &dmabuf_core_ops callbacks for buffers whose priv is their pages. */
 int dmabuf_core_pages_op_attach(struct dmabuf_core_buffer *buf,
@@ -82,5 +86,9 @@ void dmabuf_core_pages_op_unmap(struct dmabuf_core_attachment *att,
 				enum dma_data_direction dir);
 int dmabuf_core_pages_op_mmap(struct dmabuf_core_buffer *buf,
 			      struct vm_area_struct *vma);
+int dmabuf_core_pages_op_vmap(struct dmabuf_core_buffer *buf,
+			      struct iosys_map *map);
+void dmabuf_core_pages_op_vunmap(struct dmabuf_core_buffer *buf,
+				 struct iosys_map *map);
 
 #endif /* _LINUX_DMABUF_CORE_PAGES_H */

@@ -301,6 +301,42 @@ int dmabuf_core_wait_fences(struct dmabuf_core_buffer *buf, bool write,
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_wait_fences, DMABUF_CORE_NS);
 
 /**
+ * dmabuf_core_vmap - map a whole buffer into kernel address space
+ * @buf: the buffer, ours or imported
+ * @map: set to the mapping
+ *
+ * Nested calls share one mapping (the kernel counts them); each needs its
+ * dmabuf_core_vunmap().  Bracket CPU access with
+ * dmabuf_core_begin_cpu_access() and dmabuf_core_end_cpu_access().
+ *
+ * Context: process context; may sleep.  Do not hold the dma-buf's
+ * reservation lock.
+ * Return: 0, -EINVAL when the exporter has no kernel mapping, or its error
+ * (-ENOMEM...).
+ */
+int dmabuf_core_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
+{
+	if (!buf || !map)
+		return -EINVAL;
+	return dcore_dma_buf_vmap(buf->dmabuf, map);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_vmap, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_vunmap - undo dmabuf_core_vmap()
+ * @buf: the buffer
+ * @map: what dmabuf_core_vmap() set
+ *
+ * Context: process context; may sleep.
+ */
+void dmabuf_core_vunmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
+{
+	if (buf && map)
+		dcore_dma_buf_vunmap(buf->dmabuf, map);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_vunmap, DMABUF_CORE_NS);
+
+/**
  * dmabuf_core_attachment_list - the list of a buffer's attachments
  * @buf: a buffer of ours; its lock must be held
  *

@@ -100,7 +100,7 @@ void dcore_query(struct dma_buf *dmabuf, struct dmabuf_core_query *q);
 void dcore_lockdep_prime(void);
 
 /* kernel_ops.c: the kernel's view of a buffer of ours. */
-extern const struct dma_buf_ops dcore_dma_buf_ops;
+const struct dma_buf_ops *dcore_dma_buf_ops(const struct dmabuf_core_ops *ops);
 bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf);
 
 /* import.c: buffers of other exporters. */

@@ -8,8 +8,9 @@
  *
  * Locking (Documentation/driver-api/dma-buf.rst, "locking convention"):
  * the kernel calls attach, detach, begin/end_cpu_access, mmap and release
- * without the reservation lock, and map_dma_buf/unmap_dma_buf with it held
- * (on 6.1 only when the importer chose to).  These callbacks never take
+ * without the reservation lock, and map_dma_buf/unmap_dma_buf and
+ * vmap/vunmap with it held (on 6.1 only when the importer chose to, and
+ * vmap under the dma-buf's own mutex instead).  These callbacks never take
  * the reservation lock; they take the buffer's lock inside it.
  */
 #include <linux/device.h>
@@ -241,7 +242,50 @@ static int dcore_op_end_cpu_access(struct dma_buf *dmabuf,
 	return dcore_cpu_access(dmabuf, dir, false);
 }
 
-const struct dma_buf_ops dcore_dma_buf_ops = {
+/* The kernel counts nested vmaps: only the first and the last reach us. */
+static int dcore_op_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct core_buffer *b = dcore_of(dmabuf);
+	int ret;
+
+	ret = mutex_lock_interruptible(&b->lock);
+	if (ret)
+		return ret;
+	ret = b->pub.ops->vmap(&b->pub, map);
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
+static void dcore_op_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct core_buffer *b = dcore_of(dmabuf);
+
+	if (!b->pub.ops->vunmap)
+		return;
+	mutex_lock(&b->lock);
+	b->pub.ops->vunmap(&b->pub, map);
+	mutex_unlock(&b->lock);
+}
+
+/*
+ * Two tables: one for exporters with a kernel mapping, and one without
+ * vmap, so that the kernel itself answers -EINVAL for those (6.1 WARNs
+ * when a vmap callback fails).
+ */
+static const struct dma_buf_ops dcore_ops_vmap = {
+	.attach			= dcore_op_attach,
+	.detach			= dcore_op_detach,
+	.map_dma_buf		= dcore_op_map,
+	.unmap_dma_buf		= dcore_op_unmap,
+	.release		= dcore_op_release,
+	.mmap			= dcore_op_mmap,
+	.begin_cpu_access	= dcore_op_begin_cpu_access,
+	.end_cpu_access		= dcore_op_end_cpu_access,
+	.vmap			= dcore_op_vmap,
+	.vunmap			= dcore_op_vunmap,
+};
+
+static const struct dma_buf_ops dcore_ops_no_vmap = {
 	.attach			= dcore_op_attach,
 	.detach			= dcore_op_detach,
 	.map_dma_buf		= dcore_op_map,
@@ -252,7 +296,12 @@ const struct dma_buf_ops dcore_dma_buf_ops = {
 	.end_cpu_access		= dcore_op_end_cpu_access,
 };
 
+const struct dma_buf_ops *dcore_dma_buf_ops(const struct dmabuf_core_ops *ops)
+{
+	return ops->vmap ? &dcore_ops_vmap : &dcore_ops_no_vmap;
+}
+
 bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf)
 {
-	return dmabuf->ops == &dcore_dma_buf_ops;
+	return dmabuf->ops == &dcore_ops_vmap || dmabuf->ops == &dcore_ops_no_vmap;
 }

@@ -8,10 +8,12 @@
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
 #include <linux/gfp.h>
+#include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "../compat.h"
 #include <linux/dmabuf_core_pages.h>
@@ -351,6 +353,50 @@ int dmabuf_core_pages_mmap(const struct dmabuf_core_pages *pages,
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_mmap, DMABUF_CORE_NS);
 
 /**
+ * dmabuf_core_pages_vmap - map the storage into kernel address space
+ * @pages: allocated storage
+ * @map: set to the mapping
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -EINVAL for empty storage, or -ENOMEM.
+ */
+int dmabuf_core_pages_vmap(const struct dmabuf_core_pages *pages,
+			   struct iosys_map *map)
+{
+	struct page **array;
+	unsigned long n = 0;
+	unsigned int i, p;
+	void *vaddr;
+
+	if (!pages->nr_chunks)
+		return -EINVAL;
+	array = kvmalloc_array(pages->nr_pages, sizeof(*array), GFP_KERNEL);
+	if (!array)
+		return -ENOMEM;
+	for (i = 0; i < pages->nr_chunks; i++)
+		for (p = 0; p < (1U << pages->chunks[i].order); p++)
+			array[n++] = pages->chunks[i].page + p;
+	/* vmap() copies the page pointers into the page tables. */
+	vaddr = vmap(array, n, VM_MAP, PAGE_KERNEL);
+	kvfree(array);
+	if (!vaddr)
+		return -ENOMEM;
+	iosys_map_set_vaddr(map, vaddr);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_vmap, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_pages_vunmap - undo dmabuf_core_pages_vmap()
+ * @map: what it set
+ */
+void dmabuf_core_pages_vunmap(struct iosys_map *map)
+{
+	vunmap(map->vaddr);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_vunmap, DMABUF_CORE_NS);
+
+/**
  * dmabuf_core_pages_op_attach - &dmabuf_core_ops.attach for page buffers
  * @buf: a buffer whose priv is its allocated struct dmabuf_core_pages
  * @att: the new attachment
@@ -408,3 +454,29 @@ int dmabuf_core_pages_op_mmap(struct dmabuf_core_buffer *buf,
 	return dmabuf_core_pages_mmap(buf->priv, vma);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_op_mmap, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_pages_op_vmap - &dmabuf_core_ops.vmap for page buffers
+ * @buf: a buffer whose priv is its allocated struct dmabuf_core_pages
+ * @map: set to the mapping
+ *
+ * Return: 0 or dmabuf_core_pages_vmap()'s error.
+ */
+int dmabuf_core_pages_op_vmap(struct dmabuf_core_buffer *buf,
+			      struct iosys_map *map)
+{
+	return dmabuf_core_pages_vmap(buf->priv, map);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_op_vmap, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_pages_op_vunmap - &dmabuf_core_ops.vunmap for page buffers
+ * @buf: the buffer
+ * @map: what dmabuf_core_pages_op_vmap() set
+ */
+void dmabuf_core_pages_op_vunmap(struct dmabuf_core_buffer *buf,
+				 struct iosys_map *map)
+{
+	dmabuf_core_pages_vunmap(map);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_op_vunmap, DMABUF_CORE_NS);

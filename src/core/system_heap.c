@@ -35,6 +35,8 @@ static const struct dmabuf_core_ops system_ops = {
 	.unmap			= dmabuf_core_pages_op_unmap,
 	.release		= system_release,
 	.mmap			= dmabuf_core_pages_op_mmap,
+	.vmap			= dmabuf_core_pages_op_vmap,
+	.vunmap			= dmabuf_core_pages_op_vunmap,
 	.begin_cpu_access	= dmabuf_core_sync_mappings_for_cpu,
 	.end_cpu_access		= dmabuf_core_sync_mappings_for_device,
 };

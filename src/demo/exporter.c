@@ -14,6 +14,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
+#include <linux/iosys-map.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -54,7 +55,7 @@ static struct device *demo_dev;
 
 static struct {
 	atomic64_t created, released, attached, detached, refused;
-	atomic64_t allocations, mapped, unmapped;
+	atomic64_t allocations, mapped, unmapped, vmapped;
 } demo_stats;
 
 /*
@@ -187,6 +188,21 @@ static int demo_mmap(struct dmabuf_core_buffer *buf, struct vm_area_struct *vma)
 	return 0;
 }
 
+/* A kernel driver (vivid's vmalloc buffers) maps the buffer: allocate. */
+static int demo_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
+{
+	struct demo_buffer *db = buf->priv;
+	int ret;
+
+	ret = demo_ensure_storage(buf);
+	if (ret)
+		return ret;
+	ret = dmabuf_core_pages_vmap(&db->pages, map);
+	if (!ret)
+		atomic64_inc(&demo_stats.vmapped);
+	return ret;
+}
+
 static void demo_release(struct dmabuf_core_buffer *buf)
 {
 	struct demo_buffer *db = buf->priv;
@@ -203,6 +219,8 @@ static const struct dmabuf_core_ops demo_ops = {
 	.unmap			= demo_unmap,
 	.release		= demo_release,
 	.mmap			= demo_mmap,
+	.vmap			= demo_vmap,
+	.vunmap			= dmabuf_core_pages_op_vunmap,
 	.begin_cpu_access	= dmabuf_core_sync_mappings_for_cpu,
 	.end_cpu_access		= dmabuf_core_sync_mappings_for_device,
 };
@@ -386,6 +404,7 @@ static long demo_ioctl_stats(void __user *uarg)
 		.allocations	= atomic64_read(&demo_stats.allocations),
 		.mapped		= atomic64_read(&demo_stats.mapped),
 		.unmapped	= atomic64_read(&demo_stats.unmapped),
+		.vmapped	= atomic64_read(&demo_stats.vmapped),
 	};
 
 	if (copy_to_user(uarg, &st, sizeof(st)))

@@ -23,11 +23,16 @@ selftest() {
 	check "rmmod dmabuf_selftest" rmmod dmabuf_selftest
 }
 
-# A stock peer driver of the kernel under test, with its dependencies.
+# A stock peer driver of the kernel under test, with its dependencies:
+# load_stock PEER [PARAM=VALUE...] (the parameters are the peer's own).
 load_stock() {
-	local peer=$1 m ok=1
+	local peer=$1 m ok=1 args
+	shift
 	for m in $(cat /stock/$peer.order 2>/dev/null); do
-		insmod /stock/$m 2>/dev/null || loaded "$(echo ${m%.ko} | tr - _)" || ok=0
+		args=
+		[ "${m%.ko}" = "$peer" ] && args="$*"
+		# shellcheck disable=SC2086
+		insmod /stock/$m $args 2>/dev/null || loaded "$(echo ${m%.ko} | tr - _)" || ok=0
 	done
 	[ -s /stock/$peer.order ] && [ $ok = 1 ]
 }
@@ -66,6 +71,16 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 $T/t_interop
 check "rmmod vgem" rmmod vgem
+
+# vivid: one capture node, one webcam input, vmalloc buffers (its default).
+check "load the stock vivid driver" \
+	load_stock vivid n_devs=1 node_types=0x1 num_inputs=1 input_types=0x0 num_outputs=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	grep -qs vivid-000-vid-cap /sys/class/video4linux/*/name && break
+	sleep 0.2
+done
+$T/t_vivid
+check "rmmod vivid" rmmod vivid
 
 # 6. Everything unloads, nothing is left behind.
 check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer

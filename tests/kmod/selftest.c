@@ -11,6 +11,8 @@
 #include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/iosys-map.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -100,7 +102,17 @@ static const struct dmabuf_core_ops st_ops = {
 	.release = st_release,
 };
 
-static struct dmabuf_core_buffer *st_export(size_t size, int flags)
+/* The same with a kernel mapping, from the page-storage helpers. */
+static const struct dmabuf_core_ops st_vmap_ops = {
+	.map = st_map,
+	.unmap = st_unmap,
+	.release = st_release,
+	.vmap = dmabuf_core_pages_op_vmap,
+	.vunmap = dmabuf_core_pages_op_vunmap,
+};
+
+static struct dmabuf_core_buffer *
+st_export_ops(size_t size, int flags, const struct dmabuf_core_ops *ops)
 {
 	DMABUF_CORE_EXPORT_INFO(info);
 	struct dmabuf_core_pages *pages;
@@ -113,7 +125,7 @@ static struct dmabuf_core_buffer *st_export(size_t size, int flags)
 		kfree(pages);
 		return ERR_PTR(-ENOMEM);
 	}
-	info.ops = &st_ops;
+	info.ops = ops;
 	info.size = size;
 	info.flags = flags;
 	info.priv = pages;
@@ -125,6 +137,11 @@ static struct dmabuf_core_buffer *st_export(size_t size, int flags)
 	}
 	exports++;
 	return buf;
+}
+
+static struct dmabuf_core_buffer *st_export(size_t size, int flags)
+{
+	return st_export_ops(size, flags, &st_ops);
 }
 
 static const struct dmabuf_core_ops no_map = { .unmap = st_unmap, .release = st_release };
@@ -345,6 +362,47 @@ static void st_release_after_detach(void)
 		dmabuf_core_detach(buf, att);
 }
 
+static void st_vmap(void)
+{
+	struct dmabuf_core_buffer *buf;
+	struct dmabuf_core_pages *pages;
+	struct iosys_map m1 = {}, m2 = {};
+	u32 *last_page;
+	int ret;
+
+	buf = st_export(3 * PAGE_SIZE, O_RDWR);
+	if (IS_ERR(buf))
+		return;
+	ret = dmabuf_core_vmap(buf, &m1);
+	CHECK("vmap without an exporter vmap op is refused", ret == -EINVAL,
+	      "got %d", ret);
+	dmabuf_core_put(buf);
+
+	buf = st_export_ops(3 * PAGE_SIZE, O_RDWR, &st_vmap_ops);
+	if (IS_ERR(buf))
+		return;
+	pages = buf->priv;
+	ret = dmabuf_core_vmap(buf, &m1);
+	CHECK("vmap of page storage", ret == 0 && m1.vaddr, "got %d", ret);
+	if (ret || !m1.vaddr)
+		goto out;
+	((u32 *)m1.vaddr)[3 * PAGE_SIZE / 4 - 1] = 0xc0ffee;
+	last_page = kmap_local_page(pages->chunks[pages->nr_chunks - 1].page +
+				    (1U << pages->chunks[pages->nr_chunks - 1].order) - 1);
+	CHECK("a write through the vmap lands in the last page",
+	      last_page[PAGE_SIZE / 4 - 1] == 0xc0ffee, "read 0x%x",
+	      last_page[PAGE_SIZE / 4 - 1]);
+	kunmap_local(last_page);
+	ret = dmabuf_core_vmap(buf, &m2);
+	CHECK("nested vmaps share one mapping", ret == 0 && m2.vaddr == m1.vaddr,
+	      "got %d", ret);
+	if (!ret)
+		dmabuf_core_vunmap(buf, &m2);
+	dmabuf_core_vunmap(buf, &m1);
+out:
+	dmabuf_core_put(buf);
+}
+
 /* A kernel driver attaches and maps through the kernel's own dma-buf calls. */
 static void st_kernel_importer(void)
 {
@@ -498,6 +556,7 @@ static int __init dmabuf_selftest_init(void)
 	st_release_after_detach();
 	st_kernel_importer();
 	st_import_foreign();
+	st_vmap();
 	pr_info("selftest: %u passed, %u failed, %u exports\n", passed, failed, exports);
 	return 0;
 }

@@ -15,13 +15,20 @@ static int demo_ioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 }
 
+static int exporter_node = -1;
+
 int exporter_fd(void)
 {
-	static int fd = -1;
+	if (exporter_node < 0)
+		exporter_node = open(EXPORTER_DEV, O_RDWR | O_CLOEXEC);
+	return exporter_node < 0 ? -errno : exporter_node;
+}
 
-	if (fd < 0)
-		fd = open(EXPORTER_DEV, O_RDWR | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+void exporter_close(void)
+{
+	if (exporter_node >= 0)
+		close(exporter_node);
+	exporter_node = -1;
 }
 
 int importer_open(unsigned int index)

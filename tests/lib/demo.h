@@ -16,6 +16,8 @@
 int exporter_fd(void);				/* shared, opened once */
 int importer_open(unsigned int index);		/* a new fd, or -errno */
 
+/* Close the cached exporter node (it pins the exporter module). */
+void exporter_close(void);
 int demo_create(uint64_t size, uint32_t fd_flags);	/* fd or -errno */
 int demo_fill(int fd, uint32_t seed, struct dmabuf_demo_pattern *out);
 int demo_verify(int fd, uint32_t seed, struct dmabuf_demo_pattern *out);

@@ -97,6 +97,7 @@ struct dmabuf_demo_storage {
  * @allocations: backing stores allocated
  * @mapped:	map calls that succeeded
  * @unmapped:	unmap calls
+ * @vmapped:	kernel mappings (vmap) made, by kernel drivers such as vivid
  */
 struct dmabuf_demo_exporter_stats {
 	__u64 created;
@@ -107,6 +108,7 @@ struct dmabuf_demo_exporter_stats {
 	__u64 allocations;
 	__u64 mapped;
 	__u64 unmapped;
+	__u64 vmapped;
 };
 
 /**

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * t_vivid: V4L2 and dmabuf-core, with the stock vivid driver of the kernel
+ * under test as the camera (loaded with one video capture node, default
+ * vmalloc buffers, which map imported dma-bufs with vmap).
+ *
+ *   - capture with V4L2_MEMORY_DMABUF into /dev/dmabuf buffers and into
+ *     demo-exporter buffers: the frames land in our pages, seen through our
+ *     mmap and by the demo importer alike;
+ *   - a vivid VIDIOC_EXPBUF buffer imported by the demo importer shows
+ *     vivid's frame;
+ *   - streams stopped with buffers queued, originals closed first, and the
+ *     exporter module pinned while vivid holds its buffer, unloadable after.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/videodev2.h>
+#include <linux/dmabuf_demo.h>
+
+#include "lib/demo.h"
+#include "lib/tap.h"
+
+#define NBUF	2
+#define DEMO_EXPORTER_KO	"/modules/dmabuf_demo_exporter.ko"
+
+static int imp0 = -1, vfd = -1;
+static size_t frame_size;	/* sizeimage, rounded up to pages */
+
+static int find_vivid(void)
+{
+	char path[96], name[64];
+	int i, fd = -1;
+	FILE *f;
+
+	for (i = 0; i < 64 && fd < 0; i++) {
+		snprintf(path, sizeof(path), "/sys/class/video4linux/video%d/name", i);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f) &&
+		    !strncmp(name, "vivid-000-vid-cap", 17)) {
+			snprintf(path, sizeof(path), "/dev/video%d", i);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+		}
+		fclose(f);
+	}
+	return fd;
+}
+
+static int set_format(void)
+{
+	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+
+	if (ioctl(vfd, VIDIOC_G_FMT, &fmt))
+		return -errno;
+	/* Small frames: the guest runs under TCG. */
+	fmt.fmt.pix.width = 320;
+	fmt.fmt.pix.height = 180;
+	fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
+	if (ioctl(vfd, VIDIOC_S_FMT, &fmt))
+		return -errno;
+	frame_size = page_round(fmt.fmt.pix.sizeimage);
+	return 0;
+}
+
+static int reqbufs(unsigned int count, unsigned int memory)
+{
+	struct v4l2_requestbuffers rb = {
+		.count = count, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = memory,
+	};
+
+	return ioctl(vfd, VIDIOC_REQBUFS, &rb) ? -errno : (int)rb.count;
+}
+
+static int qbuf_dmabuf(unsigned int index, int fd, size_t len)
+{
+	struct v4l2_buffer b = {
+		.index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_DMABUF, .m.fd = fd, .length = len,
+	};
+
+	return ioctl(vfd, VIDIOC_QBUF, &b) ? -errno : 0;
+}
+
+static int stream(int on)
+{
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+
+	return ioctl(vfd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &type) ? -errno : 0;
+}
+
+/* Wait for a filled buffer; its index, or -errno. */
+static int dqbuf(unsigned int memory, unsigned int *bytesused)
+{
+	struct pollfd pfd = { .fd = vfd, .events = POLLIN };
+	struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = memory };
+
+	if (poll(&pfd, 1, 20000) != 1)
+		return -ETIMEDOUT;
+	if (ioctl(vfd, VIDIOC_DQBUF, &b))
+		return -errno;
+	*bytesused = b.bytesused;
+	return (int)b.index;
+}
+
+static int nonzero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return 1;
+	return 0;
+}
+
+/* Capture one frame into @fds (our buffers) and check where it landed. */
+static void capture_into(int fds[NBUF], const char *what)
+{
+	struct dmabuf_demo_access acc;
+	struct dmabuf_core_query q;
+	unsigned int used = 0;
+	uint8_t *p;
+	int i, idx;
+
+	i = reqbufs(NBUF, V4L2_MEMORY_DMABUF);
+	if (!expect_rc("REQBUFS(DMABUF)", i < 0 ? i : 0, 0))
+		return;
+	for (i = 0; i < NBUF; i++)
+		expect_rc("QBUF(dmabuf fd)", qbuf_dmabuf(i, fds[i], frame_size), 0);
+	/* vb2-vmalloc imports by vmap alone: no device attachment. */
+	if (expect_rc("QUERY", query(fds[0], &q), 0))
+		CHECK_U64("attachments while queued in vivid", q.attachments, 0);
+	expect_rc("STREAMON", stream(1), 0);
+	idx = dqbuf(V4L2_MEMORY_DMABUF, &used);
+	if (expect_rc("DQBUF", idx < 0 ? idx : 0, 0) &&
+	    CHECK(idx < NBUF && used > 0, "%s: index %d, %u bytes", what, idx, used)) {
+		p = mmap(NULL, frame_size, PROT_READ, MAP_SHARED, fds[idx], 0);
+		if (CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno))) {
+			CHECK(nonzero(p, used), "%s: the frame is all zeros", what);
+			if (expect_rc("importer reads the frame",
+				      demo_access(imp0, fds[idx], DMABUF_DEMO_ACCESS_READ, 0, &acc), 0))
+				CHECK_U64("checksum the device saw = our mmap's",
+					  acc.checksum, demo_checksum(p, frame_size));
+			munmap(p, frame_size);
+		}
+	}
+	expect_rc("STREAMOFF", stream(0), 0);
+	expect_rc("REQBUFS(0)", reqbufs(0, V4L2_MEMORY_DMABUF), 0);
+}
+
+static void t_capture_into_dmabuf_node(void)
+{
+	int fds[NBUF], i;
+
+	tg_begin("vivid captures into /dev/dmabuf buffers (V4L2_MEMORY_DMABUF)");
+	for (i = 0; i < NBUF; i++)
+		fds[i] = alloc_buf(frame_size, O_RDWR | O_CLOEXEC);
+	if (CHECK(fds[0] >= 0 && fds[1] >= 0, "alloc failed"))
+		capture_into(fds, "/dev/dmabuf");
+	for (i = 0; i < NBUF; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	tg_end();
+}
+
+static void t_capture_into_demo_exporter(void)
+{
+	struct dmabuf_demo_exporter_stats s0, s1;
+	struct dmabuf_demo_storage st;
+	int fds[NBUF], i;
+
+	tg_begin("vivid captures into demo-exporter buffers: its vmap allocates the storage");
+	demo_exporter_stats(&s0);
+	for (i = 0; i < NBUF; i++)
+		fds[i] = demo_create(frame_size, O_RDWR | O_CLOEXEC);
+	if (CHECK(fds[0] >= 0 && fds[1] >= 0, "demo create failed")) {
+		capture_into(fds, "demo exporter");
+		if (expect_rc("STORAGE", demo_storage(fds[0], &st), 0))
+			CHECK(st.allocated, "no storage after vivid's capture");
+		demo_exporter_stats(&s1);
+		CHECK(s1.vmapped >= s0.vmapped + NBUF, "vmaps %llu -> %llu",
+		      (unsigned long long)s0.vmapped, (unsigned long long)s1.vmapped);
+	}
+	for (i = 0; i < NBUF; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	tg_end();
+}
+
+static void t_expbuf_import(void)
+{
+	struct v4l2_exportbuffer eb = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+					.flags = O_RDWR | O_CLOEXEC };
+	struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				 .memory = V4L2_MEMORY_MMAP };
+	struct dmabuf_demo_access acc;
+	struct dmabuf_core_query q;
+	unsigned int used = 0, i;
+	uint8_t *p;
+	int idx;
+
+	tg_begin("a vivid VIDIOC_EXPBUF buffer imports into the demo importer: vivid's frame");
+	idx = reqbufs(NBUF, V4L2_MEMORY_MMAP);
+	if (!expect_rc("REQBUFS(MMAP)", idx < 0 ? idx : 0, 0))
+		goto out;
+	for (i = 0; i < NBUF; i++) {
+		b.index = i;
+		expect_rc("QBUF(mmap)", ioctl(vfd, VIDIOC_QBUF, &b) ? -errno : 0, 0);
+	}
+	expect_rc("STREAMON", stream(1), 0);
+	idx = dqbuf(V4L2_MEMORY_MMAP, &used);
+	expect_rc("STREAMOFF", stream(0), 0);
+	if (!expect_rc("DQBUF", idx < 0 ? idx : 0, 0))
+		goto out_free;
+	eb.index = idx;
+	if (!CHECK(ioctl(vfd, VIDIOC_EXPBUF, &eb) == 0, "EXPBUF: %s", errstr(errno)))
+		goto out_free;
+	b.index = idx;
+	ioctl(vfd, VIDIOC_QUERYBUF, &b);
+	p = mmap(NULL, b.length, PROT_READ, MAP_SHARED, vfd, b.m.offset);
+	if (CHECK(p != MAP_FAILED, "mmap of vivid's buffer: %s", errstr(errno))) {
+		CHECK(nonzero(p, used), "vivid's frame is all zeros");
+		if (expect_rc("importer reads vivid's export",
+			      demo_access(imp0, eb.fd, DMABUF_DEMO_ACCESS_READ, 0, &acc), 0)) {
+			CHECK_U64("bytes the device saw", acc.bytes, page_round(b.length));
+			CHECK_U64("checksum the device saw = vivid's mmap",
+				  acc.checksum, demo_checksum(p, page_round(b.length)));
+		}
+		munmap(p, b.length);
+	}
+	if (expect_rc("QUERY", query(eb.fd, &q), 0))
+		CHECK(q.info & DMABUF_CORE_QUERY_FOREIGN, "not foreign (exporter %s)",
+		      q.exporter);
+	close(eb.fd);
+out_free:
+	expect_rc("REQBUFS(0)", reqbufs(0, V4L2_MEMORY_MMAP), 0);
+out:
+	tg_end();
+}
+
+static int module_refcnt(const char *name)
+{
+	char path[96];
+	int n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+static void t_queued_then_stopped(void)
+{
+	int fds[NBUF], i, refs, r, ko;
+
+	tg_begin("stream stopped with our buffers queued; the exporter stays pinned until vivid lets go");
+	for (i = 0; i < NBUF; i++)
+		fds[i] = demo_create(frame_size, O_RDWR | O_CLOEXEC);
+	exporter_close();	/* an open node pins the module too */
+	refs = module_refcnt("dmabuf_demo_exporter") - NBUF;
+	if (!CHECK(fds[0] >= 0 && fds[1] >= 0, "demo create failed"))
+		goto out;
+	r = reqbufs(NBUF, V4L2_MEMORY_DMABUF);
+	expect_rc("REQBUFS(DMABUF)", r < 0 ? r : 0, 0);
+	for (i = 0; i < NBUF; i++)
+		expect_rc("QBUF", qbuf_dmabuf(i, fds[i], frame_size), 0);
+	expect_rc("STREAMON", stream(1), 0);
+	expect_rc("STREAMOFF with buffers queued", stream(0), 0);
+	/* Requeue, then close our fds first: vivid holds the only references. */
+	for (i = 0; i < NBUF; i++) {
+		expect_rc("QBUF again", qbuf_dmabuf(i, fds[i], frame_size), 0);
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	CHECK(module_refcnt("dmabuf_demo_exporter") == refs + NBUF,
+	      "exporter refcnt %d, expected %d", module_refcnt("dmabuf_demo_exporter"),
+	      refs + NBUF);
+	errno = 0;
+	r = syscall(SYS_delete_module, "dmabuf_demo_exporter", O_NONBLOCK);
+	expect_errno_d("rmmod while vivid holds its buffers", r, errno, EWOULDBLOCK);
+	expect_rc("REQBUFS(0) releases them", reqbufs(0, V4L2_MEMORY_DMABUF), 0);
+	CHECK(module_refcnt("dmabuf_demo_exporter") == refs,
+	      "exporter refcnt %d after vivid let go, expected %d",
+	      module_refcnt("dmabuf_demo_exporter"), refs);
+	/* Now it unloads; load it again for what follows. */
+	if (refs == 0) {
+		errno = 0;
+		r = syscall(SYS_delete_module, "dmabuf_demo_exporter", O_NONBLOCK);
+		if (expect_errno_d("rmmod once released", r, errno, 0)) {
+			ko = open(DEMO_EXPORTER_KO, O_RDONLY | O_CLOEXEC);
+			CHECK(ko >= 0 && syscall(SYS_finit_module, ko, "", 0) == 0,
+			      "reload %s: %s", DEMO_EXPORTER_KO, errstr(errno));
+			if (ko >= 0)
+				close(ko);
+		}
+	} else {
+		tg_note("exporter in use elsewhere (refcnt %d): not unloaded", refs);
+	}
+out:
+	for (i = 0; i < NBUF; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	tg_end();
+}
+
+int main(void)
+{
+	tap_init("t_vivid");
+	imp0 = importer_open(0);
+	vfd = find_vivid();
+	tg_begin("vivid capture node and demo importer");
+	CHECK(vfd >= 0, "no vivid-000-vid-cap node");
+	CHECK(imp0 >= 0, "importer 0: %s", errstr(-imp0));
+	if (vfd >= 0)
+		expect_rc("S_FMT 320x180 YUYV", set_format(), 0);
+	if (!tg_end() || !frame_size)
+		return tap_finish();
+
+	t_capture_into_dmabuf_node();
+	t_capture_into_demo_exporter();
+	t_expbuf_import();
+	t_queued_then_stopped();
+	close(vfd);
+	close(imp0);
+	return tap_finish();
+}
