@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/tap.h"
+#include "lib/vgem.h"
 #include "lib/demo.h"
 
 #define SIZE	(4 * MiB)
@@ -46,7 +48,8 @@ int main(void)
 	struct dmabuf_demo_pattern fill, ver;
 	struct dmabuf_demo_storage st;
 	struct dmabuf_core_query q;
-	int imp0, imp1, fd, sysfd;
+	int imp0, imp1, fd, sysfd, vgem;
+	__u32 handle = 0;
 	void *p;
 
 	tap_init("demo");
@@ -74,17 +77,36 @@ int main(void)
 
 	expect(demo_attach(imp0, fd) == 0 && demo_attach(imp1, fd) == 0, "attach");
 	query(fd, &q);
-	printf("2. Both importers get the buffer from the fd and attach: %u attachments.\n\n",
+	printf("2. Both importers get the buffer from the fd and attach: %u attachments.\n",
 	       q.attachments);
+	vgem = vgem_open();
+	if (vgem >= 0 && !vgem_prime_import(vgem, fd, &handle)) {
+		int back = vgem_prime_export(vgem, handle);
+		struct stat s1, s2;
+
+		query(fd, &q);
+		printf("   vgem, a stock DRM driver of this kernel, imports the same fd through PRIME:\n"
+		       "   %u attachments, and vgem's re-export is the very same dma-buf: %s.\n\n",
+		       q.attachments,
+		       back >= 0 && !fstat(back, &s1) && !fstat(fd, &s2) &&
+		       s1.st_ino == s2.st_ino ? "yes" : "NO");
+		expect(q.attachments == 3, "vgem attached");
+		if (back >= 0)
+			close(back);
+	} else {
+		/* Optional: on a real machine, modprobe vgem to see it join. */
+		printf("   (vgem is not loaded: no stock DRM driver joins this time)\n\n");
+	}
 
 	expect(demo_fill(fd, 0xC0FFEE, &fill) == 0, "fill");
 	demo_storage(fd, &st);
-	printf("3. The exporter fills it (pattern 0xC0FFEE, checksum %016llx); that first use allocates\n",
-	       (unsigned long long)fill.checksum);
-	printf("   memory every attached device can reach: %u chunks of up to %llu KiB at %#llx-%#llx,\n",
+	printf("3. The exporter fills it (pattern 0xC0FFEE, checksum %016llx); the first use (this, or\n"
+	       "   vgem's map) allocated memory every attached device can reach: %u chunks of up to\n"
+	       "   %llu KiB at %#llx-%#llx, below the tightest DMA limit %#llx.\n\n",
+	       (unsigned long long)fill.checksum,
 	       st.chunks, (unsigned long long)st.largest_chunk / 1024,
-	       (unsigned long long)st.lowest_phys, (unsigned long long)st.highest_phys);
-	printf("   below the tightest DMA limit %#llx.\n\n", (unsigned long long)st.dma_limit);
+	       (unsigned long long)st.lowest_phys, (unsigned long long)st.highest_phys,
+	       (unsigned long long)st.dma_limit);
 
 	printf("4. Each importer maps its attachment and reads through its own sg table:\n");
 	expect(demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a0) == 0, "importer0 read");
@@ -115,6 +137,10 @@ int main(void)
 	}
 	demo_detach(imp0, fd);
 	demo_detach(imp1, fd);
+	if (vgem >= 0) {
+		vgem_gem_close(vgem, handle);
+		close(vgem);
+	}
 	close(fd);
 
 	sysfd = alloc_buf(256 * KiB, O_RDWR);

@@ -33,24 +33,10 @@
 
 #include "lib/demo.h"
 #include "lib/tap.h"
+#include "lib/vgem.h"
 
 #define DMA_HEAP_SYSTEM	"/dev/dma_heap/system"
 #define UDMABUF_DEV	"/dev/udmabuf"
-#define VGEM_CARD	"/dev/dri/card0"
-
-/* The few DRM and vgem ioctls used here (include/uapi/drm/). */
-struct t_drm_gem_close { __u32 handle, pad; };
-struct t_drm_prime_handle { __u32 handle, flags; __s32 fd; };
-struct t_drm_create_dumb { __u32 height, width, bpp, flags, handle, pitch; __u64 size; };
-struct t_vgem_fence_attach { __u32 handle, flags, out_fence, pad; };
-struct t_vgem_fence_signal { __u32 fence, flags; };
-#define T_DRM_IOCTL_GEM_CLOSE		_IOW('d', 0x09, struct t_drm_gem_close)
-#define T_DRM_IOCTL_PRIME_HANDLE_TO_FD	_IOWR('d', 0x2d, struct t_drm_prime_handle)
-#define T_DRM_IOCTL_PRIME_FD_TO_HANDLE	_IOWR('d', 0x2e, struct t_drm_prime_handle)
-#define T_DRM_IOCTL_MODE_CREATE_DUMB	_IOWR('d', 0xb2, struct t_drm_create_dumb)
-#define T_VGEM_FENCE_WRITE		0x1
-#define T_DRM_IOCTL_VGEM_FENCE_ATTACH	_IOWR('d', 0x41, struct t_vgem_fence_attach)
-#define T_DRM_IOCTL_VGEM_FENCE_SIGNAL	_IOW('d', 0x42, struct t_vgem_fence_signal)
 
 static int imp0 = -1;
 
@@ -196,29 +182,17 @@ static int vgem = -1;
 
 static int prime_import(int fd, __u32 *handle)
 {
-	struct t_drm_prime_handle ph = { .fd = fd };
-
-	if (ioctl(vgem, T_DRM_IOCTL_PRIME_FD_TO_HANDLE, &ph))
-		return -errno;
-	*handle = ph.handle;
-	return 0;
+	return vgem_prime_import(vgem, fd, handle);
 }
 
 static int prime_export(__u32 handle)
 {
-	struct t_drm_prime_handle ph = { .handle = handle,
-					 .flags = O_RDWR | O_CLOEXEC, .fd = -1 };
-
-	if (ioctl(vgem, T_DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph))
-		return -errno;
-	return ph.fd;
+	return vgem_prime_export(vgem, handle);
 }
 
 static void gem_close(__u32 handle)
 {
-	struct t_drm_gem_close gc = { .handle = handle };
-
-	ioctl(vgem, T_DRM_IOCTL_GEM_CLOSE, &gc);
+	vgem_gem_close(vgem, handle);
 }
 
 static void t_vgem_imports_ours(void)
@@ -384,7 +358,7 @@ int main(void)
 	t_heap_import();
 	t_udmabuf_import();
 
-	vgem = open(VGEM_CARD, O_RDWR | O_CLOEXEC);
+	vgem = vgem_open();
 	if (vgem >= 0) {
 		t_vgem_imports_ours();
 		t_vgem_export();
@@ -392,7 +366,7 @@ int main(void)
 		close(vgem);
 	} else {
 		tg_begin("vgem card");
-		tg_fail("open " VGEM_CARD ": %s", errstr(errno));
+		tg_fail("open " VGEM_CARD ": %s", errstr(-vgem));
 		tg_end();
 	}
 	close(imp0);

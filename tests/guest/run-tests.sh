@@ -23,20 +23,6 @@ selftest() {
 	check "rmmod dmabuf_selftest" rmmod dmabuf_selftest
 }
 
-# A stock peer driver of the kernel under test, with its dependencies:
-# load_stock PEER [PARAM=VALUE...] (the parameters are the peer's own).
-load_stock() {
-	local peer=$1 m ok=1 args
-	shift
-	for m in $(cat /stock/$peer.order 2>/dev/null); do
-		args=
-		[ "${m%.ko}" = "$peer" ] && args="$*"
-		# shellcheck disable=SC2086
-		insmod /stock/$m $args 2>/dev/null || loaded "$(echo ${m%.ko} | tr - _)" || ok=0
-	done
-	[ -s /stock/$peer.order ] && [ $ok = 1 ]
-}
-
 # Memory baseline before any of our modules is loaded (kB).
 memfree() { sed -n 's/^MemFree: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 

@@ -75,6 +75,31 @@ fi
 check "the heap entry allocates (O_RDONLY open, as heap users do)" \
 	$T/t_alloc --heap-entry /dev/dma_heap/dmabuf-core
 
+# The kernel's own dmabuf-heaps kselftest, unmodified, over every entry of
+# /dev/dma_heap (ours, and the kernel's system heap where it has one), with
+# vgem loaded so that its PRIME import test runs instead of skipping.
+if [ -x $T/k_dmabuf-heap ]; then
+	check "load the stock vgem driver for the kselftest" load_stock vgem
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ -c /dev/dri/card0 ] && break
+		sleep 0.2
+	done
+	$T/k_dmabuf-heap >/tmp/kselftest.out 2>&1
+	rc=$?
+	sed 's/^/  kselftest: /' /tmp/kselftest.out
+	totals=$(grep '^# Totals:' /tmp/kselftest.out)
+	if [ $rc = 0 ] && grep -q 'Testing heap: dmabuf-core' /tmp/kselftest.out &&
+	   echo "$totals" | grep -q ' fail:0 ' && echo "$totals" | grep -q ' skip:0 ' &&
+	   ! grep -q '^not ok' /tmp/kselftest.out; then
+		pass "upstream dmabuf-heaps kselftest on /dev/dma_heap, vgem import included (${totals#\# })"
+	else
+		fail "upstream dmabuf-heaps kselftest: exit $rc, ${totals:-no totals}"
+	fi
+	check "rmmod vgem" rmmod vgem
+else
+	fail "no $T/k_dmabuf-heap in the initramfs"
+fi
+
 # stat modes, then uid 1000 with group video opens and allocates, uid 1000
 # without it and uid 1001 get EACCES.
 $T/t_perm $NODES

@@ -29,7 +29,8 @@ harness_fail() {   # harness_fail FAMILY MESSAGE
 
 build_test_programs() {
     log "building test programs (tests/Makefile)"
-    make -C "$REPO_ROOT/tests" -j2
+    make -C "$REPO_ROOT/tests" -j2 &&
+        "$HARNESS_DIR/kselftest.sh" "$REPO_ROOT/tests/bin"
 }
 
 run_kernel() {

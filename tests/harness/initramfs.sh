@@ -8,7 +8,7 @@
 #   /init                              mounts, runs /run-tests.sh or
 #                                      /run-demo.sh, then poweroff -f
 #   /modules/*.ko                      build/<kernelrelease>/*.ko
-#   /stock/*.ko, /stock/<peer>.order   tests mode: stock peer drivers (vgem,
+#   /stock/*.ko, /stock/<peer>.order   tests and demo: stock peer drivers (vgem,
 #                                      vivid) and their insmod order
 #   /lib/modules/<rel>/extra/*.ko      same files (hard links) + depmod
 #                                      index, for modprobe / libkmod lookups
@@ -223,10 +223,8 @@ main() {
     add_etc "$stage"
     add_modules "$stage"
     add_tests "$stage"
-    if [ "$MODE" = tests ]; then
-        add_udev "$stage"
-        add_stock_modules "$stage"
-    fi
+    if [ "$MODE" = tests ]; then add_udev "$stage"; fi
+    if [ "$MODE" != dkms ]; then add_stock_modules "$stage"; fi
     add_scripts "$stage"
     add_init "$stage"
 

@@ -175,3 +175,26 @@ chroot_apt_update() {
         { cat "$CACHE_DIR/chroot-apt-update.log" >&2; die "apt-get update in chroot failed"; }
     touch "$stamp"
 }
+
+# Unpack the files matching the tar wildcards $2... from Debian's newest
+# linux-source-* package into $CACHE_DIR/$1/<package>-<version>, once per
+# version, and print that directory.
+unpack_linux_source() {
+    local what=$1 pkg ver dir tarball
+    shift
+    host_apt_update
+    pkg=$(apt-cache search --names-only '^linux-source-[0-9.]+$' |
+        awk '{print $1}' | sort -V | tail -n 1)
+    [ -n "$pkg" ] || die "no linux-source-* package found"
+    host_apt_install "$pkg" >&2
+    ver=$(dpkg-query -W -f='${Version}' "$pkg")
+    dir=$CACHE_DIR/$what/$pkg-$ver
+    if [ ! -e "$dir/.done" ]; then
+        tarball=$(dpkg -L "$pkg" | grep -E '/linux-source-[0-9.]+\.tar\.(xz|bz2|gz)$' | head -n 1)
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        tar -xf "$tarball" -C "$dir" --strip-components=1 --wildcards "$@" >&2
+        touch "$dir/.done"
+    fi
+    echo "$dir"
+}

@@ -27,24 +27,9 @@ kernel_files() {
 # Unpack checkpatch.pl and kernel-doc (with their data files) from the
 # newest linux-source-* package; print the directory holding scripts/.
 lint_scripts() {
-    local pkg ver dir tarball
-    host_apt_update
-    pkg=$(apt-cache search --names-only '^linux-source-[0-9.]+$' |
-        awk '{print $1}' | sort -V | tail -n 1)
-    [ -n "$pkg" ] || die "no linux-source-* package found"
-    host_apt_install "$pkg" sparse >&2
-    ver=$(dpkg-query -W -f='${Version}' "$pkg")
-    dir=$CACHE_DIR/lint/$pkg-$ver
-    if [ ! -e "$dir/.done" ]; then
-        tarball=$(dpkg -L "$pkg" | grep -E '/linux-source-[0-9.]+\.tar\.(xz|bz2|gz)$' | head -n 1)
-        rm -rf "$dir"
-        mkdir -p "$dir"
-        tar -xf "$tarball" -C "$dir" --strip-components=1 --wildcards \
-            '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-            '*/scripts/const_structs.checkpatch' '*/scripts/kernel-doc*' >&2
-        touch "$dir/.done"
-    fi
-    echo "$dir"
+    host_apt_install sparse >&2
+    unpack_linux_source lint '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+        '*/scripts/const_structs.checkpatch' '*/scripts/kernel-doc*'
 }
 
 run_checkpatch() {
