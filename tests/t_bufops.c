@@ -4,6 +4,7 @@
  * lseek, DMABUF_CORE_IOCTL_QUERY, unknown ioctls, read/write, close.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -638,10 +640,39 @@ static bool maps_names(void *addr, const char *name)
 	return found;
 }
 
+/*
+ * The kernel's debugfs dma_buf/bufinfo line of the buffer with inode @ino:
+ * 1 when found (copied to @out), 0 when not, -errno when unreadable.
+ */
+static int bufinfo_line(ino_t ino, char *out, size_t len)
+{
+	char line[256], key[32];
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "r");
+	if (!f && errno == ENOENT &&
+	    !mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
+		f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "r");
+	if (!f)
+		return -errno;
+	snprintf(key, sizeof(key), "\t%08lu\t", (unsigned long)ino);
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, key)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(out, len, "%s", line);
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 static void test_mainline_fd(void)
 {
 	struct stat sa, sb;
-	char line[128], want[128];
+	char line[256], want[128];
 	struct mainline_sync_file sf;
 	struct pollfd pfd;
 	void *p;
@@ -666,6 +697,15 @@ static void test_mainline_fd(void)
 		  ioctl(b, MAINLINE_DMA_BUF_SET_NAME_A, "other") ? -errno : 0, 0);
 	fdinfo_line(a, "name:", line, sizeof(line));
 	CHECK(!strcmp(line, "name:\tt-bufops"), "fdinfo \"%s\"", line);
+	/* The kernel's own debugfs lists it: size, exporter, inode, name. */
+	if (expect_rc("debugfs dma_buf/bufinfo has the buffer",
+		      bufinfo_line(sa.st_ino, line, sizeof(line)) == 1 ? 0 : -ENOENT, 0)) {
+		snprintf(want, sizeof(want), "%08zu\t", 2 * page_size);
+		CHECK(!strncmp(line, want, strlen(want)), "bufinfo size: \"%s\"", line);
+		CHECK(strstr(line, "\t" EXPORTER_NAME "\t") != NULL, "bufinfo exporter: \"%s\"", line);
+		CHECK(strlen(line) > 9 && !strcmp(line + strlen(line) - 9, "\tt-bufops"),
+		      "bufinfo name: \"%s\"", line);
+	}
 	p = map(a, 2 * page_size, PROT_READ, 0);
 	if (CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno))) {
 		CHECK(maps_names(p, "/dmabuf:t-bufops"),

@@ -278,6 +278,7 @@ struct access_thread {
 	volatile bool done;
 };
 
+/* The demo importer's device reads the buffer. */
 static void *do_access(void *arg)
 {
 	struct access_thread *t = arg;
@@ -287,18 +288,31 @@ static void *do_access(void *arg)
 	return NULL;
 }
 
+/* The CPU begins a read (DMA_BUF_IOCTL_SYNC START|READ), then ends it. */
+static void *do_cpu_read(void *arg)
+{
+	struct access_thread *t = arg;
+	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
+
+	t->ret = ioctl(t->fd, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
+	t->done = true;
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+	ioctl(t->fd, DMA_BUF_IOCTL_SYNC, &sync);
+	return NULL;
+}
+
 static void t_vgem_fences(void)
 {
 	struct t_vgem_fence_attach fa = { .flags = T_VGEM_FENCE_WRITE };
 	struct t_vgem_fence_signal fs = { 0 };
 	struct dma_buf_export_sync_file sf = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
-	struct access_thread t = { 0 };
+	struct access_thread t = { 0 }, c = { 0 };
 	struct pollfd pfd;
-	pthread_t thread;
+	pthread_t thread, cpu;
 	__u32 handle;
 	int fd;
 
-	tg_begin("a vgem write fence on our buffer gates poll, sync_file and the importer");
+	tg_begin("a vgem write fence on our buffer gates poll, sync_file, CPU sync and the importer");
 	fd = alloc_buf(64 * KiB, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || !expect_rc("PRIME import", prime_import(fd, &handle), 0))
 		goto out;
@@ -315,12 +329,17 @@ static void t_vgem_fences(void)
 		CHECK(poll(&pfd, 1, 0) == 0, "sync_file signalled before the fence");
 	}
 
-	/* The importer waits for the fence before its device reads. */
+	/* The importer waits for the fence before its device reads... */
 	t.fd = fd;
 	if (!CHECK(pthread_create(&thread, NULL, do_access, &t) == 0, "pthread_create"))
 		goto out_signal;
+	/* ...and so does the CPU's SYNC START. */
+	c.fd = fd;
+	if (!CHECK(pthread_create(&cpu, NULL, do_cpu_read, &c) == 0, "pthread_create"))
+		c.fd = 0;
 	usleep(300 * 1000);
 	CHECK(!t.done, "the importer read without waiting for the write fence");
+	CHECK(!c.done, "DMA_BUF_IOCTL_SYNC START returned under a write fence");
 
 out_signal:
 	fs.fence = fa.out_fence;
@@ -329,6 +348,10 @@ out_signal:
 	if (t.fd) {
 		pthread_join(thread, NULL);
 		expect_rc("importer read after the signal", t.ret, 0);
+	}
+	if (c.fd) {
+		pthread_join(cpu, NULL);
+		expect_rc("SYNC START after the signal", c.ret, 0);
 	}
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	CHECK(poll(&pfd, 1, 1000) == 1, "poll(POLLIN) not ready after the signal");

@@ -13,6 +13,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/iosys-map.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -20,6 +21,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <linux/dmabuf_core.h>
 #include <uapi/linux/dmabuf_demo.h>
 
@@ -151,9 +153,6 @@ static void demo_inspect(struct device *dev, struct sg_table *sgt,
 
 	req->fits_mask = 1;
 	req->lowest_dma = U64_MAX;
-	/* An IOMMU may merge segments: then none is the page's own address. */
-	if (sgt->nents != sgt->orig_nents)
-		req->bounced = sgt->nents;
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		dma_addr_t addr = sg_dma_address(sg);
 		u64 last = addr + sg_dma_len(sg) - 1;
@@ -166,9 +165,49 @@ static void demo_inspect(struct device *dev, struct sg_table *sgt,
 		req->highest_dma = max_t(u64, req->highest_dma, last);
 		if (last > mask)
 			req->fits_mask = 0;
-		if (sgt->nents == sgt->orig_nents && addr != sg_phys(sg))
-			req->bounced++;
 	}
+}
+
+/* The physical address of byte @off of a kernel mapping of the buffer. */
+static phys_addr_t demo_cpu_phys(const struct iosys_map *map, size_t off)
+{
+	void *va = map->vaddr + off;
+
+	if (is_vmalloc_addr(va))
+		return page_to_phys(vmalloc_to_page(va)) + offset_in_page(va);
+	return virt_to_phys(va);
+}
+
+/*
+ * Count the segments whose DMA addresses are not where the CPU sees the
+ * buffer: a bounce buffer (or an IOMMU's addresses).  The CPU's view comes
+ * from a kernel mapping of the buffer, not from the table's pages, which
+ * an importer must leave alone.  Without a kernel mapping, none count.
+ */
+static void demo_count_bounced(struct dmabuf_core_buffer *buf,
+			       struct sg_table *sgt,
+			       struct dmabuf_demo_access *req)
+{
+	struct iosys_map map;
+	struct scatterlist *sg;
+	size_t off = 0, o;
+	unsigned int i;
+
+	if (dmabuf_core_vmap(buf, &map))
+		return;
+	if (!map.is_iomem) {
+		for_each_sgtable_dma_sg(sgt, sg, i) {
+			for (o = 0; o < sg_dma_len(sg); o += PAGE_SIZE) {
+				if (demo_cpu_phys(&map, off + o) !=
+				    sg_dma_address(sg) + o) {
+					req->bounced++;
+					break;
+				}
+			}
+			off += sg_dma_len(sg);
+		}
+	}
+	dmabuf_core_vunmap(buf, &map);
 }
 
 /*
@@ -276,6 +315,7 @@ static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 		goto out_detach;
 	}
 	demo_inspect(dev, sgt, &req);
+	demo_count_bounced(buf, sgt, &req);
 	ret = demo_touch(dev, sgt, &req);
 	if (dmabuf_core_unmap_attachment(att, sgt, dir) && !ret)
 		ret = -EINVAL;

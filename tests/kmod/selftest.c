@@ -10,6 +10,8 @@
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
@@ -440,6 +442,17 @@ out:
 	dmabuf_core_put(buf);
 }
 
+/* Whether @fd of this process (insmod's) is open on @file. */
+static bool fd_file_is(int fd, struct file *file)
+{
+	struct file *f = fget(fd);
+	bool same = f == file;
+
+	if (f)
+		fput(f);
+	return same;
+}
+
 /* A foreign exporter: a bare kernel dma-buf with its own ops. */
 static unsigned int foreign_maps, foreign_unmaps;
 
@@ -482,6 +495,7 @@ static void st_import_foreign(void)
 	struct dmabuf_core_pages *pages;
 	struct dma_buf *dmabuf;
 	struct sg_table *sgt;
+	int fd;
 
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL);
 	if (!pages || dmabuf_core_pages_alloc(pages, 3 * PAGE_SIZE, U64_MAX, 0)) {
@@ -516,6 +530,16 @@ static void st_import_foreign(void)
 	dma_buf_put(dmabuf);
 	CHECK("an import holds the original", file_count(dmabuf->file) == 1,
 	      "count %ld", (long)file_count(dmabuf->file));
+
+	/* Handed back out: the original dma-buf, not a wrapper. */
+	dmabuf_core_ref(buf);
+	fd = dmabuf_core_fd(buf, O_CLOEXEC);
+	CHECK("the fd of an imported buffer is the original dma-buf",
+	      fd >= 0 && fd_file_is(fd, dmabuf->file), "fd %d", fd);
+	if (fd >= 0)
+		close_fd(fd);
+	else
+		dmabuf_core_put(buf);
 
 	att = dmabuf_core_attach(buf, st_dev);
 	CHECK("attach to an imported buffer", !IS_ERR(att), "got %ld", PTR_ERR(att));

@@ -138,8 +138,9 @@ struct dmabuf_demo_attach {
  *		(WRITE)
  * @bytes:	out: bytes covered by the mapping
  * @segments:	out: DMA segments of the mapping
- * @bounced:	out: segments whose DMA address is not the page's own
- *		physical address (bounce buffer or IOMMU), 0 for true sharing
+ * @bounced:	out: segments whose DMA addresses are not where the CPU
+ *		sees the buffer (a bounce buffer); 0 when the buffer has no
+ *		kernel mapping to compare with; 0 for true sharing
  * @fits_mask:	out: 1 if every DMA address is within the device's mask
  * @dma_bits:	out: the device's DMA mask width
  * @largest_segment:	out: largest DMA segment in bytes
