@@ -252,6 +252,46 @@ out:
 	tg_end();
 }
 
+static void t_vgem_in_negotiation(void)
+{
+	struct dmabuf_demo_exporter_stats s0, s1;
+	struct dmabuf_demo_storage st;
+	struct dmabuf_core_query q;
+	__u32 handle;
+	int fd, imp1;
+
+	tg_begin("vgem's attachment takes part in the demo exporter's storage negotiation");
+	imp1 = importer_open(1);	/* the 32-bit importer */
+	fd = demo_create(256 * KiB, O_RDWR | O_CLOEXEC);
+	if (!CHECK(imp1 >= 0 && fd >= 0, "importer 1 %d, create %d", imp1, fd))
+		goto out;
+	demo_exporter_stats(&s0);
+	expect_rc("importer1 attaches", demo_attach(imp1, fd), 0);
+	if (!expect_rc("vgem PRIME-imports", prime_import(fd, &handle), 0))
+		goto out;
+	demo_exporter_stats(&s1);
+	CHECK_U64("attach calls the exporter saw", s1.attached - s0.attached, 2);
+	if (expect_rc("QUERY", query(fd, &q), 0))
+		CHECK_U64("attachments", q.attachments, 2);
+	/* The first map (vgem's at import on 6.x, else importer1's) allocates. */
+	expect_rc("importer1 reads", demo_access(imp1, fd, DMABUF_DEMO_ACCESS_READ, 0, NULL), 0);
+	if (expect_rc("STORAGE", demo_storage(fd, &st), 0)) {
+		CHECK(st.allocated, "no storage");
+		CHECK_U64("devices the allocation considered (importer1 and vgem)", st.devices, 2);
+		CHECK(st.highest_phys <= 0xffffffffULL && st.dma_limit == 0xffffffffULL,
+		      "storage up to %#llx, limit %#llx: not within every device's reach",
+		      (unsigned long long)st.highest_phys, (unsigned long long)st.dma_limit);
+	}
+	gem_close(handle);
+	expect_rc("importer1 detaches", demo_detach(imp1, fd), 0);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (imp1 >= 0)
+		close(imp1);
+	tg_end();
+}
+
 static void t_vgem_export(void)
 {
 	struct t_drm_create_dumb cd = { .width = 256, .height = 64, .bpp = 32 };
@@ -384,6 +424,7 @@ int main(void)
 	vgem = vgem_open();
 	if (vgem >= 0) {
 		t_vgem_imports_ours();
+		t_vgem_in_negotiation();
 		t_vgem_export();
 		t_vgem_fences();
 		close(vgem);

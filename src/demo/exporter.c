@@ -39,7 +39,8 @@ MODULE_PARM_DESC(max_size_mb, "Largest buffer in MiB (default 256)");
 /**
  * struct demo_buffer - the exporter's side of one buffer
  * @pages:	backing storage; empty (no chunks) until first use
- * @dma_limit:	the tightest DMA mask at allocation time
+ * @dma_limit:	the tightest DMA limit at allocation time
+ * @nr_devices:	attached devices the allocation took into account
  *
  * All fields are under the buffer's lock: the core holds it in the
  * callbacks, the ioctls and the fault handler take it with
@@ -48,6 +49,7 @@ MODULE_PARM_DESC(max_size_mb, "Largest buffer in MiB (default 256)");
 struct demo_buffer {
 	struct dmabuf_core_pages pages;
 	u64 dma_limit;
+	unsigned int nr_devices;
 };
 
 static struct platform_device *demo_pdev;
@@ -68,11 +70,13 @@ static int demo_ensure_storage(struct dmabuf_core_buffer *buf)
 	u64 limit = dmabuf_core_device_dma_limit(demo_dev);
 	size_t max_chunk = dma_get_max_seg_size(demo_dev);
 	struct dmabuf_core_attachment *att;
+	unsigned int devices = 0;
 	int ret;
 
 	if (dmabuf_core_pages_allocated(&db->pages))
 		return 0;
 	dmabuf_core_for_each_attachment(buf, att) {
+		devices++;
 		limit = min(limit, dmabuf_core_device_dma_limit(att->dev));
 		max_chunk = min_t(size_t, max_chunk,
 				  dma_get_max_seg_size(att->dev));
@@ -82,6 +86,7 @@ static int demo_ensure_storage(struct dmabuf_core_buffer *buf)
 	if (ret)
 		return ret;
 	db->dma_limit = limit;
+	db->nr_devices = devices;
 	atomic64_inc(&demo_stats.allocations);
 	return 0;
 }
@@ -373,6 +378,7 @@ static long demo_ioctl_storage(void __user *uarg)
 		req.lowest_phys = U64_MAX;
 		req.highest_phys = dmabuf_core_pages_highest_phys(&db->pages);
 		req.dma_limit = db->dma_limit;
+		req.devices = db->nr_devices;
 		for (i = 0; i < db->pages.nr_chunks; i++) {
 			const struct dmabuf_core_chunk *c = &db->pages.chunks[i];
 

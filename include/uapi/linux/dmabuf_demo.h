@@ -73,6 +73,9 @@ struct dmabuf_demo_pattern {
  *		time could reach (the tightest DMA mask)
  * @pages_hash:	out: FNV-1a over the physical address of every page, in
  *		buffer order; equal hashes mean the very same pages
+ * @devices:	out: attached devices whose constraints the allocation
+ *		took into account, any importer's (kernel drivers' too)
+ * @reserved1:	out: 0
  */
 struct dmabuf_demo_storage {
 	__s32 fd;
@@ -84,6 +87,8 @@ struct dmabuf_demo_storage {
 	__u64 largest_chunk;
 	__u64 dma_limit;
 	__u64 pages_hash;
+	__u32 devices;
+	__u32 reserved1;
 };
 
 /**
