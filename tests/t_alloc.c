@@ -285,6 +285,9 @@ static void test_fd_flags_bad(void)
 		{ O_RDWR | O_DIRECT, "O_RDWR|O_DIRECT" },
 		{ O_RDWR | O_CLOEXEC | O_NOCTTY, "O_RDWR|O_CLOEXEC|O_NOCTTY" },
 		{ O_PATH, "O_PATH" },
+		/* Access mode 3 is no mode: a buffer nobody could map. */
+		{ O_ACCMODE, "O_ACCMODE (3)" },
+		{ O_ACCMODE | O_CLOEXEC, "O_ACCMODE|O_CLOEXEC" },
 		{ 0x80000000u, "0x80000000" },
 		{ ~0u, "~0" },
 	};

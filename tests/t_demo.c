@@ -274,6 +274,7 @@ static void t_bad_input(void)
 	expect_rc("1 TiB", demo_create(TiB, O_RDWR), ENOMEM);
 	expect_rc("overflowing size", demo_create(~0ULL - 4095, O_RDWR), ENOMEM);
 	expect_rc("fd_flags", demo_create(4096, O_RDWR | O_APPEND), EINVAL);
+	expect_rc("fd_flags access mode 3", demo_create(4096, O_ACCMODE), EINVAL);
 	cr.flags = 1;
 	expect_rc("flags", ioctl(exporter_fd(), DMABUF_DEMO_IOCTL_CREATE, &cr) ? -errno : 0, EINVAL);
 	cr.flags = 0;

@@ -122,7 +122,8 @@ void dcore_query(struct dma_buf *dmabuf, struct dmabuf_core_query *q)
  * Context: process context; may sleep.
  * Return: the buffer, or ERR_PTR(-EINVAL) for a size that is zero or not a
  * multiple of PAGE_SIZE, missing map, unmap or release operations, a
- * missing name, or file flags other than an access mode and O_CLOEXEC;
+ * missing name, or file flags other than an access mode (O_RDONLY,
+ * O_WRONLY or O_RDWR) and O_CLOEXEC;
  * ERR_PTR(-ENOENT) when the owner module is going away; ERR_PTR(-ENOMEM).
  */
 struct dmabuf_core_buffer *
@@ -139,7 +140,8 @@ dmabuf_core_export(const struct dmabuf_core_export_info *info)
 		return ERR_PTR(-EINVAL);
 	if (!info->size || !PAGE_ALIGNED(info->size))
 		return ERR_PTR(-EINVAL);
-	if (info->flags & ~(O_ACCMODE | O_CLOEXEC))
+	if ((info->flags & ~(O_ACCMODE | O_CLOEXEC)) ||
+	    (info->flags & O_ACCMODE) == O_ACCMODE)
 		return ERR_PTR(-EINVAL);
 
 	if (!try_module_get(info->owner))

@@ -36,8 +36,10 @@ static long dcore_node_alloc(unsigned int cmd, void __user *uarg)
 		return -EINVAL;
 	if (copy_from_user(&data, uarg, min(in, sizeof(data))))
 		return -EFAULT;
+	/* Access mode 3 is no mode: a buffer nobody could map. */
 	if (data.fd || data.heap_flags ||
-	    (data.fd_flags & ~(O_ACCMODE | O_CLOEXEC)))
+	    (data.fd_flags & ~(O_ACCMODE | O_CLOEXEC)) ||
+	    (data.fd_flags & O_ACCMODE) == O_ACCMODE)
 		return -EINVAL;
 
 	buf = dcore_system_alloc(data.len, data.fd_flags);

@@ -241,7 +241,8 @@ static long demo_ioctl_create(void __user *uarg)
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
 	if (req.flags || req.reserved || req.fd ||
-	    (req.fd_flags & ~(O_ACCMODE | O_CLOEXEC)))
+	    (req.fd_flags & ~(O_ACCMODE | O_CLOEXEC)) ||
+	    (req.fd_flags & O_ACCMODE) == O_ACCMODE)
 		return -EINVAL;
 	if (!req.size || !PAGE_ALIGNED(req.size))
 		return -EINVAL;

@@ -179,6 +179,10 @@ static void st_export_validation(void)
 	info.flags = O_APPEND;
 	buf = dmabuf_core_export(&info);
 	CHECK("export refuses unknown flags", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+	info.flags = O_ACCMODE;
+	buf = dmabuf_core_export(&info);
+	CHECK("export refuses access mode 3", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+	info.flags = O_RDWR;
 	buf = dmabuf_core_export(NULL);
 	CHECK("export refuses NULL info", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
 

@@ -22,7 +22,9 @@
  *		multiple, 0 is refused with -EINVAL
  * @fd:		in: must be 0; out: the new buffer's file descriptor
  * @fd_flags:	in: O_RDONLY, O_WRONLY or O_RDWR, optionally with
- *		O_CLOEXEC; any other bit is refused with -EINVAL
+ *		O_CLOEXEC; any other bit, and access mode 3 (which the
+ *		dma-heap ioctl accepts, giving a buffer nobody can map), is
+ *		refused with -EINVAL
  * @heap_flags:	in: must be 0
  *
  * Same layout as mainline's struct dma_heap_allocation_data (24 bytes on
