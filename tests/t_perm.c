@@ -8,7 +8,8 @@
  * Every node must be a character device owned by root:video with mode 0660.
  * Forked children give up root (setgroups, setgid, setuid) and try the nodes:
  * user "tester" with supplementary group video opens each node, and on
- * /dev/dmabuf allocates a 4096-byte buffer. "tester" without the supplementary
+ * /dev/dmabuf allocates a 4096-byte buffer; through the demo nodes it shares
+ * data but sees no physical address. "tester" without the supplementary
  * group, and "outsider" (uid 1001, not in video), get EACCES on every node.
  * Users and groups come from /etc/passwd and /etc/group. They are parsed here
  * because a static binary cannot use NSS.
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/demo.h"
 #include "lib/tap.h"
 
 #define PROG		"t_perm"
@@ -85,6 +87,55 @@ static int drop_to(const struct ident *who, char *msg, size_t msglen)
 	return 0;
 }
 
+/*
+ * With the demo modules loaded: an unprivileged member shares data through
+ * them but sees no physical address or page-frame hash (0).
+ */
+static int demo_hides_addresses(char *msg, size_t msglen)
+{
+	struct dmabuf_demo_pattern fill;
+	struct dmabuf_demo_storage st;
+	struct dmabuf_demo_access acc;
+	int imp, fd, r = -1;
+
+	if (access(EXPORTER_DEV, F_OK))
+		return 0;	/* not loaded */
+	imp = importer_open(0);
+	fd = demo_create(64 * 1024, O_RDWR | O_CLOEXEC);
+	if (imp < 0 || fd < 0) {
+		snprintf(msg, msglen, "demo nodes: importer %d, create %d", imp, fd);
+		goto out;
+	}
+	if (demo_fill(fd, 7, &fill) || demo_storage(fd, &st) ||
+	    demo_access(imp, fd, DMABUF_DEMO_ACCESS_READ, 0, &acc)) {
+		snprintf(msg, msglen, "demo fill/storage/access failed: %s", errstr(errno));
+		goto out;
+	}
+	if (!st.allocated || !st.chunks || acc.checksum != fill.checksum) {
+		snprintf(msg, msglen, "demo sharing: allocated %u, chunks %u, checksums %llx %llx",
+			 st.allocated, st.chunks, (unsigned long long)acc.checksum,
+			 (unsigned long long)fill.checksum);
+		goto out;
+	}
+	if (st.lowest_phys || st.highest_phys || st.pages_hash ||
+	    acc.lowest_dma || acc.highest_dma || acc.pages_hash) {
+		snprintf(msg, msglen, "addresses shown to an unprivileged user: phys %#llx-%#llx "
+			 "hash %llx, dma %#llx-%#llx hash %llx",
+			 (unsigned long long)st.lowest_phys, (unsigned long long)st.highest_phys,
+			 (unsigned long long)st.pages_hash, (unsigned long long)acc.lowest_dma,
+			 (unsigned long long)acc.highest_dma, (unsigned long long)acc.pages_hash);
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (imp >= 0)
+		close(imp);
+	exporter_close();
+	return r;
+}
+
 /* Child: every node opens O_RDWR; /dev/dmabuf allocates ALLOC_LEN bytes. */
 static int member_child(void *arg, char *msg, size_t msglen)
 {
@@ -126,7 +177,7 @@ static int member_child(void *arg, char *msg, size_t msglen)
 		return -1;
 	}
 	close(buf);
-	return 0;
+	return demo_hides_addresses(msg, msglen);
 }
 
 /* Child: every node refuses O_RDWR, O_RDONLY and O_WRONLY with EACCES. */
@@ -257,7 +308,9 @@ int main(int argc, char **argv)
 
 	snprintf(name, sizeof(name),
 		 "uid %ld with supplementary group video: opens %d nodes, allocates %d bytes from "
-		 DMABUF_DEV, tester_uid, nr_nodes, ALLOC_LEN);
+		 DMABUF_DEV "%s", tester_uid, nr_nodes, ALLOC_LEN,
+		 access(EXPORTER_DEV, F_OK) ? "" :
+		 ", shares through the demo nodes but sees no physical address");
 	run_as(name, member_child, &member);
 	snprintf(name, sizeof(name),
 		 "uid %ld without group video: EACCES on open of all %d nodes",

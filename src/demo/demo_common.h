@@ -7,6 +7,7 @@
 #ifndef _DMABUF_DEMO_COMMON_H
 #define _DMABUF_DEMO_COMMON_H
 
+#include <linux/capability.h>
 #include <linux/dma-mapping.h>
 #include <linux/highmem.h>
 #include <linux/platform_device.h>
@@ -39,6 +40,16 @@ demo_device_create(const char *name, int id, unsigned int dma_bits,
 		return pdev;
 	dma_set_max_seg_size(&pdev->dev, max_seg);
 	return pdev;
+}
+
+/*
+ * Physical addresses and page-frame hashes are for the administrator only:
+ * the kernel hides page frames from everyone else since rowhammer.  The
+ * demo nodes are open to group video.
+ */
+static inline bool demo_may_see_addresses(void)
+{
+	return capable(CAP_SYS_ADMIN);
 }
 
 /* Fill one page of the buffer, whose first word has index @word. */

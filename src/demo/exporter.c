@@ -395,6 +395,11 @@ static long demo_ioctl_storage(void __user *uarg)
 	dmabuf_core_unlock_storage(buf);
 	dmabuf_core_put(buf);
 
+	if (!demo_may_see_addresses()) {
+		req.lowest_phys = 0;
+		req.highest_phys = 0;
+		req.pages_hash = 0;
+	}
 	if (copy_to_user(uarg, &req, sizeof(req)))
 		return -EFAULT;
 	return 0;

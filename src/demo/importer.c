@@ -326,6 +326,11 @@ out_detach:
 out_unlock:
 	mutex_unlock(&f->lock);
 	dmabuf_core_put(buf);
+	if (!demo_may_see_addresses()) {
+		req.lowest_dma = 0;
+		req.highest_dma = 0;
+		req.pages_hash = 0;
+	}
 	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
 		ret = -EFAULT;
 	return ret;

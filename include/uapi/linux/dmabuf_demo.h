@@ -73,6 +73,7 @@ struct dmabuf_demo_pattern {
  *		time could reach (the tightest DMA mask)
  * @pages_hash:	out: FNV-1a over the physical address of every page, in
  *		buffer order; equal hashes mean the very same pages
+ *		(this and the physical addresses: 0 without CAP_SYS_ADMIN)
  * @devices:	out: attached devices whose constraints the allocation
  *		took into account, any importer's (kernel drivers' too)
  * @reserved1:	out: 0
