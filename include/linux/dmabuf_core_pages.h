@@ -59,6 +59,7 @@ dmabuf_core_pages_allocated(const struct dmabuf_core_pages *pages)
 }
 
 u64 dmabuf_core_device_dma_limit(struct device *dev);
+bool dmabuf_core_pages_device_fits(struct device *dev);
 int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 			    u64 dma_limit, size_t max_chunk);
 void dmabuf_core_pages_free(struct dmabuf_core_pages *pages);

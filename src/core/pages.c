@@ -239,6 +239,40 @@ bool dmabuf_core_pages_reachable(const struct dmabuf_core_pages *pages,
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_reachable, DMABUF_CORE_NS);
 
 /**
+ * dmabuf_core_pages_device_fits - whether page storage can serve a device
+ * @dev: the device
+ *
+ * Segments are whole pages: a device whose largest segment is smaller than
+ * a page, or whose segments may not cross a boundary closer than a page,
+ * cannot take them.
+ *
+ * Return: true when its maximum segment size is at least PAGE_SIZE and its
+ * segment boundary mask at least PAGE_SIZE - 1.
+ */
+bool dmabuf_core_pages_device_fits(struct device *dev)
+{
+	return dma_get_max_seg_size(dev) >= PAGE_SIZE &&
+	       dma_get_seg_boundary(dev) >= PAGE_SIZE - 1;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_device_fits, DMABUF_CORE_NS);
+
+/*
+ * The length of the segment starting @off bytes into chunk @c: at most
+ * @max_seg, and not crossing a multiple of @boundary + 1 in physical
+ * (here: DMA) addresses.  A whole number of pages.
+ */
+static size_t dcore_piece(const struct dmabuf_core_chunk *c, size_t off,
+			  size_t max_seg, u64 boundary)
+{
+	u64 phys = page_to_phys(c->page) + off;
+	u64 len = min_t(u64, max_seg, (PAGE_SIZE << c->order) - off);
+
+	if (boundary != U64_MAX && boundary != ULONG_MAX)
+		len = min(len, boundary - (phys & boundary) + 1);
+	return len;
+}
+
+/**
  * dmabuf_core_pages_map - a new sg table of the storage, DMA-mapped for a device
  * @pages: the storage
  * @dev: the device
@@ -246,10 +280,13 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_reachable, DMABUF_CORE_NS);
  *
  * Each chunk becomes one or more segments no longer than the device's
  * maximum segment size or the DMA layer's largest single mapping (rounded
- * down to whole pages).  Free it with dmabuf_core_pages_unmap().
+ * down to whole pages), none crossing the device's segment boundary.
+ * Free it with dmabuf_core_pages_unmap().
  *
  * Context: process context; may sleep.
- * Return: the table or an ERR_PTR() (-ENOMEM, or the DMA API's error).
+ * Return: the table or an ERR_PTR() (-EINVAL for a device page storage
+ * cannot serve, see dmabuf_core_pages_device_fits(); -ENOMEM, or the DMA
+ * API's error).
  */
 struct sg_table *
 dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
@@ -257,15 +294,24 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 {
 	size_t max_seg = min_t(size_t, dma_get_max_seg_size(dev),
 			       dma_max_mapping_size(dev));
+	u64 boundary = dma_get_seg_boundary(dev);
 	unsigned int nents = 0, i;
 	struct scatterlist *sg;
 	struct sg_table *sgt;
+	size_t off, len;
 	int ret;
 
-	max_seg = max_t(size_t, PAGE_SIZE, rounddown(max_seg, PAGE_SIZE));
-	for (i = 0; i < pages->nr_chunks; i++)
-		nents += DIV_ROUND_UP(PAGE_SIZE << pages->chunks[i].order,
-				      max_seg);
+	if (!dmabuf_core_pages_device_fits(dev))
+		return ERR_PTR(-EINVAL);
+	max_seg = rounddown(max_seg, PAGE_SIZE);
+	for (i = 0; i < pages->nr_chunks; i++) {
+		const struct dmabuf_core_chunk *c = &pages->chunks[i];
+
+		for (off = 0; off < (PAGE_SIZE << c->order); off += len) {
+			len = dcore_piece(c, off, max_seg, boundary);
+			nents++;
+		}
+	}
 
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
@@ -276,12 +322,11 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 
 	sg = sgt->sgl;
 	for (i = 0; i < pages->nr_chunks; i++) {
-		size_t bytes = PAGE_SIZE << pages->chunks[i].order;
-		size_t off;
+		const struct dmabuf_core_chunk *c = &pages->chunks[i];
 
-		for (off = 0; off < bytes; off += max_seg) {
-			sg_set_page(sg, pages->chunks[i].page + (off >> PAGE_SHIFT),
-				    min(max_seg, bytes - off), 0);
+		for (off = 0; off < (PAGE_SIZE << c->order); off += len) {
+			len = dcore_piece(c, off, max_seg, boundary);
+			sg_set_page(sg, c->page + (off >> PAGE_SHIFT), len, 0);
 			sg = sg_next(sg);
 		}
 	}
@@ -404,11 +449,14 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_vunmap, DMABUF_CORE_NS);
  * No bounce buffers: a device that cannot reach the pages would see a
  * copy, so it is refused.
  *
- * Return: 0, or -EBUSY for a device that cannot reach the pages directly.
+ * Return: 0, -EINVAL for a device whose segment limits page storage cannot
+ * meet, or -EBUSY for one that cannot reach the pages directly.
  */
 int dmabuf_core_pages_op_attach(struct dmabuf_core_buffer *buf,
 				struct dmabuf_core_attachment *att)
 {
+	if (!dmabuf_core_pages_device_fits(att->dev))
+		return -EINVAL;
 	return dmabuf_core_pages_reachable(buf->priv, att->dev) ? 0 : -EBUSY;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_op_attach, DMABUF_CORE_NS);

@@ -95,6 +95,10 @@ static int demo_attach(struct dmabuf_core_buffer *buf, struct dmabuf_core_attach
 {
 	struct demo_buffer *db = buf->priv;
 
+	if (!dmabuf_core_pages_device_fits(att->dev)) {
+		atomic64_inc(&demo_stats.refused);
+		return -EINVAL;
+	}
 	if (dmabuf_core_pages_allocated(&db->pages) &&
 	    !dmabuf_core_pages_reachable(&db->pages, att->dev)) {
 		atomic64_inc(&demo_stats.refused);

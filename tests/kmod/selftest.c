@@ -17,6 +17,7 @@
 #include <linux/iosys-map.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/dma-buf.h>
 #include <linux/dmabuf_core.h>
@@ -104,8 +105,9 @@ static const struct dmabuf_core_ops st_ops = {
 	.release = st_release,
 };
 
-/* The same with a kernel mapping, from the page-storage helpers. */
-static const struct dmabuf_core_ops st_vmap_ops = {
+/* The page-storage helpers' callbacks, with a kernel mapping. */
+static const struct dmabuf_core_ops st_pages_ops = {
+	.attach = dmabuf_core_pages_op_attach,
 	.map = st_map,
 	.unmap = st_unmap,
 	.release = st_release,
@@ -384,7 +386,7 @@ static void st_vmap(void)
 	      "got %d", ret);
 	dmabuf_core_put(buf);
 
-	buf = st_export_ops(3 * PAGE_SIZE, O_RDWR, &st_vmap_ops);
+	buf = st_export_ops(3 * PAGE_SIZE, O_RDWR, &st_pages_ops);
 	if (IS_ERR(buf))
 		return;
 	pages = buf->priv;
@@ -406,6 +408,50 @@ static void st_vmap(void)
 		dmabuf_core_vunmap(buf, &m2);
 	dmabuf_core_vunmap(buf, &m1);
 out:
+	dmabuf_core_put(buf);
+}
+
+/* Segments honour a device's boundary; a sub-page boundary is refused. */
+static void st_segment_limits(void)
+{
+	struct dmabuf_core_attachment *att;
+	struct dmabuf_core_buffer *buf;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	bool within = true;
+	u64 bytes = 0;
+	unsigned int i;
+
+	buf = st_export_ops(SZ_2M, O_RDWR, &st_pages_ops);
+	if (IS_ERR(buf))
+		return;
+	dma_set_seg_boundary(st_dev, SZ_64K - 1);
+	att = dmabuf_core_attach(buf, st_dev);
+	CHECK("attach with a 64 KiB segment boundary", !IS_ERR(att), "got %ld", PTR_ERR(att));
+	if (!IS_ERR(att)) {
+		sgt = dmabuf_core_map_attachment(att, DMA_TO_DEVICE);
+		if (!IS_ERR(sgt)) {
+			for_each_sgtable_dma_sg(sgt, sg, i) {
+				dma_addr_t a = sg_dma_address(sg);
+
+				bytes += sg_dma_len(sg);
+				if ((a >> 16) != ((a + sg_dma_len(sg) - 1) >> 16))
+					within = false;
+			}
+			dmabuf_core_unmap_attachment(att, sgt, DMA_TO_DEVICE);
+		}
+		CHECK("no segment crosses the device's 64 KiB boundary",
+		      !IS_ERR(sgt) && within && bytes == SZ_2M, "map %d, %llu bytes",
+		      PTR_ERR_OR_ZERO(sgt), bytes);
+		dmabuf_core_detach(buf, att);
+	}
+	dma_set_seg_boundary(st_dev, SZ_2K - 1);
+	att = dmabuf_core_attach(buf, st_dev);
+	CHECK("a device with a sub-page segment boundary is refused",
+	      PTR_ERR(att) == -EINVAL, "got %ld", PTR_ERR(att));
+	if (!IS_ERR(att))
+		dmabuf_core_detach(buf, att);
+	dma_set_seg_boundary(st_dev, ULONG_MAX);
 	dmabuf_core_put(buf);
 }
 
@@ -585,6 +631,7 @@ static int __init dmabuf_selftest_init(void)
 	st_kernel_importer();
 	st_import_foreign();
 	st_vmap();
+	st_segment_limits();
 	pr_info("selftest: %u passed, %u failed, %u exports\n", passed, failed, exports);
 	return 0;
 }
