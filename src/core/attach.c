@@ -164,11 +164,8 @@ dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
 	if (!a->core_api || !valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
 	b = to_core_buffer(att->buf);
-	/* Ours: read-only for devices too.  Another exporter sets its rules. */
-	if (!b->imported && dir != DMA_TO_DEVICE &&
-	    !dmabuf_core_is_writable(att->buf))
-		return ERR_PTR(-EACCES);
 
+	/* A read-only buffer of ours is refused (-EACCES) by kernel_ops.c. */
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return ERR_PTR(-ENOMEM);

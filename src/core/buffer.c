@@ -330,8 +330,9 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_is_imported, DMABUF_CORE_NS);
  * dmabuf_core_is_writable - whether devices and the CPU may write a buffer
  * @buf: the buffer
  *
- * Return: true when its dma-buf was exported with write access.  Only
- * %DMA_TO_DEVICE mappings of a buffer without it are allowed.
+ * Return: true when its dma-buf was exported with write access.  A buffer
+ * of ours without it maps only %DMA_TO_DEVICE; another exporter's buffer
+ * follows that exporter's rules.
  */
 bool dmabuf_core_is_writable(const struct dmabuf_core_buffer *buf)
 {

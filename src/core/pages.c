@@ -267,7 +267,7 @@ static size_t dcore_piece(const struct dmabuf_core_chunk *c, size_t off,
 	u64 phys = page_to_phys(c->page) + off;
 	u64 len = min_t(u64, max_seg, (PAGE_SIZE << c->order) - off);
 
-	if (boundary != U64_MAX && boundary != ULONG_MAX)
+	if (boundary != ULONG_MAX)	/* else the sum below wraps to 0 */
 		len = min(len, boundary - (phys & boundary) + 1);
 	return len;
 }
@@ -303,7 +303,8 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 
 	if (!dmabuf_core_pages_device_fits(dev))
 		return ERR_PTR(-EINVAL);
-	max_seg = rounddown(max_seg, PAGE_SIZE);
+	/* Never 0: the loops below advance by whole segments. */
+	max_seg = max_t(size_t, PAGE_SIZE, rounddown(max_seg, PAGE_SIZE));
 	for (i = 0; i < pages->nr_chunks; i++) {
 		const struct dmabuf_core_chunk *c = &pages->chunks[i];
 
