@@ -7,6 +7,10 @@
 #   make KDIR=<headers>       modules for another kernel (DKMS passes
 #                             KERNELRELEASE=<release>, which also works)
 #   make check                all tests on every target kernel under QEMU
+#   make check-debug          all tests on our debug build of linux-source-6.12
+#                             (KASAN, lockdep, DMA-API debug, kmemleak, ...)
+#   make check-harness        proves the verdict catches crashes, missing
+#                             programs, WARNs, hangs and leaks
 #   make demo                 the sharing demo on the newest target kernel
 #   make lint                 checkpatch --strict, sparse and W=1
 #   make check-package        Debian packages + lintian, then the DKMS
@@ -29,7 +33,7 @@ KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PWD := $(shell pwd)
 
-.PHONY: all modules clean check check-package demo lint
+.PHONY: all modules clean check check-debug check-harness check-package demo lint
 .PHONY: install uninstall install-dkms uninstall-dkms
 
 all: modules
@@ -43,6 +47,12 @@ clean:
 
 check:
 	tests/harness/check.sh
+
+check-debug:
+	CHECK_SET=debug tests/harness/check.sh
+
+check-harness:
+	tests/harness/check-harness.sh
 
 demo:
 	tests/harness/demo.sh

@@ -33,3 +33,69 @@ load_stock() {
 	done
 	[ -s /stock/$peer.order ] && [ $ok = 1 ]
 }
+
+# A harness setting from the kernel command line: harness_arg NAME DEFAULT
+# (dmabuf_harness.NAME=VALUE, put there by tests/harness/boot.sh).
+harness_arg() {
+	v=$(tr ' ' '\n' </proc/cmdline | sed -n "s/^dmabuf_harness\.$1=//p" | tail -n 1)
+	echo "${v:-$2}"
+}
+
+# run_prog PROG [ARGS...]: run test program /tests/PROG under a watchdog and
+# check how it ended. One more check line, "PROG ran to completion", passes
+# only when the program exited 0 after a closing "# PROG: N passed, M
+# failed" line that agrees with the PASS:/FAIL: lines it printed. A missing
+# program, a crash (signal), a non-zero exit or a hang fails it; on a hang
+# (dmabuf_harness.prog_timeout seconds, default 300) the kernel's task dump
+# (sysrq t and w) goes to the console before the program is killed.
+run_prog() {
+	prog=$1
+	shift
+	if [ ! -x "/tests/$prog" ]; then
+		fail "$prog ran to completion: /tests/$prog is missing"
+		return 0
+	fi
+	tmo=$(harness_arg prog_timeout 300)
+	out=/tmp/run_prog.$prog.out
+	rm -f /tmp/run_prog.timeout
+	"/tests/$prog" "$@" >"$out" 2>&1 </dev/null &
+	pid=$!
+	(
+		i=0
+		while [ $i -lt "$tmo" ]; do
+			sleep 1
+			kill -0 $pid 2>/dev/null || exit 0
+			i=$((i + 1))
+		done
+		touch /tmp/run_prog.timeout
+		echo "harness: $prog still running after ${tmo}s: task dump on the console"
+		# The dumps are KERN_INFO: let them through to the console.
+		lvl=$(cut -f1 /proc/sys/kernel/printk)
+		echo 8 >/proc/sys/kernel/printk
+		echo w >/proc/sysrq-trigger
+		echo t >/proc/sysrq-trigger
+		echo "$lvl" >/proc/sys/kernel/printk
+		kill -9 $pid
+	) &
+	dog=$!
+	wait $pid
+	st=$?
+	wait $dog
+	cat "$out"
+	npass=$(grep -c "^PASS: $prog: " "$out")
+	nfail=$(grep -c "^FAIL: $prog: " "$out")
+	closing=$(sed -n "s/^# $prog: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p" "$out" | tail -n 1)
+	how="exit $st"
+	[ $st -gt 128 ] && how="killed by signal $((st - 128))"
+	[ -e /tmp/run_prog.timeout ] && how="hung: killed after ${tmo}s"
+	if [ -z "$closing" ]; then
+		fail "$prog ran to completion: $how, no closing count line"
+	elif [ "$closing" != "$npass $nfail" ]; then
+		fail "$prog ran to completion: $how, closing count '$closing' but $npass PASS and $nfail FAIL lines"
+	elif [ $st -ne $((nfail > 0)) ]; then
+		fail "$prog ran to completion: $how with $nfail failures"
+	else
+		pass "$prog ran to completion: exit $st, $npass passed, $nfail failed"
+	fi
+	rm -f "$out"
+}

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Runs inside the test guest (busybox).  Loads the modules in every way a
 # user would, runs the test programs, unloads, and prints one PASS:/FAIL:
-# line per check plus a final DMABUF-TESTS-DONE marker for the harness.
+# line per check plus a final "DMABUF-TESTS-DONE <nonce>" marker for the
+# harness (the nonce is this boot's, from the kernel command line). Every
+# check's name is in tests/guest/expected-names.txt.
 M=/modules
 T=/tests
 
@@ -12,13 +14,22 @@ CHECK_WHO=guest
 selftest() {
 	check "insmod dmabuf_core" insmod $M/dmabuf_core.ko
 	check "insmod dmabuf_selftest" insmod $M/dmabuf_selftest.ko
-	dmesg | sed -n 's/^\[[^]]*\] *//; /^\(PASS\|FAIL\): selftest:/p'
+	dmesg | sed -n 's/^\[[^]]*\] *//; /^\(PASS\|FAIL\): selftest:/p' >/tmp/selftest.out
+	cat /tmp/selftest.out
 	p=/sys/module/dmabuf_selftest/parameters
+	# Its own counters against the lines the log showed.
+	seen="$(grep -c '^PASS:' /tmp/selftest.out) $(grep -c '^FAIL:' /tmp/selftest.out)"
+	if [ "$seen" = "$(cat $p/passed 2>&1) $(cat $p/failed 2>&1)" ] &&
+	   [ "${seen% *}" -gt 0 ]; then
+		pass "selftest counters match the log: $seen"
+	else
+		fail "selftest counters match the log: passed/failed $(cat $p/passed 2>&1)/$(cat $p/failed 2>&1), log lines $seen"
+	fi
 	if [ -r $p/exports ] && [ "$(cat $p/exports)" -gt 0 ] &&
 	   [ "$(cat $p/exports)" = "$(cat $p/releases)" ]; then
-		pass "selftest: every exported buffer released exactly once ($(cat $p/releases))"
+		pass "selftest released every exported buffer exactly once: $(cat $p/releases)"
 	else
-		fail "selftest: exports $(cat $p/exports 2>&1) releases $(cat $p/releases 2>&1)"
+		fail "selftest released every exported buffer exactly once: exports $(cat $p/exports 2>&1) releases $(cat $p/releases 2>&1)"
 	fi
 	check "rmmod dmabuf_selftest" rmmod dmabuf_selftest
 }
@@ -27,17 +38,20 @@ selftest() {
 memfree() { sed -n 's/^MemFree: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 
 echo "guest: kernel $(uname -r)"
+# kmemleak (debug kernel): forget what boot left, report only the tests'.
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+[ -e /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
 base_free=$(memfree)
 
 # 1. libkmod: load, pin, unload.
-$T/t_kmod $M
+run_prog t_kmod $M
 
 # 2. In-kernel API tests.
 selftest
 
 # 3. /dev/dmabuf on its own.
 for t in t_alloc t_bufops t_share; do
-	[ -x $T/$t ] && $T/$t
+	run_prog $t
 done
 
 # 4. The demo modules: one 64-bit importer, one 32-bit with 64 KiB segments.
@@ -47,7 +61,7 @@ check "insmod dmabuf_demo_importer" \
 for n in dmabuf dmabuf-demo-exporter dmabuf-demo-importer0 dmabuf-demo-importer1; do
 	check "node /dev/$n exists" test -c /dev/$n
 done
-$T/t_demo
+run_prog t_demo
 
 # 5. The kernel's dma-buf world: heaps, udmabuf, and vgem as a stock peer.
 check "load the stock vgem driver" load_stock vgem
@@ -55,7 +69,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	[ -c /dev/dri/card0 ] && break
 	sleep 0.2
 done
-$T/t_interop
+run_prog t_interop
 check "rmmod vgem" rmmod vgem
 
 # vivid: one capture node, one webcam input, vmalloc buffers (its default).
@@ -65,7 +79,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	grep -qs vivid-000-vid-cap /sys/class/video4linux/*/name && break
 	sleep 0.2
 done
-$T/t_vivid
+run_prog t_vivid
 check "rmmod vivid" rmmod vivid
 
 # 6. Everything unloads, nothing is left behind.
@@ -81,9 +95,9 @@ end_free=$(memfree)
 delta=$(( (base_free - end_free) / 1024 ))
 # Slab caches may keep a few MiB; a page leak of the tests' churn is far more.
 if [ $delta -lt 32 ]; then
-	pass "memory back to baseline after unload (MemFree $base_free -> $end_free kB)"
+	pass "memory back to baseline after unload: MemFree $base_free -> $end_free kB"
 else
-	fail "memory not back to baseline: MemFree $base_free -> $end_free kB ($delta MiB lost)"
+	fail "memory back to baseline after unload: MemFree $base_free -> $end_free kB ($delta MiB lost)"
 fi
 
 # 7. The udev rule, with Debian's systemd-udevd: root:video 0660 nodes, a
@@ -94,4 +108,18 @@ else
 	fail "udev: /run-udev.sh missing from the initramfs"
 fi
 
-echo DMABUF-TESTS-DONE
+# 8. On a kernel with kmemleak (the debug kernel): nothing unreferenced.
+kml=/sys/kernel/debug/kmemleak
+if [ -e $kml ]; then
+	echo scan >$kml
+	sleep 5
+	echo scan >$kml
+	if [ -s $kml ]; then
+		fail "no kmemleak reports: $(grep -c '^unreferenced object' $kml) found"
+		cat $kml
+	else
+		pass "no kmemleak reports"
+	fi
+fi
+
+echo "DMABUF-TESTS-DONE $(harness_arg nonce none)"

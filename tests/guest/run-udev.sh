@@ -34,9 +34,9 @@ fi
 # Control: without udev, devtmpfs creates the node root:root 0600.
 insmod $M/dmabuf_core.ko
 if [ "$(stat -c '%u:%g %a' /dev/dmabuf 2>&1)" = "0:0 600" ]; then
-	pass "without udevd /dev/dmabuf is root:root 0600 (devtmpfs default)"
+	pass "without udevd /dev/dmabuf is root:root 0600, the devtmpfs default"
 else
-	fail "without udevd /dev/dmabuf: $(stat -c '%u:%g %a' /dev/dmabuf 2>&1), expected 0:0 600"
+	fail "without udevd /dev/dmabuf is root:root 0600, the devtmpfs default: $(stat -c '%u:%g %a' /dev/dmabuf 2>&1), expected 0:0 600"
 fi
 rmmod dmabuf_core
 
@@ -44,15 +44,16 @@ rmmod dmabuf_core
 rules=$(find /etc/udev /run/udev /usr/local/lib/udev /usr/lib/udev /lib/udev \
 	-name '*.rules' 2>/dev/null | sort -u)
 if [ "$rules" = /usr/lib/udev/rules.d/60-dmabuf-core.rules ]; then
-	pass "the only udev rule file is $rules"
+	pass "our rule is the only udev rule file: $rules"
 else
-	fail "udev rule files: '$(echo "$rules" | tr '\n' ' ')', expected only /usr/lib/udev/rules.d/60-dmabuf-core.rules"
+	fail "our rule is the only udev rule file: '$(echo "$rules" | tr '\n' ' ')', expected only /usr/lib/udev/rules.d/60-dmabuf-core.rules"
 fi
 
 # --daemon returns once udevd listens for uevents: none of the loads below
 # is missed.
 ver=$($UDEVD --version 2>&1 | head -n 1)
-check "systemd-udevd --daemon starts (udev $ver)" $UDEVD --daemon
+echo "udev: $ver"
+check "systemd-udevd --daemon starts" $UDEVD --daemon
 check "udevd answers udevadm control --ping" udevadm control --ping --timeout=10
 
 check "insmod dmabuf_core" insmod $M/dmabuf_core.ko
@@ -63,14 +64,14 @@ check "udevadm settle" udevadm settle --timeout=30
 # udevd records every device it has handled in /run/udev/data/c<maj>:<min>.
 for n in $NODES; do
 	db=/run/udev/data/c$(cat "/sys/class/misc/${n#/dev/}/dev" 2>/dev/null)
-	check "udevd handled the add event of $n ($db)" test -e "$db"
+	check "udevd handled the add event of $n" test -e "$db"
 done
 
 # The heap entry: a link to /dev/dmabuf, beside any kernel heap.
 if [ "$(readlink /dev/dma_heap/dmabuf-core 2>&1)" = "../dmabuf" ]; then
-	pass "udev links /dev/dma_heap/dmabuf-core to /dev/dmabuf ($(ls /dev/dma_heap | tr '\n' ' '))"
+	pass "udev links /dev/dma_heap/dmabuf-core to /dev/dmabuf: entries $(ls /dev/dma_heap | tr '\n' ' ')"
 else
-	fail "/dev/dma_heap/dmabuf-core: $(readlink /dev/dma_heap/dmabuf-core 2>&1), expected ../dmabuf"
+	fail "udev links /dev/dma_heap/dmabuf-core to /dev/dmabuf: $(readlink /dev/dma_heap/dmabuf-core 2>&1), expected ../dmabuf"
 fi
 check "the heap entry allocates (O_RDONLY open, as heap users do)" \
 	$T/t_alloc --heap-entry /dev/dma_heap/dmabuf-core
@@ -91,18 +92,18 @@ if [ -x $T/k_dmabuf-heap ]; then
 	if [ $rc = 0 ] && grep -q 'Testing heap: dmabuf-core' /tmp/kselftest.out &&
 	   echo "$totals" | grep -q ' fail:0 ' && echo "$totals" | grep -q ' skip:0 ' &&
 	   ! grep -q '^not ok' /tmp/kselftest.out; then
-		pass "upstream dmabuf-heaps kselftest on /dev/dma_heap, vgem import included (${totals#\# })"
+		pass "upstream dmabuf-heaps kselftest on /dev/dma_heap, vgem import included: ${totals#\# }"
 	else
-		fail "upstream dmabuf-heaps kselftest: exit $rc, ${totals:-no totals}"
+		fail "upstream dmabuf-heaps kselftest on /dev/dma_heap, vgem import included: exit $rc, ${totals:-no totals}"
 	fi
 	check "rmmod vgem" rmmod vgem
 else
-	fail "no $T/k_dmabuf-heap in the initramfs"
+	fail "upstream dmabuf-heaps kselftest on /dev/dma_heap, vgem import included: no $T/k_dmabuf-heap in the initramfs"
 fi
 
 # stat modes, then uid 1000 with group video opens and allocates, uid 1000
 # without it and uid 1001 get EACCES.
-$T/t_perm $NODES
+run_prog t_perm $NODES
 
 check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer
 check "rmmod dmabuf_demo_exporter" rmmod dmabuf_demo_exporter
@@ -119,9 +120,9 @@ if [ -n "$left" ]; then
 	left=$(udev_pids)
 fi
 if [ -z "$left" ]; then
-	pass "udevd stopped (udevadm control --exit)"
+	pass "udevd stopped by udevadm control --exit"
 else
-	fail "udevd still running after udevadm control --exit: pids $left (killed)"
+	fail "udevd stopped by udevadm control --exit: still running, pids $left (killed)"
 	kill -9 $left 2>/dev/null
 fi
 for m in dmabuf_core dmabuf_demo_exporter dmabuf_demo_importer; do

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Boot one kernel family under QEMU (TCG) with its initramfs; the serial
-# console goes to build/logs/FAMILY.log (or FAMILY-demo.log).
+# console goes to build/logs/FAMILY.log (or FAMILY-demo.log). In tests mode
+# the guest's test output has a serial port of its own (ttyS1), written to
+# build/logs/FAMILY.results, and the kernel command line carries a fresh
+# nonce (dmabuf_harness.nonce) that the guest's done marker must repeat.
 #
 #   tests/harness/boot.sh FAMILY [tests|demo]
 #
 # No retries: a boot that dies is a result, not noise.
 # Knobs: BOOT_TIMEOUT (seconds, default 600), GUEST_MEM (default 6G: a test
 # needs RAM above 4 GiB), GUEST_CPUS (2), EXTRA_APPEND (more kernel args).
-# Writes build/logs/<name>.status with QEMU's exit code and the seconds taken.
+# PROG_TIMEOUT: seconds one test program may run (default 300; the guest's
+# watchdog dumps the task states and kills it after that).
+# Writes build/logs/<name>.status with QEMU's exit code, the seconds taken
+# and the nonce.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -18,6 +24,8 @@ check_family "$FAMILY"
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 GUEST_MEM=${GUEST_MEM:-6G}
 GUEST_CPUS=${GUEST_CPUS:-2}
+PROG_TIMEOUT=${PROG_TIMEOUT:-300}
+NONCE=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 
 kernel_cmdline() {
     local args=(console=ttyS0 panic=-1 quiet
@@ -27,7 +35,10 @@ kernel_cmdline() {
         slub_debug=FZPU panic_on_warn=1
         # Debian kernels zero every page allocation by default; turn that
         # off so a missing __GFP_ZERO shows as non-zero buffer contents.
-        init_on_alloc=0)
+        init_on_alloc=0
+        # Room for the whole run's messages: the guest reads dmesg back.
+        log_buf_len=4M
+        dmabuf_harness.nonce="$NONCE" dmabuf_harness.prog_timeout="$PROG_TIMEOUT")
     if grep -qx 'CONFIG_KFENCE=y' "$KCONFIG"; then
         args+=(kfence.sample_interval=1)
     fi
@@ -35,7 +46,7 @@ kernel_cmdline() {
 }
 
 main() {
-    local name initrd log status start rc=0 secs
+    local name initrd log status start rc=0 secs results serial
     load_kernel_env "$FAMILY"
     name=$FAMILY
     [ "$MODE" = tests ] || name=$FAMILY-$MODE
@@ -44,6 +55,10 @@ main() {
     mkdir -p "$LOG_DIR"
     log=$LOG_DIR/$name.log
     status=$LOG_DIR/$name.status
+    results=$LOG_DIR/$name.results
+    rm -f "$results"
+    serial=(-serial mon:stdio)
+    [ "$MODE" = tests ] && serial+=(-serial "file:$results")
 
     log "booting $KREL ($FAMILY, $MODE); console: $log"
     start=$(date +%s)
@@ -51,12 +66,12 @@ main() {
     timeout -k 10 "$BOOT_TIMEOUT" \
         qemu-system-x86_64 -accel tcg,thread=single \
         -m "$GUEST_MEM" -smp "$GUEST_CPUS" \
-        -nographic -no-reboot \
+        -display none -no-reboot "${serial[@]}" \
         -kernel "$VMLINUZ" -initrd "$initrd" \
         -append "$(kernel_cmdline)" \
         </dev/null >"$log" 2>&1 || rc=$?
     secs=$(($(date +%s) - start))
-    printf 'rc=%s\nseconds=%s\ntimeout=%s\n' "$rc" "$secs" "$BOOT_TIMEOUT" >"$status"
+    printf 'rc=%s\nseconds=%s\ntimeout=%s\nnonce=%s\n' "$rc" "$secs" "$BOOT_TIMEOUT" "$NONCE" >"$status"
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
         warn "$FAMILY: QEMU killed after ${BOOT_TIMEOUT}s (guest hung?)"
     elif [ "$rc" -ne 0 ]; then

@@ -3,7 +3,12 @@
 #
 #   tests/harness/check.sh                     all kernels: 6.1 6.12 newest
 #   KERNELS="6.1 newest" tests/harness/check.sh
+#   CHECK_SET=debug tests/harness/check.sh     `make check-debug`: the debug
+#                                              kernel (debug-kernel.sh)
 #
+# The summary names the families the set expects and those that ran; a
+# KERNELS= narrower than the set says so in the last lines (.ci/run never
+# narrows it).
 # Builds the test programs, then for each kernel family: fetch the kernel
 # (kernels.sh), build the modules (build-modules.sh), pack the initramfs
 # (initramfs.sh), boot it (boot.sh) and tally the console (verdict.sh).
@@ -13,7 +18,16 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-KERNELS=${KERNELS:-$ALL_FAMILIES}
+CHECK_SET=${CHECK_SET:-stock}
+case "$CHECK_SET" in
+    stock) SET_FAMILIES=$ALL_FAMILIES ;;
+    debug) SET_FAMILIES=debug
+        # KASAN, lockdep and kmemleak under TCG: several times slower.
+        export BOOT_TIMEOUT=${BOOT_TIMEOUT:-2400} PROG_TIMEOUT=${PROG_TIMEOUT:-1200} ;;
+    *) die "CHECK_SET must be stock or debug, not '$CHECK_SET'" ;;
+esac
+KERNELS=${KERNELS:-$SET_FAMILIES}
+RAN=()            # families that booted and were tallied
 TOTAL_PASS=0
 TOTAL_FAIL=0
 SUMMARY=()        # one "family: N passed, M failed" line per kernel
@@ -55,6 +69,7 @@ run_kernel() {
     TOTAL_PASS=$((TOTAL_PASS + pass))
     TOTAL_FAIL=$((TOTAL_FAIL + fail))
     SUMMARY+=("$fam ($krel): $pass passed, $fail failed")
+    RAN+=("$fam")
     while IFS= read -r line; do
         FAIL_LINES+=("$fam: $line")
     done < <(printf '%s\n' "$out" | sed -n 's/^  \(FAIL: .*\)$/\1/p')
@@ -73,6 +88,10 @@ print_summary() {
         printf '%s\n' "${FAIL_LINES[@]}"
     fi
     echo
+    echo "families expected: $SET_FAMILIES; run: ${RAN[*]:-none}"
+    if [ "$(printf '%s\n' $KERNELS | sort -u)" != "$(printf '%s\n' $SET_FAMILIES | sort -u)" ]; then
+        echo "NOTE: KERNELS=\"$KERNELS\" narrowed the run: not the full set ($SET_FAMILIES)"
+    fi
     echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
 }
 

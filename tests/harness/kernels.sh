@@ -10,6 +10,10 @@
 #   newest  trixie-backports linux-image-amd64 -> linux-image-<ver>-amd64, whose
 #           vmlinuz and config come in split packages (linux-binary-<ver>,
 #           linux-base-<ver>); resolved and built inside the trixie chroot.
+#   debug   our build of linux-source-6.12 (debug-kernel.sh), not from apt
+#
+# The resolved release must belong to its family (6.1.x, 6.12.x, a series
+# newer than 6.12): a meta package that moved on stops the run here.
 #
 # Unpacked kernels live in $CACHE_DIR/kernels/<release>/ (made once per
 # package version). Writes build/kernels/FAMILY.env for the later steps.
@@ -25,7 +29,7 @@ apt_q() {   # apt_q apt-cache ARGS...: run an apt command for this family
     if [ "$FAMILY" = newest ]; then
         in_chroot "$@"
     else
-        "$@"
+        host_apt "$@"
     fi
 }
 
@@ -124,9 +128,9 @@ download_debs() {
         dl=$(mktemp -d "$CACHE_DIR/dl.XXXXXX")
         chmod 755 "$dl"
         chown _apt "$dl" 2>/dev/null || true   # apt downloads as _apt
-        (cd "$dl" && apt-get -q download "${want[@]}") >&2 || {
+        (cd "$dl" && host_apt apt-get -q download "${want[@]}") >&2 || {
             FORCE=1 host_apt_update
-            (cd "$dl" && apt-get -q download "${want[@]}") >&2 ||
+            (cd "$dl" && host_apt apt-get -q download "${want[@]}") >&2 ||
                 die "apt-get download ${want[*]} failed"
         }
     fi
@@ -231,6 +235,48 @@ install_headers() {
     fi
 }
 
+# ---- family check ----------------------------------------------------------
+
+# The series of release $1: 6.1.0-57-amd64 -> 6.1, 7.3.4+deb13-amd64 -> 7.3.
+series_of() { echo "$1" | sed -n 's/^\([0-9]*\.[0-9]*\)[.-].*/\1/p'; }
+
+check_series() {
+    local series want
+    series=$(series_of "$KREL")
+    case "$FAMILY" in
+        6.1|6.12|debug)
+            want=$FAMILY
+            [ "$FAMILY" = debug ] && want=6.12
+            [ "$series" = "$want" ] ||
+                die "$FAMILY resolved to $KREL, a $series kernel, not $want.x" ;;
+        newest)
+            [ -n "$series" ] && [ "$(printf '6.12\n%s\n' "$series" | sort -V | tail -n1)" != 6.12 ] ||
+                die "newest resolved to $KREL, not a series newer than 6.12" ;;
+    esac
+}
+
+# ---- the debug kernel --------------------------------------------------------
+
+# Built by debug-kernel.sh; its modules_install tree stands in for the image
+# package's (keep_stock_modules), its build tree is KDIR.
+debug_kernel() {
+    local dir kdir
+    dir=$("$HARNESS_DIR/debug-kernel.sh" | tail -n 1)
+    KREL=$(cat "$dir/out/include/config/kernel.release")
+    KVERSION=$(basename "$dir")
+    KROOT=$dir/root
+    kdir=$CACHE_DIR/kernels/$KREL
+    if [ "$(cat "$kdir/.version" 2>/dev/null)" != "$KVERSION $STOCK_LAYOUT" ]; then
+        rm -rf "$kdir"
+        mkdir -p "$kdir"
+        keep_stock_modules "$kdir"
+        echo "$KVERSION $STOCK_LAYOUT" >"$kdir/.version"
+    fi
+    VMLINUZ=$dir/out/arch/x86/boot/bzImage
+    KCONFIG=$dir/out/.config
+    KDIR=$dir/out
+}
+
 # ---- main ------------------------------------------------------------------
 
 write_env() {
@@ -250,6 +296,13 @@ write_env() {
 
 main() {
     require_root
+    if [ "$FAMILY" = debug ]; then
+        "$HARNESS_DIR/deps.sh"
+        debug_kernel
+        check_series
+        write_env
+        return 0
+    fi
     if [ "$FAMILY" = newest ]; then
         "$HARNESS_DIR/deps.sh" chroot      # builds happen in the trixie chroot
     else
@@ -257,6 +310,7 @@ main() {
     fi
     resolve
     log "$FAMILY: $IMAGE_PKG $KVERSION (release $KREL)"
+    check_series
     with_lock "kernel-$KREL" unpack_kernel
     KROOT=$CACHE_DIR/kernels/$KREL/root
     VMLINUZ=$(find_in_kernel "boot/vmlinuz-$KREL" "usr/lib/modules/$KREL/vmlinuz*" \

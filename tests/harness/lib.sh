@@ -24,6 +24,9 @@ CHROOT_DIR=$CACHE_DIR/trixie-chroot
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 APT_MAX_AGE=${APT_MAX_AGE:-86400}
 ALL_FAMILIES="6.1 6.12 newest"
+# debug: our own build of Debian's linux-source-6.12 (debug-kernel.sh), for
+# `make check-debug`; not one of the stock targets.
+KNOWN_FAMILIES="$ALL_FAMILIES debug"
 
 export DEBIAN_FRONTEND=noninteractive
 # Wait for a dpkg/apt lock held by someone else instead of failing at once.
@@ -51,8 +54,8 @@ require_root() {
 
 check_family() {
     case "${1:-}" in
-        6.1|6.12|newest) ;;
-        *) die "unknown kernel family '${1:-}' (expected one of: $ALL_FAMILIES)" ;;
+        6.1|6.12|newest|debug) ;;
+        *) die "unknown kernel family '${1:-}' (expected one of: $KNOWN_FAMILIES)" ;;
     esac
 }
 
@@ -86,18 +89,55 @@ with_lock() {
 
 # ---- apt on the host -------------------------------------------------------
 
-# `apt-get update` when we never ran it, or when our last run is stale.
-# FORCE=1 runs it regardless (used after a lookup/download failed).
+# The host's apt runs with the harness's own source list (bookworm,
+# bookworm-updates and bookworm-security, main) and package lists under
+# $CACHE_DIR/host-apt: which kernels resolve, and what installs, never
+# depends on what /etc/apt/sources.list* happen to hold. `host_apt CMD
+# ARGS...` runs apt-get or apt-cache that way.
+HOST_APT_DIR=$CACHE_DIR/host-apt
+HOST_APT_CONF=(-o "Dir::Etc::SourceList=$HOST_APT_DIR/sources.list"
+    -o "Dir::Etc::SourceParts=$HOST_APT_DIR/sources.list.d"
+    -o "Dir::State::Lists=$HOST_APT_DIR/lists"
+    -o "Dir::Cache::pkgcache=$HOST_APT_DIR/pkgcache.bin"
+    -o "Dir::Cache::srcpkgcache=$HOST_APT_DIR/srcpkgcache.bin")
+HOST_APT_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+
+host_apt() {
+    local cmd=$1
+    shift
+    "$cmd" "${HOST_APT_CONF[@]}" "$@"
+}
+
+# Write the harness's source list; prints "changed" when it did.
+host_apt_sources() {
+    local want
+    want="# Written by tests/harness/lib.sh: the sources the harness needs.
+deb [signed-by=$HOST_APT_KEYRING] $DEBIAN_MIRROR bookworm main
+deb [signed-by=$HOST_APT_KEYRING] $DEBIAN_MIRROR bookworm-updates main
+deb [signed-by=$HOST_APT_KEYRING] ${DEBIAN_MIRROR%/debian}/debian-security bookworm-security main"
+    mkdir -p "$HOST_APT_DIR/lists/partial" "$HOST_APT_DIR/sources.list.d"
+    if [ "$(cat "$HOST_APT_DIR/sources.list" 2>/dev/null)" != "$want" ]; then
+        printf '%s\n' "$want" >"$HOST_APT_DIR/sources.list"
+        echo changed
+    fi
+}
+
+# `apt-get update` when we never ran it, when our last run is stale, or
+# when the source list changed. FORCE=1 runs it regardless (used after a
+# lookup/download failed).
 host_apt_update() {
-    local stamp=$CACHE_DIR/host-apt-update.stamp now age
+    local stamp=$HOST_APT_DIR/update.stamp now age
     mkdir -p "$CACHE_DIR"
+    [ -r "$HOST_APT_KEYRING" ] ||
+        die "no $HOST_APT_KEYRING (apt-get install debian-archive-keyring)"
+    [ -z "$(host_apt_sources)" ] || rm -f "$stamp"
     now=$(date +%s)
     if [ "${FORCE:-0}" != 1 ] && [ -e "$stamp" ]; then
         age=$((now - $(stat -c %Y "$stamp")))
         [ "$age" -lt "$APT_MAX_AGE" ] && return 0
     fi
-    log "apt-get update (host)"
-    apt-get "${APT_OPTS[@]}" update >"$CACHE_DIR/host-apt-update.log" 2>&1 ||
+    log "apt-get update (host, the harness's source list $HOST_APT_DIR/sources.list)"
+    host_apt apt-get "${APT_OPTS[@]}" update >"$CACHE_DIR/host-apt-update.log" 2>&1 ||
         { cat "$CACHE_DIR/host-apt-update.log" >&2; die "apt-get update failed"; }
     touch "$stamp"
 }
@@ -124,11 +164,11 @@ host_apt_install() {
     [ ${#missing[@]} -eq 0 ] && return 0
     host_apt_update
     log "apt-get install ${missing[*]}"
-    if ! apt-get "${APT_OPTS[@]}" install --no-install-recommends "${missing[@]}" \
+    if ! host_apt apt-get "${APT_OPTS[@]}" install --no-install-recommends "${missing[@]}" \
             >"$CACHE_DIR/host-apt-install.log" 2>&1; then
         # Lists may predate a security upload: refresh once and retry.
         FORCE=1 host_apt_update
-        apt-get "${APT_OPTS[@]}" install --no-install-recommends "${missing[@]}" ||
+        host_apt apt-get "${APT_OPTS[@]}" install --no-install-recommends "${missing[@]}" ||
             die "apt-get install ${missing[*]} failed"
     fi
 }
@@ -183,7 +223,7 @@ unpack_linux_source() {
     local what=$1 pkg ver dir tarball
     shift
     host_apt_update
-    pkg=$(apt-cache search --names-only '^linux-source-[0-9.]+$' |
+    pkg=$(host_apt apt-cache search --names-only '^linux-source-[0-9.]+$' |
         awk '{print $1}' | sort -V | tail -n 1)
     [ -n "$pkg" ] || die "no linux-source-* package found"
     host_apt_install "$pkg" >&2

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Tally one guest console log.
+# Tally one guest run.
 #
 #   tests/harness/verdict.sh FAMILY [tests|demo]
 #
-# Reads build/logs/<name>.log (+ .status from boot.sh) and counts:
-#   - each "PASS: ..." line as a pass, each "FAIL: ..." line as a failure;
-#   - one failure if the DMABUF-TESTS-DONE marker is missing (guest crashed,
-#     hung or timed out);
-#   - one failure per console line showing a kernel problem (see
-#     FORBIDDEN below), whatever the tests themselves printed.
-# Only lines without a printk timestamp count as PASS/FAIL/marker lines.
+# tests mode reads build/logs/FAMILY.results (the guest's own serial port),
+# FAMILY.log (the kernel's console) and FAMILY.status (boot.sh), and counts:
+#   - each "PASS: ..." line of the results as a pass, each "FAIL: ..." line
+#     as a failure;
+#   - one failure unless the results end with "DMABUF-TESTS-DONE <nonce>"
+#     carrying this boot's nonce, and one unless the guest script exited 0;
+#   - one failure per expected test name (tests/guest/expected-names.txt,
+#     for this family) that the results never mention, and one per PASS name
+#     that the list does not have;
+#   - one failure per console line showing a kernel problem (FORBIDDEN
+#     below), and per warning of our own modules that no
+#     "dmabuf-core-harness: expect warning: TEXT" line announced.
+# demo mode reads FAMILY-demo.log alone: its PASS/FAIL lines, kernel
+# problems, and the init's note that run-demo.sh exited 0.
 # Prints "FAMILY: N passed, M failed" and then every failure line, and
 # writes "N M" to build/logs/<name>.tally. Exits 0 (the caller decides).
+# EXPECTED_NAMES points at another name list (harness self-tests).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -20,13 +28,16 @@ MODE=${2:-tests}
 check_family "$FAMILY"
 
 DONE_MARKER=DMABUF-TESTS-DONE
-rc=0 secs='?' tmo='?'      # from boot.sh's .status file
+EXPECTED_NAMES=${EXPECTED_NAMES:-$REPO_ROOT/tests/guest/expected-names.txt}
+rc=0 secs='?' tmo='?' nonce=''     # from boot.sh's .status file
 
-# Kernel problem reports, as extended regexps (one per line).
+# Kernel problem reports, as extended regexps (one per line), looked for in
+# every console line.
 FORBIDDEN='BUG:
 WARNING:
 Oops
 KFENCE
+KASAN
 refcount_t
 kernel BUG at
 general protection fault
@@ -45,7 +56,21 @@ Object already free
 Invalid object pointer
 INFO: task .* blocked for more than
 detected stalls? on CPU
-hard LOCKUP'
+hard LOCKUP
+soft lockup
+possible circular locking dependency
+inconsistent lock state
+DMA-API:
+unreferenced object
+suspected memory leak
+invoked oom-killer
+Out of memory
+oom-kill:
+segfault at
+traps: .* trap
+page allocation failure
+swiotlb buffer is full
+[Oo]ut of SW-IOMMU space'
 # slub_debug reports look like
 #   =============================================
 #   BUG kmalloc-64 (Tainted: G  OE): Right Redzone overwritten
@@ -54,95 +79,188 @@ hard LOCKUP'
 #   ...hex dumps labelled "Redzone"/"Padding"...
 # and are counted once, by their "BUG <cache> (" header line.
 
+# Our modules print to the console (loglevel=5: warnings and worse) only
+# when something is wrong; these lines are the exceptions.
+OURS='dmabuf[-_](core|demo|selftest)'
+OURS_FINE='loading out-of-tree module taints kernel|module verification failed'
+EXPECT_TAG='dmabuf-core-harness: expect warning: '
 
 # The log without CRs and terminal escapes (SeaBIOS clears the screen).
 clean_log() {
     tr -d '\r' <"$1" | sed -E 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[c()][0-9A-Za-z]?//g; s/^\[[?]7l//'
 }
 
-# Print the failure lines of cleaned log $1, in console order; write the
-# number of PASS lines to file $2. Only the guest's own lines (no printk
-# timestamp) are verdicts: a module's pr_info("PASS: ...") that reaches the
-# console is ignored here, run-tests.sh echoes those from dmesg itself.
-scan_log() {
-    awk -v passfile="$2" -v patfile=<(printf '%s\n' "$FORBIDDEN") '
-        function problem(body, i) {
-            for (i = 1; i <= n; i++)
-                if (body ~ pat[i]) { print "FAIL: kernel: " $0; return }
-        }
+# Print one "FAIL: kernel: ..." line per console line of cleaned log $1 that
+# reports a problem, in console order. With $2 = demo the log also holds the
+# guest's own lines: those without a printk timestamp that start with PASS:
+# or FAIL: are not looked at.
+scan_console() {
+    awk -v mode="$2" -v ours="$OURS" -v fine="$OURS_FINE" -v tag="$EXPECT_TAG" \
+        -v patfile=<(printf '%s\n' "$FORBIDDEN") '
         BEGIN {
             n = 0
             while ((getline p < patfile) > 0) pat[++n] = p
-            pass = 0
+            nexp = 0
         }
-        /^\[ *[0-9]+\.[0-9]+\] / {           # printk line
+        {
             body = $0
-            sub(/^\[ *[0-9]+\.[0-9]+\] /, "", body)
-            if (body !~ /^(PASS|FAIL): /) problem(body)
-            next
+            stamped = sub(/^\[ *[0-9]+\.[0-9]+\] /, "", body)
+            if (mode == "demo" && !stamped && body ~ /^(PASS|FAIL): /) next
+            if ((i = index(body, tag)) > 0) {
+                expect[++nexp] = substr(body, i + length(tag))
+                next
+            }
+            for (i = 1; i <= n; i++)
+                if (body ~ pat[i]) { print "FAIL: kernel: " $0; next }
+            # (Trace lines of an oops naming our module: the first line
+            # of the report has counted already.)
+            if (body ~ ours && body !~ fine && body !~ /^ |Modules linked in:|RIP: /) {
+                for (i = 1; i <= nexp; i++)
+                    if (expect[i] != "" && index(body, expect[i]) > 0) {
+                        expect[i] = ""
+                        next
+                    }
+                print "FAIL: kernel: unexpected warning of ours: " $0
+            }
         }
-        /^PASS: / { pass++; next }
-        /^FAIL: / { print; next }
-        { problem($0) }
-        END { print pass > passfile }
+        END {
+            for (i = 1; i <= nexp; i++)
+                if (expect[i] != "")
+                    print "FAIL: kernel: announced warning never came: " expect[i]
+        }
     ' "$1"
 }
 
-# One failure line when the guest did not get to the end: for the tests the
-# DMABUF-TESTS-DONE marker, for the demo init's note that run-demo.sh exited
-# (with status 0).
-completion_check() {
-    local why st
+# The test name of a PASS:/FAIL: line: "<who>: <group>", its first two
+# fields; what follows another ": " is a note or the failure's detail.
+names_of() {   # names_of PASS|FAIL FILE
+    sed -n "s/^$1: //p" "$2" | awk -F': ' '{ print $1 ": " $2 }' | LC_ALL=C sort -u
+}
+
+# The names expected of this family: every line of the list, where a
+# leading "[fam ...]" keeps a line to those families and "[!fam ...]" drops
+# it for them.
+expected_names() {
+    awk -v fam="$FAMILY" '
+        /^[[:space:]]*(#|$)/ { next }
+        {
+            line = $0
+            if (line ~ /^\[/) {
+                sel = substr(line, 2, index(line, "]") - 2)
+                line = substr(line, index(line, "]") + 1)
+                sub(/^ +/, "", line)
+                neg = sub(/^!/, "", sel)
+                hit = 0
+                nf = split(sel, f, / +/)
+                for (i = 1; i <= nf; i++) if (f[i] == fam) hit = 1
+                if (neg == hit) next
+            }
+            print line
+        }
+    ' "$EXPECTED_NAMES" | LC_ALL=C sort -u
+}
+
+# Failures of the name check: expected names absent from the results, and
+# PASS names the list does not have.
+name_check() {
+    local exp pass_names all_names
+    [ -r "$EXPECTED_NAMES" ] || { echo "FAIL: no expected-name list $EXPECTED_NAMES"; return 0; }
+    exp=$(mktemp)
+    expected_names >"$exp"
+    pass_names=$(names_of PASS "$results")
+    all_names=$( { names_of PASS "$results"; names_of FAIL "$results"; } | LC_ALL=C sort -u)
+    LC_ALL=C comm -23 "$exp" <(printf '%s\n' "$all_names" | sed '/^$/d') |
+        sed 's/^/FAIL: expected test never reported: /'
+    LC_ALL=C comm -13 "$exp" <(printf '%s\n' "$pass_names" | sed '/^$/d') |
+        sed 's/^/FAIL: test not in the expected list: /'
+    rm -f "$exp"
+}
+
+why_stopped() {
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        why="QEMU killed after ${tmo}s (guest hung)"
+        echo "QEMU killed after ${tmo}s (guest hung)"
     else
-        why="guest crashed or stopped early (QEMU exit $rc after ${secs}s)"
-    fi
-    if [ "$MODE" = demo ]; then
-        st=$(sed -n 's|^harness: /run-demo.sh exited with status \([0-9]*\)$|\1|p' "$clean" | tail -n1)
-        if [ -z "$st" ]; then
-            echo "FAIL: run-demo.sh did not finish: $why"
-        elif [ "$st" != 0 ]; then
-            echo "FAIL: run-demo.sh exited with status $st"
-        fi
-    elif ! grep -qx "$DONE_MARKER" "$clean"; then
-        echo "FAIL: $DONE_MARKER missing: $why"
+        echo "guest crashed or stopped early (QEMU exit $rc after ${secs}s)"
     fi
 }
 
+# The guest script's exit status, from init's note ($1: script, $2: log).
+script_status() {
+    sed -n "s|^harness: /$1 exited with status \([0-9]*\)\$|\1|p" "$2" | tail -n1
+}
+
+tests_verdict() {
+    local st last
+    sed -n 's/^FAIL: /&/p' "$results"
+    st=$(script_status run-tests.sh "$results")
+    last=$(grep -E "^$DONE_MARKER( |\$)" "$results" | tail -n1 || true)
+    if [ -z "$last" ]; then
+        echo "FAIL: $DONE_MARKER missing: $(why_stopped)"
+    elif [ "$last" != "$DONE_MARKER $nonce" ]; then
+        echo "FAIL: done marker '$last' does not carry this boot's nonce $nonce"
+    fi
+    if [ -z "$st" ]; then
+        echo "FAIL: run-tests.sh did not finish: $(why_stopped)"
+    elif [ "$st" != 0 ]; then
+        echo "FAIL: run-tests.sh exited with status $st"
+    fi
+    name_check
+    scan_console "$console" tests
+}
+
+demo_verdict() {
+    local st
+    sed -n 's/^FAIL: /&/p' "$console"
+    st=$(script_status run-demo.sh "$console")
+    if [ -z "$st" ]; then
+        echo "FAIL: run-demo.sh did not finish: $(why_stopped)"
+    elif [ "$st" != 0 ]; then
+        echo "FAIL: run-demo.sh exited with status $st"
+    fi
+    scan_console "$console" demo
+}
+
 main() {
-    local name=$FAMILY log status pass fails kfails
+    local name=$FAMILY log status pass fails nfail
     [ "$MODE" = tests ] || name=$FAMILY-$MODE
     log=$LOG_DIR/$name.log
     status=$LOG_DIR/$name.status
     [ -f "$log" ] || die "no console log $log"
-    clean=$(mktemp)
-    trap 'rm -f "$clean" "$clean.pass"' EXIT   # $clean is global for the trap
-    clean_log "$log" >"$clean"
+    console=$(mktemp)
+    results=$(mktemp)
+    trap 'rm -f "$console" "$results"' EXIT   # globals, for the trap
+    clean_log "$log" >"$console"
+    if [ "$MODE" = tests ]; then
+        if [ -f "$LOG_DIR/$name.results" ]; then
+            clean_log "$LOG_DIR/$name.results" >"$results"
+        fi
+    else
+        cp "$console" "$results"
+    fi
     if [ -f "$status" ]; then
         rc=$(sed -n 's/^rc=//p' "$status")
         secs=$(sed -n 's/^seconds=//p' "$status")
         tmo=$(sed -n 's/^timeout=//p' "$status")
+        nonce=$(sed -n 's/^nonce=//p' "$status")
     fi
 
-    # Failure lines, in console order: the tests' FAIL lines and kernel
-    # problem lines (not looked for in the tests' own PASS/FAIL lines).
-    fails=$(
-        {
-            scan_log "$clean" "$clean.pass"
-            completion_check
-        }
-    )
-    pass=$(cat "$clean.pass")
-    kfails=0
-    [ -n "$fails" ] && kfails=$(printf '%s\n' "$fails" | wc -l)
+    if [ "$MODE" = tests ]; then
+        fails=$(tests_verdict)
+        pass=$(grep -c '^PASS: ' "$results" || true)
+    else
+        fails=$(demo_verdict)
+        pass=$(grep -Ec '^PASS: ' "$console" || true)
+    fi
+    nfail=0
+    [ -n "$fails" ] && nfail=$(printf '%s\n' "$fails" | wc -l)
 
-    echo "$FAMILY: $pass passed, $kfails failed"
+    echo "$FAMILY: $pass passed, $nfail failed"
     if [ -n "$fails" ]; then
         printf '%s\n' "$fails" | sed 's/^/  /'
         echo "  (console log: $log)"
+        [ "$MODE" = tests ] && echo "  (test output: $LOG_DIR/$name.results)"
     fi
-    echo "$pass $kfails" >"$LOG_DIR/$name.tally"
+    echo "$pass $nfail" >"$LOG_DIR/$name.tally"
 }
 
 main

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# `make check-harness`: proves that the verdict cannot miss a failure.
+#
+#   tests/harness/check-harness.sh            verdict cases, then the boots
+#   HARNESS_BOOTS=0 tests/harness/check-harness.sh   verdict cases only
+#   tests/harness/check-harness.sh warn hang          those injections only
+#
+# 1. Verdict cases (seconds): verdict.sh on made-up logs of one family. A
+#    clean run must pass; a wrong nonce, a missing or unknown test name, a
+#    non-zero script exit, a missing done marker, an OOM kill, a user-space
+#    segfault, a page allocation failure, swiotlb exhaustion, an
+#    unannounced warning of ours (or an announced one that never came) must
+#    each fail it with their own message.
+# 2. apt sources: with the host's list cut down to `bookworm main`, 6.1 and
+#    6.12 still resolve to the releases the full sources give.
+# 3. Injections (one boot each, on HARNESS_KERNEL, default 6.12): a scratch
+#    copy of the tree gets one fault, and its own `make check` must fail
+#    with the matching message:
+#      crash   a test program dies of SIGSEGV before it prints anything
+#      missing a test program is gone from the tree
+#      warn    dmabuf_core's init WARNs (panic_on_warn)
+#      hang    a test program never returns (PROG_TIMEOUT=30)
+#      leak    /dev/dmabuf buffers never free their pages
+# Prints one "PASS: harness: ..." / "FAIL: harness: ..." line per case and
+# "N passed, M failed" last; exits non-zero on any failure.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+HARNESS_KERNEL=${HARNESS_KERNEL:-6.12}
+HARNESS_BOOTS=${HARNESS_BOOTS:-1}
+WORK=$BUILD_DIR/check-harness
+NPASS=0
+NFAIL=0
+
+ok()  { echo "PASS: harness: $*"; NPASS=$((NPASS + 1)); }
+bad() { echo "FAIL: harness: $*"; NFAIL=$((NFAIL + 1)); }
+
+# ---- 1. verdict cases --------------------------------------------------------
+
+V=$WORK/verdict
+NONCE=0123456789abcdef
+
+# A clean made-up run: two checks, this boot's nonce, exit 0, a quiet console.
+write_clean_run() {
+    mkdir -p "$V/logs"
+    printf 'guest: one\nguest: two\n[debug] guest: debug only\n' >"$V/names"
+    cat >"$V/logs/6.12.results" <<EOF
+harness: /run-tests.sh on 6.12.0 (KVER_FAMILY=6.12)
+PASS: guest: one
+PASS: guest: two: with a note
+DMABUF-TESTS-DONE $NONCE
+harness: /run-tests.sh exited with status 0
+EOF
+    cat >"$V/logs/6.12.log" <<'EOF'
+[    0.000000] Linux version 6.12.0 (made up)
+[    1.000000] dmabuf_core: loading out-of-tree module taints kernel.
+EOF
+    printf 'rc=0\nseconds=1\ntimeout=600\nnonce=%s\n' "$NONCE" >"$V/logs/6.12.status"
+}
+
+run_verdict() {   # prints verdict.sh's output
+    BUILD_DIR=$V EXPECTED_NAMES=$V/names "$HARNESS_DIR/verdict.sh" 6.12 tests
+}
+
+# verdict_case NAME WANT-FAILED PATTERN EDIT...: make the clean run, apply the
+# shell command EDIT, and require WANT-FAILED failures, one matching PATTERN.
+verdict_case() {
+    local name=$1 want=$2 pattern=$3 out got
+    shift 3
+    write_clean_run
+    eval "$*"
+    out=$(run_verdict)
+    got=$(read -r _ fail <"$V/logs/6.12.tally"; echo "$fail")
+    if [ "$got" = "$want" ] && { [ -z "$pattern" ] || printf '%s\n' "$out" | grep -qE "$pattern"; }; then
+        ok "verdict: $name"
+    else
+        bad "verdict: $name: want $want failures matching '$pattern', got $got:"
+        printf '%s\n' "$out" | sed 's/^/    /'
+    fi
+}
+
+append_console() { printf '%s\n' "$@" >>"$V/logs/6.12.log"; }
+
+verdict_cases() {
+    local R=\$V/logs/6.12.results
+    verdict_case "a clean run passes" 0 ''
+    verdict_case "a stale nonce fails" 1 "does not carry this boot's nonce" \
+        "sed -i 's/^nonce=.*/nonce=fedcba9876543210/' \$V/logs/6.12.status"
+    verdict_case "a missing done marker fails" 1 "DMABUF-TESTS-DONE missing" \
+        "sed -i '/^DMABUF-TESTS-DONE/d' $R"
+    verdict_case "no results at all fail" 4 "run-tests.sh did not finish" \
+        "rm $R"
+    verdict_case "a script exit status 1 fails" 1 "exited with status 1" \
+        "sed -i 's/exited with status 0/exited with status 1/' $R"
+    verdict_case "a missing test name fails" 1 "expected test never reported: guest: two" \
+        "sed -i '/guest: two/d' $R"
+    verdict_case "a stand-in's unknown PASS fails" 1 "not in the expected list: stub: stub" \
+        "sed -i 's/^PASS: guest: one\$/&\nPASS: stub: stub/' $R"
+    verdict_case "a FAIL line fails once" 1 "^  FAIL: guest: two: broke" \
+        "sed -i 's/^PASS: guest: two.*/FAIL: guest: two: broke/' $R"
+    verdict_case "an OOM kill fails" 1 "Out of memory" \
+        "append_console '[    9.000000] Out of memory: Killed process 77 (t_alloc)'"
+    verdict_case "a user-space segfault fails" 1 "segfault at" \
+        "append_console '[    9.000000] t_alloc[77]: segfault at 0 ip 0000000000401000 sp 00007ffc error 6'"
+    verdict_case "a page allocation failure fails" 1 "page allocation failure" \
+        "append_console '[    9.000000] t_alloc: page allocation failure: order:10, mode:0x40dc0'"
+    verdict_case "swiotlb exhaustion fails" 1 "swiotlb buffer is full" \
+        "append_console '[    9.000000] virtio 0000:00:03.0: swiotlb buffer is full (sz: 4096 bytes)'"
+    verdict_case "a lockdep report fails" 1 "circular locking" \
+        "append_console '[    9.000000] WARNING: possible circular locking dependency detected'"
+    verdict_case "an unannounced warning of ours fails" 1 "unexpected warning of ours" \
+        "append_console '[    9.000000] platform x: dmabuf-core buffer 3 detached while mapped'"
+    verdict_case "an announced warning of ours passes" 0 '' \
+        "append_console '[    9.000000] dmabuf_selftest: dmabuf-core-harness: expect warning: detached while mapped' '[    9.100000] platform x: dmabuf-core buffer 3 detached while mapped'"
+    verdict_case "an announced warning that never came fails" 1 "never came" \
+        "append_console '[    9.000000] dmabuf_selftest: dmabuf-core-harness: expect warning: detached while mapped'"
+    verdict_case "a family-only name is expected there only" 0 '' \
+        "sed -i 's/debug only/never/' \$V/names"
+}
+
+# ---- 2. apt sources -----------------------------------------------------------
+
+# As a new user's Debian 12 would have it after debootstrap: sources naming
+# only `bookworm main` (APT_CONFIG points apt at such a list). 6.1 and 6.12
+# must still resolve, to the releases the full sources give.
+apt_sources_case() {
+    local d=$WORK/apt fam want got
+    rm -rf "$d"
+    mkdir -p "$d/sources.list.d"
+    echo "deb $DEBIAN_MIRROR bookworm main" >"$d/sources.list"
+    printf 'Dir::Etc::SourceList "%s";\nDir::Etc::SourceParts "%s";\n' \
+        "$d/sources.list" "$d/sources.list.d" >"$d/apt.conf"
+    for fam in 6.1 6.12; do
+        want=$(BUILD_DIR=$d/full "$HARNESS_DIR/kernels.sh" "$fam" >/dev/null 2>&1 &&
+            BUILD_DIR=$d/full kernel_release "$fam") || want=
+        got=$(APT_CONFIG=$d/apt.conf BUILD_DIR=$d/bare "$HARNESS_DIR/kernels.sh" "$fam" >"$d/$fam.out" 2>&1 &&
+            BUILD_DIR=$d/bare kernel_release "$fam") || got=
+        if [ -n "$want" ] && [ "$got" = "$want" ]; then
+            ok "apt sources: $fam resolves to $got with only 'bookworm main' on the host"
+        else
+            bad "apt sources: $fam resolved to '${got:-nothing}' with only 'bookworm main', '${want:-nothing}' with the full sources ($d/$fam.out)"
+        fi
+    done
+}
+
+# ---- 3. injections -----------------------------------------------------------
+
+# A scratch copy of the tracked tree (plus uncommitted edits) in $1.
+scratch_copy() {
+    local dst=$1
+    rm -rf "$dst"
+    mkdir -p "$dst"
+    (cd "$REPO_ROOT" && git ls-files -z --cached --others --exclude-standard |
+        xargs -0 cp --parents -t "$dst" 2>/dev/null) || true
+    [ -f "$dst/tests/harness/check.sh" ] || die "scratch copy of the tree failed"
+}
+
+# The C text that a constructor in a test program runs before main().
+inject_ctor() {   # inject_ctor FILE STATEMENT
+    printf '\n#include <signal.h>\n#include <unistd.h>\n%s\n' \
+        "static void __attribute__((constructor)) harness_inject(void) { $2; }" >>"$1"
+}
+
+inject() {   # inject CASE DIR: apply the fault, fail if it did not apply
+    local case=$1 d=$2
+    case "$case" in
+        crash) inject_ctor "$d/tests/t_share.c" 'raise(SIGSEGV)' ;;
+        missing) rm "$d/tests/t_bufops.c" ;;
+        warn) sed -i '/^static int __init /{n;s/^{$/{\n\tWARN_ON(1);/}' "$d/src/core/main.c"
+            grep -q 'WARN_ON(1);' "$d/src/core/main.c" ;;
+        hang) inject_ctor "$d/tests/t_demo.c" 'for (;;) pause()' ;;
+        leak) sed -i '/^static void system_release/,/^}/ s|^\tdmabuf_core_pages_free(pages);$|\t/* injected leak */|' \
+                "$d/src/core/system_heap.c"
+            grep -q 'injected leak' "$d/src/core/system_heap.c" ;;
+    esac
+}
+
+# What the run's output must show for each case.
+expect_of() {
+    case "$1" in
+        crash) echo 't_share ran to completion: killed by signal 11' ;;
+        missing) echo 't_bufops ran to completion: /tests/t_bufops is missing' ;;
+        warn) echo 'FAIL: kernel: .*WARNING:' ;;
+        hang) echo 't_demo ran to completion: hung: killed after 30s' ;;
+        leak) echo 'memory back to baseline after unload: .*lost' ;;
+    esac
+}
+
+injection_case() {
+    local case=$1 d=$WORK/$1 out rc=0 want
+    scratch_copy "$d"
+    inject "$case" "$d" || { bad "inject $case: the fault did not apply to the scratch copy"; return 0; }
+    want=$(expect_of "$case")
+    out=$(cd "$d" && env -u KERNELS -u BUILD_DIR -u SRC_DIR -u TESTS_BIN -u GUEST_DIR \
+        KERNELS="$HARNESS_KERNEL" PROG_TIMEOUT=30 tests/harness/check.sh 2>&1) || rc=$?
+    printf '%s\n' "$out" >"$d/check.out"
+    if [ "$rc" -ne 0 ] && printf '%s\n' "$out" | grep -qE "$want" &&
+        printf '%s\n' "$out" | tail -n1 | grep -qE '^[0-9]+ passed, [1-9][0-9]* failed$'; then
+        ok "inject $case: make check fails: $(printf '%s\n' "$out" | tail -n1)"
+    else
+        bad "inject $case: make check exit $rc, wanted a failure matching '$want' (output: $d/check.out)"
+        printf '%s\n' "$out" | tail -n 15 | sed 's/^/    /'
+    fi
+}
+
+main() {
+    local case cases=${*:-crash missing warn hang leak}
+    rm -rf "$V"
+    verdict_cases
+    if [ "$HARNESS_BOOTS" != 0 ]; then
+        require_root
+        apt_sources_case
+        for case in $cases; do
+            log "check-harness: injecting '$case' into a scratch copy ($HARNESS_KERNEL)"
+            injection_case "$case"
+        done
+    fi
+    echo
+    echo "$NPASS passed, $NFAIL failed"
+    [ "$NFAIL" -eq 0 ]
+}
+
+main "$@"
