@@ -302,8 +302,10 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_wait_fences, DMABUF_CORE_NS);
  * @buf: the buffer, ours or imported
  * @map: set to the mapping
  *
- * Nested calls share one mapping (the kernel counts them); each needs its
- * dmabuf_core_vunmap().  Bracket CPU access with
+ * Nested calls share one mapping, also with kernel drivers' dma_buf_vmap()
+ * of the same buffer; each needs its dmabuf_core_vunmap().  For buffers of
+ * ours the exporter's failure comes back as an error, without the WARN
+ * the kernel's dma_buf_vmap() gives it.  Bracket CPU access with
  * dmabuf_core_begin_cpu_access() and dmabuf_core_end_cpu_access().
  *
  * Context: process context; may sleep.  Do not hold the dma-buf's
@@ -313,9 +315,17 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_wait_fences, DMABUF_CORE_NS);
  */
 int dmabuf_core_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
 {
+	struct core_buffer *b;
+
 	if (!buf || !map)
 		return -EINVAL;
-	return dcore_dma_buf_vmap(buf->dmabuf, map);
+	b = to_core_buffer(buf);
+	if (b->imported)
+		return dcore_dma_buf_vmap(buf->dmabuf, map);
+	/* Not through dma_buf_vmap(), which WARNs when the exporter fails. */
+	if (!buf->ops->vmap)
+		return -EINVAL;
+	return dcore_vmap_get(b, map);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_vmap, DMABUF_CORE_NS);
 
@@ -328,8 +338,12 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_vmap, DMABUF_CORE_NS);
  */
 void dmabuf_core_vunmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
 {
-	if (buf && map)
+	if (!buf || !map)
+		return;
+	if (to_core_buffer(buf)->imported)
 		dcore_dma_buf_vunmap(buf->dmabuf, map);
+	else
+		dcore_vmap_put(to_core_buffer(buf));
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_vunmap, DMABUF_CORE_NS);
 

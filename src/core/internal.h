@@ -5,6 +5,7 @@
 
 #include <linux/atomic.h>
 #include <linux/dma-direction.h>
+#include <linux/iosys-map.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -32,6 +33,11 @@ struct dmabuf_core_stats;
  *		(&dmabuf_core_attachment.node), under @lock
  * @nr_attachments: length of @attachments, under @lock
  * @nr_mappings: mappings alive on all attachments, under @lock
+ * @vmaps:	own buffers: users of @vmap, the kernel's dma_buf_vmap() (it
+ *		counts its own nesting, so at most one) and dmabuf_core_vmap()
+ *		callers, under @lock
+ * @vmap:	own buffers: the exporter's kernel mapping while @vmaps > 0,
+ *		under @lock
  * @ref:	imported buffers: references to this wrapper (an own buffer
  *		counts references on its dma-buf's file instead)
  * @hash:	imported buffers: entry in the import table, under its lock
@@ -45,6 +51,8 @@ struct core_buffer {
 	struct list_head attachments;
 	unsigned int nr_attachments;
 	unsigned int nr_mappings;
+	unsigned int vmaps;
+	struct iosys_map vmap;
 	struct kref ref;
 	struct hlist_node hash;
 };
@@ -102,6 +110,8 @@ void dcore_lockdep_prime(void);
 /* kernel_ops.c: the kernel's view of a buffer of ours. */
 const struct dma_buf_ops *dcore_dma_buf_ops(const struct dmabuf_core_ops *ops);
 bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf);
+int dcore_vmap_get(struct core_buffer *b, struct iosys_map *map);
+void dcore_vmap_put(struct core_buffer *b);
 
 /* import.c: buffers of other exporters. */
 struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf);

@@ -173,6 +173,7 @@ static void dcore_op_release(struct dma_buf *dmabuf)
 
 	/* Attachments go before the last reference, so none is left. */
 	WARN_ON(!list_empty(&b->attachments));
+	WARN_ON(b->vmaps);
 	b->pub.ops->release(&b->pub);
 	mutex_destroy(&b->lock);
 	kfree(b);
@@ -242,35 +243,67 @@ static int dcore_op_end_cpu_access(struct dma_buf *dmabuf,
 	return dcore_cpu_access(dmabuf, dir, false);
 }
 
-/* The kernel counts nested vmaps: only the first and the last reach us. */
-static int dcore_op_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+/**
+ * dcore_vmap_get - a user of an own buffer's kernel mapping
+ * @b: the buffer
+ * @map: set to the mapping
+ *
+ * The exporter's vmap runs for the first user only.  Users are the kernel's
+ * dma_buf_vmap() (which counts its own nesting) and dmabuf_core_vmap(),
+ * which comes here directly: every kernel's dma_buf_vmap() WARNs when the
+ * callback fails, and an exporter's vmap may fail for want of memory, which
+ * a user can cause.
+ *
+ * Return: 0, -EINTR, or the exporter's error.
+ */
+int dcore_vmap_get(struct core_buffer *b, struct iosys_map *map)
 {
-	struct core_buffer *b = dcore_of(dmabuf);
 	int ret;
 
 	ret = mutex_lock_interruptible(&b->lock);
 	if (ret)
 		return ret;
-	ret = b->pub.ops->vmap(&b->pub, map);
+	if (!b->vmaps) {
+		ret = b->pub.ops->vmap(&b->pub, &b->vmap);
+		if (ret)
+			goto out;
+	}
+	b->vmaps++;
+	*map = b->vmap;
+out:
 	mutex_unlock(&b->lock);
 	return ret;
 }
 
+/**
+ * dcore_vmap_put - a user of the kernel mapping is done
+ * @b: the buffer
+ */
+void dcore_vmap_put(struct core_buffer *b)
+{
+	mutex_lock(&b->lock);
+	if (!WARN_ON_ONCE(!b->vmaps) && !--b->vmaps) {
+		if (b->pub.ops->vunmap)
+			b->pub.ops->vunmap(&b->pub, &b->vmap);
+		iosys_map_clear(&b->vmap);
+	}
+	mutex_unlock(&b->lock);
+}
+
+static int dcore_op_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	return dcore_vmap_get(dcore_of(dmabuf), map);
+}
+
 static void dcore_op_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
-	struct core_buffer *b = dcore_of(dmabuf);
-
-	if (!b->pub.ops->vunmap)
-		return;
-	mutex_lock(&b->lock);
-	b->pub.ops->vunmap(&b->pub, map);
-	mutex_unlock(&b->lock);
+	dcore_vmap_put(dcore_of(dmabuf));
 }
 
 /*
  * Two tables: one for exporters with a kernel mapping, and one without
- * vmap, so that the kernel itself answers -EINVAL for those (6.1 WARNs
- * when a vmap callback fails).
+ * vmap, so that the kernel itself answers -EINVAL for those (its
+ * dma_buf_vmap() WARNs when a vmap callback fails).
  */
 static const struct dma_buf_ops dcore_ops_vmap = {
 	.attach			= dcore_op_attach,

@@ -332,9 +332,18 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 		}
 	}
 
-	ret = dma_map_sgtable(dev, sgt, dir, 0);
+	/*
+	 * Several devices, or one device through several attachments, map the
+	 * same pages at once: that is what sharing a buffer means, and the
+	 * order of their accesses is the business of fences and CPU-access
+	 * brackets.  The DMA API's debug checks refuse overlapping mappings
+	 * unless the CPU sync is skipped (drm_prime maps that way for the same
+	 * reason), so skip it in the mapping and do it here explicitly.
+	 */
+	ret = dma_map_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		goto err_table;
+	dma_sync_sgtable_for_device(dev, sgt, dir);
 	return sgt;
 
 err_table:
@@ -354,7 +363,9 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_map, DMABUF_CORE_NS);
 void dmabuf_core_pages_unmap(struct device *dev, struct sg_table *sgt,
 			     enum dma_data_direction dir)
 {
-	dma_unmap_sgtable(dev, sgt, dir, 0);
+	/* The sync the unmap skips, as dmabuf_core_pages_map() explains. */
+	dma_sync_sgtable_for_cpu(dev, sgt, dir);
+	dma_unmap_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(sgt);
 	kfree(sgt);
 }

@@ -11,7 +11,8 @@
 # Knobs: BOOT_TIMEOUT (seconds, default 600), GUEST_MEM (default 6G: a test
 # needs RAM above 4 GiB), GUEST_CPUS (2), EXTRA_APPEND (more kernel args).
 # PROG_TIMEOUT: seconds one test program may run (default 300; the guest's
-# watchdog dumps the task states and kills it after that).
+# watchdog dumps the task states and kills it after that); MEM_SLACK_MB:
+# how much less MemFree the leak checks may end with (default: their own).
 # Writes build/logs/<name>.status with QEMU's exit code, the seconds taken
 # and the nonce.
 set -euo pipefail
@@ -25,6 +26,7 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 GUEST_MEM=${GUEST_MEM:-6G}
 GUEST_CPUS=${GUEST_CPUS:-2}
 PROG_TIMEOUT=${PROG_TIMEOUT:-300}
+MEM_SLACK_MB=${MEM_SLACK_MB:-0}
 NONCE=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 
 kernel_cmdline() {
@@ -39,6 +41,8 @@ kernel_cmdline() {
         # Room for the whole run's messages: the guest reads dmesg back.
         log_buf_len=4M
         dmabuf_harness.nonce="$NONCE" dmabuf_harness.prog_timeout="$PROG_TIMEOUT")
+    # 0: the tests' own leak tolerances.
+    [ "$MEM_SLACK_MB" = 0 ] || args+=(dmabuf_harness.mem_slack_mb="$MEM_SLACK_MB")
     if grep -qx 'CONFIG_KFENCE=y' "$KCONFIG"; then
         args+=(kfence.sample_interval=1)
     fi

@@ -622,6 +622,24 @@ long long meminfo_kib(const char *key)
 	return v;
 }
 
+long long harness_mem_slack_kib(long long dflt)
+{
+	FILE *f = fopen("/proc/cmdline", "re");
+	static const char key[] = "dmabuf_harness.mem_slack_mb=";
+	char line[4096], *p;
+	long long v = dflt;
+
+	if (!f)
+		return dflt;
+	if (fgets(line, sizeof(line), f)) {
+		p = strstr(line, key);
+		if (p && (p == line || p[-1] == ' ') && atoll(p + strlen(key)) > 0)
+			v = atoll(p + strlen(key)) * 1024;
+	}
+	fclose(f);
+	return v;
+}
+
 uint64_t total_ram_bytes(void)
 {
 	struct sysinfo si;

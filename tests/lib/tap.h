@@ -137,6 +137,13 @@ int recv_fd(int sock, void *data, size_t len);		/* fd / -errno */
 
 /* Misc system facts. */
 long long meminfo_kib(const char *key);		/* -1 if not found */
+/*
+ * How much less MemFree a leak check may end with, in KiB: dflt, unless the
+ * kernel command line has dmabuf_harness.mem_slack_mb=N (the debug kernel:
+ * KASAN's quarantine holds freed memory for a while; kmemleak is the leak
+ * check there).
+ */
+long long harness_mem_slack_kib(long long dflt);
 uint64_t total_ram_bytes(void);
 long long read_param_ll(const char *path);	/* -errno on failure */
 int count_open_fds(void);			/* -errno on failure */
