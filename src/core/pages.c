@@ -5,18 +5,56 @@
  * mappings, and &dmabuf_core_ops callbacks for buffers whose priv is their
  * struct dmabuf_core_pages.
  */
+#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
 #include <linux/gfp.h>
+#include <linux/iommu.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
 
 #include "../compat.h"
 #include <linux/dmabuf_core_pages.h>
+
+static bool dcore_memcg_account = true;
+module_param_named(memcg_account, dcore_memcg_account, bool, 0644);
+MODULE_PARM_DESC(memcg_account,
+		 "Charge buffer pages to the allocating task's memory cgroup (default Y)");
+
+static unsigned long dcore_max_total_mb;
+module_param_named(max_total_mb, dcore_max_total_mb, ulong, 0644);
+MODULE_PARM_DESC(max_total_mb,
+		 "Most MiB all page storage may hold at once (default 0: half of RAM)");
+
+/* Pages held by all page storage, of every exporter, right now. */
+static atomic_long_t dcore_storage_pages = ATOMIC_LONG_INIT(0);
+
+/* The cap on dcore_storage_pages: the parameter, at most all of RAM. */
+static unsigned long dcore_max_total_pages(void)
+{
+	unsigned long ram = totalram_pages();
+	unsigned long mb = READ_ONCE(dcore_max_total_mb);
+
+	if (!mb)
+		return ram / 2;
+	return min_t(u64, ram, (u64)mb << (20 - PAGE_SHIFT));
+}
+
+/* Reserve @nr pages under the cap; false when they would exceed it. */
+static bool dcore_storage_reserve(unsigned long nr)
+{
+	if (atomic_long_add_return(nr, &dcore_storage_pages) <=
+	    dcore_max_total_pages())
+		return true;
+	atomic_long_sub(nr, &dcore_storage_pages);
+	return false;
+}
 
 /* 1 MiB, 64 KiB, one page: large chunks first, fewer sg segments. */
 static const unsigned int dcore_chunk_orders[] = { 8, 4, 0 };
@@ -37,17 +75,20 @@ static unsigned int dcore_first_zone(u64 dma_limit)
 	return 2;
 }
 
-static gfp_t dcore_chunk_gfp(gfp_t zone, unsigned int order)
+static gfp_t dcore_chunk_gfp(gfp_t zone, unsigned int order, gfp_t account)
 {
 	/* No highmem with a zone modifier: the combination is invalid. */
 	gfp_t gfp = (zone ? GFP_USER | zone : GFP_HIGHUSER) | __GFP_ZERO |
-		    __GFP_NOWARN;
+		    __GFP_NOWARN | account;
 
 	if (order >= 8)		/* opportunistic: no reclaim, no compaction */
 		return (gfp | __GFP_COMP) & ~__GFP_RECLAIM;
 	if (order)		/* a little reclaim, then fall back */
 		return gfp | __GFP_COMP | __GFP_NORETRY;
-	/* Try hard, but fail rather than invoke the OOM killer. */
+	/*
+	 * Try hard, but fail rather than invoke the OOM killer: also the
+	 * memory cgroup's, which a charge that may not retry never wakes.
+	 */
 	return gfp | __GFP_RETRY_MAYFAIL;
 }
 
@@ -78,7 +119,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_device_dma_limit, DMABUF_CORE_NS);
  * zones as they turn out to be needed.
  */
 static struct page *dcore_alloc_chunk(unsigned int *zone, u64 dma_limit,
-				      unsigned int max_order,
+				      unsigned int max_order, gfp_t account,
 				      unsigned long left, unsigned int *order)
 {
 	struct page *page;
@@ -90,7 +131,8 @@ static struct page *dcore_alloc_chunk(unsigned int *zone, u64 dma_limit,
 			if (*order > max_order || (1UL << *order) > left)
 				continue;
 			page = alloc_pages(dcore_chunk_gfp(dcore_zones[*zone],
-							   *order), *order);
+							   *order, account),
+					   *order);
 			if (!page)
 				continue;
 			if (page_to_phys(page) + (PAGE_SIZE << *order) - 1 <=
@@ -116,8 +158,12 @@ static struct page *dcore_alloc_chunk(unsigned int *zone, u64 dma_limit,
  * @max_chunk: largest physically contiguous chunk in bytes, 0 for no limit
  *
  * Chunks of 1 MiB, then 64 KiB, then single pages, from the zone that the
- * limit calls for.  Fails with -ENOMEM rather than invoking the OOM killer,
- * and with -EINTR when the calling process is being killed.
+ * limit calls for.  The pages (and the chunk array) are charged to the
+ * calling task's memory cgroup unless the memcg_account parameter is off,
+ * and all page storage together stays under the max_total_mb parameter.
+ * Fails with -ENOMEM rather than invoking the OOM killer (the system's or
+ * the cgroup's), and with -EINTR when the calling process is killed before
+ * the allocation is complete.
  *
  * Context: process context; may sleep.
  * Return: 0, -EINVAL, -ENOMEM or -EINTR; on failure nothing is held.
@@ -128,6 +174,7 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 	unsigned long left = size >> PAGE_SHIFT;
 	unsigned int max_order = dcore_max_order(max_chunk);
 	unsigned int zone = dcore_first_zone(dma_limit);
+	gfp_t account = READ_ONCE(dcore_memcg_account) ? __GFP_ACCOUNT : 0;
 	struct dmabuf_core_chunk *chunks, *fit;
 	unsigned int nr = 0, order;
 	struct page *page;
@@ -135,15 +182,21 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 
 	if (!size || !PAGE_ALIGNED(size))
 		return -EINVAL;
-
-	/* Room for the worst case, one chunk per page; trimmed below. */
-	chunks = kvmalloc_array(left, sizeof(*chunks), GFP_KERNEL | __GFP_NOWARN);
-	if (!chunks)
+	if (!dcore_storage_reserve(left))
 		return -ENOMEM;
 
+	/* Room for the worst case, one chunk per page; trimmed below. */
+	chunks = kvmalloc_array(left, sizeof(*chunks),
+				GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN |
+				account);
+	if (!chunks) {
+		ret = -ENOMEM;
+		goto err_unreserve;
+	}
+
 	while (left) {
-		page = dcore_alloc_chunk(&zone, dma_limit, max_order, left,
-					 &order);
+		page = dcore_alloc_chunk(&zone, dma_limit, max_order, account,
+					 left, &order);
 		if (!page) {
 			ret = -ENOMEM;
 			goto err_free;
@@ -153,14 +206,15 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 		nr++;
 		left -= 1UL << order;
 
-		if (fatal_signal_pending(current)) {
+		if (left && fatal_signal_pending(current)) {
 			ret = -EINTR;
 			goto err_free;
 		}
 		cond_resched();
 	}
 
-	fit = kvmalloc_array(nr, sizeof(*fit), GFP_KERNEL);
+	fit = kvmalloc_array(nr, sizeof(*fit), GFP_KERNEL | __GFP_NORETRY |
+			     __GFP_NOWARN | account);
 	if (fit) {
 		memcpy(fit, chunks, nr * sizeof(*fit));
 		kvfree(chunks);
@@ -175,6 +229,8 @@ err_free:
 	while (nr--)
 		__free_pages(chunks[nr].page, chunks[nr].order);
 	kvfree(chunks);
+err_unreserve:
+	atomic_long_sub(size >> PAGE_SHIFT, &dcore_storage_pages);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_alloc, DMABUF_CORE_NS);
@@ -190,6 +246,7 @@ void dmabuf_core_pages_free(struct dmabuf_core_pages *pages)
 	for (i = 0; i < pages->nr_chunks; i++)
 		__free_pages(pages->chunks[i].page, pages->chunks[i].order);
 	kvfree(pages->chunks);
+	atomic_long_sub(pages->nr_pages, &dcore_storage_pages);
 	pages->chunks = NULL;
 	pages->nr_chunks = 0;
 	pages->nr_pages = 0;
@@ -217,6 +274,37 @@ u64 dmabuf_core_pages_highest_phys(const struct dmabuf_core_pages *pages)
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_highest_phys, DMABUF_CORE_NS);
 
+/*
+ * Whether @dev's DMA goes through an IOMMU that translates (a paging
+ * domain): it then maps any page, and page-aligned whole-page segments
+ * such as ours are never bounced, not even for untrusted devices.  An
+ * identity (passthrough) domain is direct DMA, with the device's mask.
+ */
+static bool dcore_dev_translated(struct device *dev)
+{
+	struct iommu_domain *domain;
+
+	if (!device_iommu_mapped(dev))
+		return false;
+	domain = iommu_get_domain_for_dev(dev);
+	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
+}
+
+/*
+ * Direct DMA reaches [@phys, @phys + @len) without bouncing: each end has
+ * a bus address (dma-ranges offsets included) within the device's limit.
+ */
+static bool dcore_direct_reaches(struct device *dev, phys_addr_t phys,
+				 size_t len)
+{
+	u64 limit = dmabuf_core_device_dma_limit(dev);
+	dma_addr_t first = phys_to_dma(dev, phys);
+	dma_addr_t last = phys_to_dma(dev, phys + len - 1);
+
+	return first != DMA_MAPPING_ERROR && last != DMA_MAPPING_ERROR &&
+	       first <= limit && last <= limit && last - first == len - 1;
+}
+
 /**
  * dmabuf_core_pages_reachable - whether a device reaches the storage directly
  * @pages: the storage
@@ -225,18 +313,55 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_highest_phys, DMABUF_CORE_NS);
  * A device that cannot address the pages would get a bounce buffer: a
  * copy, not the shared memory, and from a pool that may itself be out of
  * a narrow device's reach.  Exporters refuse such devices at attach.
+ * Forced bouncing (swiotlb=force, memory encryption in confidential
+ * guests) makes every direct device such a device.
  *
- * Return: true when @dev sits behind an IOMMU, or every page lies within
- * its DMA mask and bus limit.
+ * Return: true when @dev sits behind a translating IOMMU, or when its
+ * direct DMA is not forced through bounce buffers and the bus address of
+ * every page (after any dma-ranges offset) lies within its DMA mask and
+ * bus limit.  For storage not allocated yet, only whether the device
+ * bounces everything.
  */
 bool dmabuf_core_pages_reachable(const struct dmabuf_core_pages *pages,
 				 struct device *dev)
 {
-	return device_iommu_mapped(dev) ||
-	       dmabuf_core_pages_highest_phys(pages) <=
-	       dmabuf_core_device_dma_limit(dev);
+	unsigned int i;
+
+	if (dcore_dev_translated(dev))
+		return true;
+	if (is_swiotlb_force_bounce(dev))
+		return false;
+	for (i = 0; i < pages->nr_chunks; i++) {
+		const struct dmabuf_core_chunk *c = &pages->chunks[i];
+
+		if (!dcore_direct_reaches(dev, page_to_phys(c->page),
+					  PAGE_SIZE << c->order))
+			return false;
+	}
+	return true;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_reachable, DMABUF_CORE_NS);
+
+/*
+ * After a direct mapping: every segment is the buffer's own memory, not a
+ * bounce buffer (direct DMA maps the entries one to one).
+ */
+static bool dcore_maps_own_pages(struct device *dev, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (dcore_dev_translated(dev))
+		return true;
+	if (sgt->nents != sgt->orig_nents)
+		return false;
+	for_each_sgtable_sg(sgt, sg, i) {
+		if (dma_to_phys(dev, sg_dma_address(sg)) != sg_phys(sg) ||
+		    sg_dma_len(sg) != sg->length)
+			return false;
+	}
+	return true;
+}
 
 /**
  * dmabuf_core_pages_device_fits - whether page storage can serve a device
@@ -285,8 +410,9 @@ static size_t dcore_piece(const struct dmabuf_core_chunk *c, size_t off,
  *
  * Context: process context; may sleep.
  * Return: the table or an ERR_PTR() (-EINVAL for a device page storage
- * cannot serve, see dmabuf_core_pages_device_fits(); -ENOMEM, or the DMA
- * API's error).
+ * cannot serve, see dmabuf_core_pages_device_fits(); -EBUSY when the DMA
+ * layer would have the device use a bounce buffer instead of the pages;
+ * -ENOMEM, or the DMA API's error).
  */
 struct sg_table *
 dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
@@ -317,7 +443,8 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL | __GFP_RETRY_MAYFAIL |
+			     __GFP_NOWARN);
 	if (ret)
 		goto err_free;
 
@@ -343,6 +470,12 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 	ret = dma_map_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		goto err_table;
+	/* A copy is not sharing: refuse whatever the DMA layer bounced. */
+	if (!dcore_maps_own_pages(dev, sgt)) {
+		dma_unmap_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+		ret = -EBUSY;
+		goto err_table;
+	}
 	dma_sync_sgtable_for_device(dev, sgt, dir);
 	return sgt;
 

@@ -99,8 +99,8 @@ static int demo_attach(struct dmabuf_core_buffer *buf, struct dmabuf_core_attach
 		atomic64_inc(&demo_stats.refused);
 		return -EINVAL;
 	}
-	if (dmabuf_core_pages_allocated(&db->pages) &&
-	    !dmabuf_core_pages_reachable(&db->pages, att->dev)) {
+	/* Before storage exists, this refuses devices that always bounce. */
+	if (!dmabuf_core_pages_reachable(&db->pages, att->dev)) {
 		atomic64_inc(&demo_stats.refused);
 		return -EBUSY;
 	}

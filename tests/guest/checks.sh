@@ -34,6 +34,16 @@ load_stock() {
 	[ -s /stock/$peer.order ] && [ $ok = 1 ]
 }
 
+# load_vgem [CHECK-NAME]: load the stock vgem driver (a check) and wait up
+# to 2 s for its card node.
+load_vgem() {
+	check "${1:-load the stock vgem driver}" load_stock vgem
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ -c /dev/dri/card0 ] && break
+		sleep 0.2
+	done
+}
+
 # A harness setting from the kernel command line: harness_arg NAME DEFAULT
 # (dmabuf_harness.NAME=VALUE, put there by tests/harness/boot.sh).
 harness_arg() {

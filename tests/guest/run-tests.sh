@@ -62,13 +62,11 @@ for n in dmabuf dmabuf-demo-exporter dmabuf-demo-importer0 dmabuf-demo-importer1
 	check "node /dev/$n exists" test -c /dev/$n
 done
 run_prog t_demo
+# Memory cgroups, the global cap, no OOM killer (needs the demo pair).
+run_prog t_memcg
 
 # 5. The kernel's dma-buf world: heaps, udmabuf, and vgem as a stock peer.
-check "load the stock vgem driver" load_stock vgem
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	[ -c /dev/dri/card0 ] && break
-	sleep 0.2
-done
+load_vgem
 run_prog t_interop
 # Allocation failures injected into those paths (kernels with failslab).
 [ -d /sys/kernel/debug/failslab ] && run_prog t_faults

@@ -80,11 +80,7 @@ check "the heap entry allocates (O_RDONLY open, as heap users do)" \
 # /dev/dma_heap (ours, and the kernel's system heap where it has one), with
 # vgem loaded so that its PRIME import test runs instead of skipping.
 if [ -x $T/k_dmabuf-heap ]; then
-	check "load the stock vgem driver for the kselftest" load_stock vgem
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ -c /dev/dri/card0 ] && break
-		sleep 0.2
-	done
+	load_vgem "load the stock vgem driver for the kselftest"
 	# With DMA-API debugging on (the debug kernel), the kernel's own system
 	# heap fails the kselftest's vgem import: it maps 1 MiB segments for
 	# vgem, whose maximum is 64 KiB (a mainline bug). There the test runs

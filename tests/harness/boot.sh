@@ -5,7 +5,7 @@
 # build/logs/FAMILY.results, and the kernel command line carries a fresh
 # nonce (dmabuf_harness.nonce) that the guest's done marker must repeat.
 #
-#   tests/harness/boot.sh FAMILY [tests|demo]
+#   tests/harness/boot.sh FAMILY [tests|nobounce|demo]
 #
 # No retries: a boot that dies is a result, not noise.
 # Knobs: BOOT_TIMEOUT (seconds, default 600), GUEST_MEM (default 6G: a test
@@ -46,6 +46,8 @@ kernel_cmdline() {
     if grep -qx 'CONFIG_KFENCE=y' "$KCONFIG"; then
         args+=(kfence.sample_interval=1)
     fi
+    # nobounce: every direct DMA mapping would bounce (tests/t_nobounce.c).
+    [ "$MODE" = nobounce ] && args+=(swiotlb=force)
     echo "${args[*]}${EXTRA_APPEND:+ $EXTRA_APPEND}"
 }
 
@@ -62,7 +64,7 @@ main() {
     results=$LOG_DIR/$name.results
     rm -f "$results"
     serial=(-serial mon:stdio)
-    [ "$MODE" = tests ] && serial+=(-serial "file:$results")
+    case "$MODE" in tests|nobounce) serial+=(-serial "file:$results") ;; esac
 
     log "booting $KREL ($FAMILY, $MODE); console: $log"
     start=$(date +%s)

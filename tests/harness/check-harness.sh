@@ -58,8 +58,8 @@ EOF
     printf 'rc=0\nseconds=1\ntimeout=600\nnonce=%s\n' "$NONCE" >"$V/logs/6.12.status"
 }
 
-run_verdict() {   # prints verdict.sh's output
-    BUILD_DIR=$V EXPECTED_NAMES=$V/names "$HARNESS_DIR/verdict.sh" 6.12 tests
+run_verdict() {   # prints verdict.sh's output (mode: $MODE_OF_CASE)
+    BUILD_DIR=$V EXPECTED_NAMES=$V/names "$HARNESS_DIR/verdict.sh" 6.12 "${MODE_OF_CASE:-tests}"
 }
 
 # verdict_case NAME WANT-FAILED PATTERN EDIT...: make the clean run, apply the
@@ -68,9 +68,11 @@ verdict_case() {
     local name=$1 want=$2 pattern=$3 out got
     shift 3
     write_clean_run
+    MODE_OF_CASE=tests
     eval "$*"
     out=$(run_verdict)
-    got=$(read -r _ fail <"$V/logs/6.12.tally"; echo "$fail")
+    got=$(t=$V/logs/6.12.tally; [ "$MODE_OF_CASE" = tests ] || t=$V/logs/6.12-$MODE_OF_CASE.tally
+        read -r _ fail <"$t"; echo "$fail")
     if [ "$got" = "$want" ] && { [ -z "$pattern" ] || printf '%s\n' "$out" | grep -qE "$pattern"; }; then
         ok "verdict: $name"
     else
@@ -116,6 +118,12 @@ verdict_cases() {
         "append_console '[    9.000000] dmabuf_selftest: dmabuf-core-harness: expect warning: detached while mapped'"
     verdict_case "a family-only name is expected there only" 0 '' \
         "sed -i 's/debug only/never/' \$V/names"
+    # Console modes (demo, dkms) look for their own script's exit note.
+    local c=\$V/logs/6.12-dkms.log
+    verdict_case "a clean DKMS guest console passes" 0 '' \
+        "printf 'PASS: dkms-guest: one\\nharness: /run-dkms.sh exited with status 0\\n' >$c; cp \$V/logs/6.12.status \$V/logs/6.12-dkms.status; MODE_OF_CASE=dkms"
+    verdict_case "a DKMS guest that stopped early fails" 1 "run-dkms.sh did not finish" \
+        "printf 'PASS: dkms-guest: one\\n' >$c; cp \$V/logs/6.12.status \$V/logs/6.12-dkms.status; MODE_OF_CASE=dkms"
 }
 
 # ---- 2. apt sources -----------------------------------------------------------

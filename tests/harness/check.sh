@@ -51,7 +51,7 @@ build_test_programs() {
 }
 
 run_kernel() {
-    local fam=$1 start tally pass fail krel out
+    local fam=$1 start krel
     start=$(date +%s)
     echo
     echo "======== kernel $fam ========"
@@ -65,18 +65,32 @@ run_kernel() {
     timed "$fam: boot" "$HARNESS_DIR/boot.sh" "$fam" tests ||
         { harness_fail "$fam" "could not boot QEMU"; return 0; }
 
-    out=$("$HARNESS_DIR/verdict.sh" "$fam" tests)
+    tally_run "$fam" "$krel" tests
+    RAN+=("$fam")
+
+    # The same kernel with swiotlb=force: refusals instead of bounce copies.
+    if timed "$fam: nobounce initramfs" "$HARNESS_DIR/initramfs.sh" "$fam" nobounce >/dev/null &&
+        timed "$fam: nobounce boot" "$HARNESS_DIR/boot.sh" "$fam" nobounce; then
+        tally_run "$fam" "$krel" nobounce
+    else
+        harness_fail "$fam" "the swiotlb=force (nobounce) boot could not run"
+    fi
+    log "$fam: done in $(($(date +%s) - start))s"
+}
+
+# Add one guest run's verdict to the totals: tally_run FAMILY RELEASE MODE.
+tally_run() {
+    local fam=$1 krel=$2 mode=$3 out pass fail line name=$1
+    [ "$mode" = tests ] || name=$fam-$mode
+    out=$("$HARNESS_DIR/verdict.sh" "$fam" "$mode")
     echo "$out"
-    tally=$LOG_DIR/$fam.tally
-    read -r pass fail <"$tally"
+    read -r pass fail <"$LOG_DIR/$name.tally"
     TOTAL_PASS=$((TOTAL_PASS + pass))
     TOTAL_FAIL=$((TOTAL_FAIL + fail))
-    SUMMARY+=("$fam ($krel): $pass passed, $fail failed")
-    RAN+=("$fam")
+    SUMMARY+=("$name ($krel): $pass passed, $fail failed")
     while IFS= read -r line; do
-        FAIL_LINES+=("$fam: $line")
+        FAIL_LINES+=("$name: $line")
     done < <(printf '%s\n' "$out" | sed -n 's/^  \(FAIL: .*\)$/\1/p')
-    log "$fam: done in $(($(date +%s) - start))s"
 }
 
 print_summary() {

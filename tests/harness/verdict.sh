@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tally one guest run.
 #
-#   tests/harness/verdict.sh FAMILY [tests|demo]
+#   tests/harness/verdict.sh FAMILY [tests|nobounce|demo|dkms]
 #
 # tests mode reads build/logs/FAMILY.results (the guest's own serial port),
 # FAMILY.log (the kernel's console) and FAMILY.status (boot.sh), and counts:
@@ -15,8 +15,8 @@
 #   - one failure per console line showing a kernel problem (FORBIDDEN
 #     below), and per warning of our own modules that no
 #     "dmabuf-core-harness: expect warning: TEXT" line announced.
-# demo mode reads FAMILY-demo.log alone: its PASS/FAIL lines, kernel
-# problems, and the init's note that run-demo.sh exited 0.
+# demo and dkms modes read FAMILY-MODE.log alone: its PASS/FAIL lines,
+# kernel problems, and the init's note that run-MODE.sh exited 0.
 # Prints "FAMILY: N passed, M failed" and then every failure line, and
 # writes "N M" to build/logs/<name>.tally. Exits 0 (the caller decides).
 # EXPECTED_NAMES points at another name list (harness self-tests).
@@ -29,6 +29,9 @@ check_family "$FAMILY"
 
 DONE_MARKER=DMABUF-TESTS-DONE
 EXPECTED_NAMES=${EXPECTED_NAMES:-$REPO_ROOT/tests/guest/expected-names.txt}
+# nobounce (a swiotlb=force boot running run-nobounce.sh) is judged like
+# tests, with a list of its own.
+[ "$MODE" = nobounce ] && EXPECTED_NAMES=${EXPECTED_NOBOUNCE:-$REPO_ROOT/tests/guest/expected-nobounce.txt}
 rc=0 secs='?' tmo='?' nonce=''     # from boot.sh's .status file
 
 # Kernel problem reports, as extended regexps (one per line), looked for in
@@ -190,9 +193,9 @@ script_status() {
 }
 
 tests_verdict() {
-    local st last
+    local st last script=run-$MODE.sh
     sed -n 's/^FAIL: /&/p' "$results"
-    st=$(script_status run-tests.sh "$results")
+    st=$(script_status "$script" "$results")
     last=$(grep -E "^$DONE_MARKER( |\$)" "$results" | tail -n1 || true)
     if [ -z "$last" ]; then
         echo "FAIL: $DONE_MARKER missing: $(why_stopped)"
@@ -200,22 +203,23 @@ tests_verdict() {
         echo "FAIL: done marker '$last' does not carry this boot's nonce $nonce"
     fi
     if [ -z "$st" ]; then
-        echo "FAIL: run-tests.sh did not finish: $(why_stopped)"
+        echo "FAIL: $script did not finish: $(why_stopped)"
     elif [ "$st" != 0 ]; then
-        echo "FAIL: run-tests.sh exited with status $st"
+        echo "FAIL: $script exited with status $st"
     fi
     name_check
     scan_console "$console" tests
 }
 
-demo_verdict() {
-    local st
+# demo and dkms guests print to the console: run-demo.sh / run-dkms.sh.
+console_verdict() {
+    local st script=run-$MODE.sh
     sed -n 's/^FAIL: /&/p' "$console"
-    st=$(script_status run-demo.sh "$console")
+    st=$(script_status "$script" "$console")
     if [ -z "$st" ]; then
-        echo "FAIL: run-demo.sh did not finish: $(why_stopped)"
+        echo "FAIL: $script did not finish: $(why_stopped)"
     elif [ "$st" != 0 ]; then
-        echo "FAIL: run-demo.sh exited with status $st"
+        echo "FAIL: $script exited with status $st"
     fi
     scan_console "$console" demo
 }
@@ -230,7 +234,7 @@ main() {
     results=$(mktemp)
     trap 'rm -f "$console" "$results"' EXIT   # globals, for the trap
     clean_log "$log" >"$console"
-    if [ "$MODE" = tests ]; then
+    if [ "$MODE" = tests ] || [ "$MODE" = nobounce ]; then
         if [ -f "$LOG_DIR/$name.results" ]; then
             clean_log "$LOG_DIR/$name.results" >"$results"
         fi
@@ -244,11 +248,11 @@ main() {
         nonce=$(sed -n 's/^nonce=//p' "$status")
     fi
 
-    if [ "$MODE" = tests ]; then
+    if [ "$MODE" = tests ] || [ "$MODE" = nobounce ]; then
         fails=$(tests_verdict)
         pass=$(grep -c '^PASS: ' "$results" || true)
     else
-        fails=$(demo_verdict)
+        fails=$(console_verdict)
         pass=$(grep -Ec '^PASS: ' "$console" || true)
     fi
     nfail=0
@@ -258,7 +262,7 @@ main() {
     if [ -n "$fails" ]; then
         printf '%s\n' "$fails" | sed 's/^/  /'
         echo "  (console log: $log)"
-        [ "$MODE" = tests ] && echo "  (test output: $LOG_DIR/$name.results)"
+        [ -f "$LOG_DIR/$name.results" ] && echo "  (test output: $LOG_DIR/$name.results)"
     fi
     echo "$pass $nfail" >"$LOG_DIR/$name.tally"
 }

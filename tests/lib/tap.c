@@ -328,6 +328,19 @@ int alloc_buf(uint64_t len, uint32_t fd_flags)
 	return (int)a.fd;
 }
 
+void expect_stats_baseline(const struct dmabuf_core_stats *before)
+{
+	struct dmabuf_core_stats after;
+
+	tg_begin("every buffer released, counters at baseline");
+	if (expect_rc("STATS after", stats(&after), 0)) {
+		CHECK_U64("live_buffers", after.live_buffers, before->live_buffers);
+		CHECK_U64("system_pages", after.system_pages, before->system_pages);
+		CHECK_U64("live_bytes", after.live_bytes, before->live_bytes);
+	}
+	tg_end();
+}
+
 int query(int fd, struct dmabuf_core_query *q)
 {
 	int d = dev_fd();

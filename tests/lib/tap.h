@@ -96,6 +96,8 @@ int alloc_buf(uint64_t len, uint32_t fd_flags);
 int query(int fd, struct dmabuf_core_query *q);
 /* DMABUF_CORE_IOCTL_STATS (s zeroed first): 0 or -errno. */
 int stats(struct dmabuf_core_stats *s);
+/* A group "every buffer released, counters at baseline" against @before. */
+void expect_stats_baseline(const struct dmabuf_core_stats *before);
 /* Query the buffer id: id, or 0 on error. */
 uint64_t buf_id(int fd);
 /* DMABUF_CORE_IOCTL_SYNC: 0 or -errno. */

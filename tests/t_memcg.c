@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * t_memcg: memory no user can exhaust.  Buffer pages are charged to the
+ * allocating task's memory cgroup (cgroup v2) and uncharged when the buffer
+ * goes; a buffer bigger than the cgroup's memory.max fails with ENOMEM and
+ * kills nothing; the memcg_account parameter turns charging off; the
+ * max_total_mb parameter caps all page storage (/dev/dmabuf and the demo
+ * exporter alike); a member of group video allocating until refusal never
+ * wakes the OOM killer.
+ *
+ * Runs as root with the demo modules loaded and the nodes as devtmpfs made
+ * them; the video-group case gives /dev/dmabuf the udev rule's owner and
+ * mode for its duration.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/demo.h"
+#include "lib/tap.h"
+
+#define CG_ROOT		"/sys/fs/cgroup"
+#define CG		CG_ROOT "/t_memcg"
+#define PARAMS		"/sys/module/dmabuf_core/parameters/"
+#define VIDEO_GID	44
+#define TESTER_UID	1000
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
+	close(fd);
+	return ok;
+}
+
+/* The value after "@key " in a flat keyed file (memory.events, vmstat). */
+static long long keyed(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "re");
+	char line[256];
+	size_t klen = strlen(key);
+	long long v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			v = atoll(line + klen + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static long long cg_current(void)
+{
+	return read_param_ll(CG "/memory.current");
+}
+
+static int join(const char *cg)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	return write_str(path, "0");
+}
+
+static int setup_cgroup(void)
+{
+	struct stat st;
+
+	if (stat(CG_ROOT "/cgroup.controllers", &st) &&
+	    mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
+		return -errno;
+	if (write_str(CG_ROOT "/cgroup.subtree_control", "+memory"))
+		return -EIO;
+	if (mkdir(CG, 0755) && errno != EEXIST)
+		return -errno;
+	if (write_str(CG "/memory.max", "64M"))
+		return -EIO;
+	return join(CG);
+}
+
+static void test_limit(void)
+{
+	long long kills0 = keyed("/proc/vmstat", "oom_kill"), c0, c1, c2;
+	int fd;
+
+	tg_begin("a 128 MiB buffer in a cgroup with memory.max 64M -> ENOMEM, nothing killed");
+	fd = alloc_buf(128 * MiB, O_RDWR | O_CLOEXEC);
+	expect_rc("alloc 128 MiB", fd, ENOMEM);
+	if (fd >= 0)
+		close(fd);
+	CHECK(keyed(CG "/memory.events", "oom_kill") == 0, "memory.events oom_kill %lld",
+	      keyed(CG "/memory.events", "oom_kill"));
+	CHECK(keyed("/proc/vmstat", "oom_kill") == kills0, "vmstat oom_kill %lld -> %lld",
+	      kills0, keyed("/proc/vmstat", "oom_kill"));
+	CHECK(keyed(CG "/memory.events", "max") > 0, "memory.events max never hit");
+	tg_end();
+
+	tg_begin("a 32 MiB buffer is charged to its cgroup and uncharged when it goes");
+	c0 = cg_current();
+	fd = alloc_buf(32 * MiB, O_RDWR | O_CLOEXEC);
+	c1 = cg_current();
+	if (expect_rc("alloc 32 MiB", fd, 0))
+		close(fd);
+	c2 = cg_current();
+	/* (Up to 64 pages per CPU may come from a precharged stock.) */
+	CHECK(c1 - c0 >= (long long)(31 * MiB), "memory.current %lld -> %lld with the buffer",
+	      c0, c1);
+	/* Charges move in per-CPU batches of 64 pages. */
+	CHECK(c2 - c0 < (long long)(2 * MiB), "memory.current %lld after the close, %lld before",
+	      c2, c0);
+	tg_note("memory.current %lld -> %lld -> %lld", c0, c1, c2);
+	tg_end();
+
+	tg_begin("memcg_account=0 leaves pages uncharged");
+	CHECK(!write_str(PARAMS "memcg_account", "N"), "memcg_account not writable");
+	c0 = cg_current();
+	fd = alloc_buf(128 * MiB, O_RDWR | O_CLOEXEC);
+	c1 = cg_current();
+	if (expect_rc("alloc 128 MiB uncharged", fd, 0))
+		close(fd);
+	CHECK(c1 - c0 < (long long)(8 * MiB), "memory.current %lld -> %lld", c0, c1);
+	CHECK(!write_str(PARAMS "memcg_account", "Y"), "memcg_account not restored");
+	tg_end();
+}
+
+static void test_total_cap(void)
+{
+	struct dmabuf_demo_access acc;
+	int a, b, d, imp;
+
+	tg_begin("max_total_mb caps all page storage, /dev/dmabuf and demo buffers alike");
+	CHECK(!write_str(PARAMS "max_total_mb", "64"), "max_total_mb not writable");
+	a = alloc_buf(48 * MiB, O_RDWR | O_CLOEXEC);
+	expect_rc("48 MiB under a 64 MiB cap", a, 0);
+	b = alloc_buf(32 * MiB, O_RDWR | O_CLOEXEC);
+	expect_rc("32 MiB more", b, ENOMEM);
+	if (b >= 0)
+		close(b);
+	/* A demo buffer's storage comes at its first map: refused there. */
+	imp = importer_open(0);
+	d = demo_create(32 * MiB, O_RDWR | O_CLOEXEC);
+	if (expect_rc("demo create (deferred storage)", d, 0) &&
+	    expect_rc("importer attach", demo_attach(imp, d), 0)) {
+		expect_rc("first map of 32 MiB more",
+			  demo_access(imp, d, DMABUF_DEMO_ACCESS_READ, 0, &acc), ENOMEM);
+		demo_detach(imp, d);
+	}
+	if (d >= 0)
+		close(d);
+	if (a >= 0)
+		close(a);
+	b = alloc_buf(32 * MiB, O_RDWR | O_CLOEXEC);
+	expect_rc("32 MiB once the 48 are gone", b, 0);
+	if (b >= 0)
+		close(b);
+	if (imp >= 0)
+		close(imp);
+	CHECK(!write_str(PARAMS "max_total_mb", "0"), "max_total_mb not restored");
+	tg_end();
+}
+
+/* Child: as uid 1000 in group video, 64 MiB buffers until refused. */
+static int exhaust(void)
+{
+	gid_t groups[] = { VIDEO_GID };
+	struct dmabuf_core_alloc a;
+	int node, n = 0;
+
+	if (setgroups(1, groups) || setgid(TESTER_UID) || setuid(TESTER_UID))
+		return 100;
+	node = open(DMABUF_DEV, O_RDWR | O_CLOEXEC);
+	if (node < 0)
+		return 101;
+	for (;;) {
+		memset(&a, 0, sizeof(a));
+		a.len = 64 * MiB;
+		a.fd_flags = O_RDWR | O_CLOEXEC;
+		if (ioctl(node, DMABUF_CORE_IOCTL_ALLOC, &a) < 0)
+			break;
+		if (++n > 4096)
+			return 102;
+	}
+	if (errno != ENOMEM)
+		return 103;
+	return n > 250 ? 250 : n;	/* exit status: buffers held */
+}
+
+static void test_video_member(void)
+{
+	long long kills0 = keyed("/proc/vmstat", "oom_kill");
+	struct stat st0;
+	int status = 0;
+	pid_t pid;
+
+	tg_begin("a member of group video allocating until refusal never wakes the OOM killer");
+	if (!CHECK(!stat(DMABUF_DEV, &st0), "stat " DMABUF_DEV) ||
+	    !CHECK(!chown(DMABUF_DEV, 0, VIDEO_GID) && !chmod(DMABUF_DEV, 0660),
+		   "chown/chmod " DMABUF_DEV)) {
+		tg_end();
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(exhaust());
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "fork/wait");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) < 100 && WEXITSTATUS(status) > 0,
+	      "child %s %d", WIFEXITED(status) ? "exit" : "signal",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	CHECK(keyed("/proc/vmstat", "oom_kill") == kills0, "vmstat oom_kill %lld -> %lld",
+	      kills0, keyed("/proc/vmstat", "oom_kill"));
+	if (WIFEXITED(status))
+		tg_note("%d buffers of 64 MiB, then ENOMEM", WEXITSTATUS(status));
+	if (chown(DMABUF_DEV, st0.st_uid, st0.st_gid) || chmod(DMABUF_DEV, st0.st_mode & 07777))
+		tg_fail("could not restore " DMABUF_DEV);
+	tg_end();
+}
+
+int main(void)
+{
+	struct dmabuf_core_stats s0;
+
+	tap_init("t_memcg");
+	expect_rc("STATS before", stats(&s0), 0);
+
+	tg_begin("cgroup v2 memory controller, a group with memory.max 64M");
+	CHECK(setup_cgroup() == 0, "setting up " CG);
+	if (tg_end())
+		test_limit();
+	join(CG_ROOT);
+	rmdir(CG);
+
+	test_total_cap();
+	test_video_member();
+
+	expect_stats_baseline(&s0);
+	return tap_finish();
+}
