@@ -26,6 +26,7 @@
  * VMA flags: Linux 6.3 made vm_flags read-only behind vm_flags_set()
  * ("mm: introduce vma->vm_flags wrapper functions").
  */
+#include <linux/dma-map-ops.h>
 #include <linux/mm.h>
 static inline void dcore_vm_flags_set(struct vm_area_struct *vma,
 				      unsigned long flags)
@@ -60,6 +61,25 @@ static inline void dcore_dma_buf_vunmap(struct dma_buf *dmabuf,
 	dma_buf_vunmap_unlocked(dmabuf, map);
 #else
 	dma_buf_vunmap(dmabuf, map);
+#endif
+}
+
+/*
+ * Whether @dev's streaming DMA is dma-direct: no dma_map_ops of its own
+ * (Xen swiotlb, AMD GART, other architectures' IOMMUs) and not iommu-dma,
+ * which 6.1 installs as dma_ops and 6.12 on marks in the device.  An
+ * identity IOMMU domain is dma-direct.
+ */
+static inline bool dcore_dev_dma_direct(struct device *dev)
+{
+	if (get_dma_ops(dev))
+		return false;
+#if defined(DMABUF_CORE_HAVE_DEV_DMA_IOMMU_FLAG)
+	return !dev_dma_iommu(dev);
+#elif defined(DMABUF_CORE_HAVE_DEV_DMA_IOMMU_FIELD) && IS_ENABLED(CONFIG_IOMMU_DMA)
+	return !dev->dma_iommu;
+#else
+	return true;
 #endif
 }
 

@@ -95,13 +95,20 @@ static int mark_kmalloc_caches(int on)
 	return n;
 }
 
-/* Probability @percent (0: off) for this thread's allocations only. */
+/*
+ * Probability @percent (0: off) for this thread's allocations only.  The
+ * probability goes last when arming and first when disarming: with it
+ * non-zero and the task filter off, every task's allocations would fail.
+ */
 static int arm(const char *dir, const char *percent, int page_alloc)
 {
+	int off = percent[0] == '0';
 	int r = 0;
 
-	r |= write_knob(dir, "task-filter", percent[0] == '0' ? "N" : "Y");
-	r |= write_knob(dir, "probability", percent);
+	if (off)
+		return write_knob(dir, "probability", "0") |
+		       write_knob(dir, "task-filter", "N");
+	r |= write_knob(dir, "task-filter", "Y");
 	r |= write_knob(dir, "interval", "1");
 	r |= write_knob(dir, "times", "-1");
 	r |= write_knob(dir, "space", "0");
@@ -113,7 +120,7 @@ static int arm(const char *dir, const char *percent, int page_alloc)
 	} else {
 		r |= write_knob(dir, "cache-filter", "Y");
 	}
-	return r;
+	return r | write_knob(dir, "probability", percent);
 }
 
 static void faults(int on)
@@ -325,6 +332,10 @@ int main(int argc, char **argv)
 	arm(FAIL_PAGE, "0", 1);
 
 	tg_begin("after the faults, counters and fds are back at baseline");
+	CHECK(read_param_ll(FAILSLAB "/probability") == 0 &&
+	      read_param_ll(FAIL_PAGE "/probability") == 0,
+	      "fault injection still on: failslab %lld, fail_page_alloc %lld",
+	      read_param_ll(FAILSLAB "/probability"), read_param_ll(FAIL_PAGE "/probability"));
 	close(sv[0]);
 	close(sv[1]);
 	close(vgem);

@@ -99,12 +99,15 @@ struct dmabuf_core_attachment;
  * @end_cpu_access: optional.  Make CPU writes visible to devices.
  * @vmap:	optional.  Map the whole buffer into kernel address space and
  *		set @map (iosys_map_set_vaddr()).  Called with the buffer's
- *		lock held, and with the dma-buf's reservation lock held on
- *		kernels that take it (6.2 on), only for the first of nested
- *		vmaps: the kernel counts them.  An exporter that deferred
- *		allocation allocates here too.  Without it, vmap fails with
- *		-EINVAL.  Fail only when memory runs out: Linux 6.1 WARNs
- *		when this callback fails.
+ *		lock held, only for the first of nested vmaps: the core
+ *		counts them, those of kernel drivers' dma_buf_vmap() and of
+ *		dmabuf_core_vmap() together.  The dma-buf's reservation lock
+ *		may or may not be held (dma_buf_vmap() takes it on 6.2 on,
+ *		dmabuf_core_vmap() does not): do not assert it.  An exporter
+ *		that deferred allocation allocates here too.  Without it,
+ *		vmap fails with -EINVAL.  Fail only when memory runs out:
+ *		every kernel's dma_buf_vmap() WARNs when this callback fails
+ *		(dmabuf_core_vmap() returns the error quietly).
  * @vunmap:	optional.  Undo @vmap, when the last vmap goes.
  */
 struct dmabuf_core_ops {

@@ -254,15 +254,14 @@ static int dcore_op_end_cpu_access(struct dma_buf *dmabuf,
  * callback fails, and an exporter's vmap may fail for want of memory, which
  * a user can cause.
  *
- * Return: 0, -EINTR, or the exporter's error.
+ * Return: 0 or the exporter's error.
  */
 int dcore_vmap_get(struct core_buffer *b, struct iosys_map *map)
 {
-	int ret;
+	int ret = 0;
 
-	ret = mutex_lock_interruptible(&b->lock);
-	if (ret)
-		return ret;
+	/* Not interruptible: -EINTR would be a failure the kernel WARNs at. */
+	mutex_lock(&b->lock);
 	if (!b->vmaps) {
 		ret = b->pub.ops->vmap(&b->pub, &b->vmap);
 		if (ret)

@@ -213,7 +213,7 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 		cond_resched();
 	}
 
-	fit = kvmalloc_array(nr, sizeof(*fit), GFP_KERNEL | __GFP_NORETRY |
+	fit = kvmalloc_array(nr, sizeof(*fit), GFP_KERNEL | __GFP_RETRY_MAYFAIL |
 			     __GFP_NOWARN | account);
 	if (fit) {
 		memcpy(fit, chunks, nr * sizeof(*fit));
@@ -317,10 +317,11 @@ static bool dcore_direct_reaches(struct device *dev, phys_addr_t phys,
  * guests) makes every direct device such a device.
  *
  * Return: true when @dev sits behind a translating IOMMU, or when its
- * direct DMA is not forced through bounce buffers and the bus address of
- * every page (after any dma-ranges offset) lies within its DMA mask and
- * bus limit.  For storage not allocated yet, only whether the device
- * bounces everything.
+ * dma-direct DMA is not forced through bounce buffers and the bus address
+ * of every page (after any dma-ranges offset) lies within its DMA mask and
+ * bus limit.  Devices with other DMA ops: every page within the mask.
+ * For storage not allocated yet, only whether the device bounces
+ * everything.
  */
 bool dmabuf_core_pages_reachable(const struct dmabuf_core_pages *pages,
 				 struct device *dev)
@@ -329,6 +330,10 @@ bool dmabuf_core_pages_reachable(const struct dmabuf_core_pages *pages,
 
 	if (dcore_dev_translated(dev))
 		return true;
+	/* Other DMA ops (Xen, GART): their own rules; the mask, then. */
+	if (!dcore_dev_dma_direct(dev))
+		return dmabuf_core_pages_highest_phys(pages) <=
+		       dmabuf_core_device_dma_limit(dev);
 	if (is_swiotlb_force_bounce(dev))
 		return false;
 	for (i = 0; i < pages->nr_chunks; i++) {
@@ -343,15 +348,16 @@ bool dmabuf_core_pages_reachable(const struct dmabuf_core_pages *pages,
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_reachable, DMABUF_CORE_NS);
 
 /*
- * After a direct mapping: every segment is the buffer's own memory, not a
- * bounce buffer (direct DMA maps the entries one to one).
+ * After a dma-direct mapping: every segment is the buffer's own memory, not
+ * a bounce buffer (dma-direct maps the entries one to one).  Other DMA ops
+ * translate in their own ways and are taken at their word.
  */
 static bool dcore_maps_own_pages(struct device *dev, struct sg_table *sgt)
 {
 	struct scatterlist *sg;
 	unsigned int i;
 
-	if (dcore_dev_translated(dev))
+	if (dcore_dev_translated(dev) || !dcore_dev_dma_direct(dev))
 		return true;
 	if (sgt->nents != sgt->orig_nents)
 		return false;
@@ -560,7 +566,9 @@ int dmabuf_core_pages_vmap(const struct dmabuf_core_pages *pages,
 
 	if (!pages->nr_chunks)
 		return -EINVAL;
-	array = kvmalloc_array(pages->nr_pages, sizeof(*array), GFP_KERNEL);
+	/* Temporary: not charged, but never a reason for the OOM killer. */
+	array = kvmalloc_array(pages->nr_pages, sizeof(*array),
+			       GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!array)
 		return -ENOMEM;
 	for (i = 0; i < pages->nr_chunks; i++)
