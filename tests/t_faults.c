@@ -58,16 +58,10 @@ enum { T_ALLOC, T_MMAP, T_CREATE, T_ATTACH, T_ACCESS, T_DETACH, T_IMPORT,
 
 static int write_knob(const char *dir, const char *knob, const char *val)
 {
-	char path[256];
-	int fd, ok;
+	char path[400];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, knob);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -EIO;
+	return write_file(path, val);
 }
 
 /*

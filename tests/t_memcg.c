@@ -35,17 +35,6 @@
 #define VIDEO_GID	44
 #define TESTER_UID	1000
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
-
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
-	close(fd);
-	return ok;
-}
-
 /* The value after "@key " in a flat keyed file (memory.events, vmstat). */
 static long long keyed(const char *path, const char *key)
 {
@@ -75,7 +64,7 @@ static int join(const char *cg)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	return write_str(path, "0");
+	return write_file(path, "0");
 }
 
 static int setup_cgroup(void)
@@ -85,11 +74,11 @@ static int setup_cgroup(void)
 	if (stat(CG_ROOT "/cgroup.controllers", &st) &&
 	    mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
 		return -errno;
-	if (write_str(CG_ROOT "/cgroup.subtree_control", "+memory"))
+	if (write_file(CG_ROOT "/cgroup.subtree_control", "+memory"))
 		return -EIO;
 	if (mkdir(CG, 0755) && errno != EEXIST)
 		return -errno;
-	if (write_str(CG "/memory.max", "64M"))
+	if (write_file(CG "/memory.max", "64M"))
 		return -EIO;
 	return join(CG);
 }
@@ -128,14 +117,14 @@ static void test_limit(void)
 	tg_end();
 
 	tg_begin("memcg_account=0 leaves pages uncharged");
-	CHECK(!write_str(PARAMS "memcg_account", "N"), "memcg_account not writable");
+	CHECK(!write_file(PARAMS "memcg_account", "N"), "memcg_account not writable");
 	c0 = cg_current();
 	fd = alloc_buf(128 * MiB, O_RDWR | O_CLOEXEC);
 	c1 = cg_current();
 	if (expect_rc("alloc 128 MiB uncharged", fd, 0))
 		close(fd);
 	CHECK(c1 - c0 < (long long)(8 * MiB), "memory.current %lld -> %lld", c0, c1);
-	CHECK(!write_str(PARAMS "memcg_account", "Y"), "memcg_account not restored");
+	CHECK(!write_file(PARAMS "memcg_account", "Y"), "memcg_account not restored");
 	tg_end();
 }
 
@@ -145,7 +134,7 @@ static void test_total_cap(void)
 	int a, b, d, imp;
 
 	tg_begin("max_total_mb caps all page storage, /dev/dmabuf and demo buffers alike");
-	CHECK(!write_str(PARAMS "max_total_mb", "64"), "max_total_mb not writable");
+	CHECK(!write_file(PARAMS "max_total_mb", "64"), "max_total_mb not writable");
 	a = alloc_buf(48 * MiB, O_RDWR | O_CLOEXEC);
 	expect_rc("48 MiB under a 64 MiB cap", a, 0);
 	b = alloc_buf(32 * MiB, O_RDWR | O_CLOEXEC);
@@ -171,7 +160,7 @@ static void test_total_cap(void)
 		close(b);
 	if (imp >= 0)
 		close(imp);
-	CHECK(!write_str(PARAMS "max_total_mb", "0"), "max_total_mb not restored");
+	CHECK(!write_file(PARAMS "max_total_mb", "0"), "max_total_mb not restored");
 	tg_end();
 }
 

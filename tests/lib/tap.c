@@ -662,6 +662,23 @@ uint64_t total_ram_bytes(void)
 	return (uint64_t)si.totalram * si.mem_unit;
 }
 
+int write_file(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
 long long read_param_ll(const char *path)
 {
 	char buf[64];

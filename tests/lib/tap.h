@@ -148,6 +148,8 @@ long long meminfo_kib(const char *key);		/* -1 if not found */
 long long harness_mem_slack_kib(long long dflt);
 uint64_t total_ram_bytes(void);
 long long read_param_ll(const char *path);	/* -errno on failure */
+/* Write @val to the file @path in one write: 0, -errno, -EIO if short. */
+int write_file(const char *path, const char *val);
 int count_open_fds(void);			/* -errno on failure */
 double now_sec(void);				/* CLOCK_MONOTONIC */
 
