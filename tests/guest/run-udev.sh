@@ -122,9 +122,10 @@ check "the heap entry goes with the node" test ! -e /dev/dma_heap/dmabuf-core
 # Stop udevd (and its workers) so the guest runs on as it did before.
 # --exit returns when udevd has exited.
 udevadm control --exit --timeout=10 >/dev/null 2>&1
-# Its workers may take a moment longer (seconds, on the debug kernel).
+# Its workers may take a moment longer (seconds, on the debug kernel; more
+# than 10 when the host is busy).
 left=$(udev_pids)
-for i in 1 2 3 4 5 6 7 8 9 10; do
+for i in $(seq 30); do
 	[ -z "$left" ] && break
 	sleep 1
 	left=$(udev_pids)
