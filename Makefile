@@ -9,6 +9,8 @@
 #   make check                all tests on every target kernel under QEMU
 #   make check-debug          all tests on our debug build of linux-source-6.12
 #                             (KASAN, lockdep, DMA-API debug, kmemleak, ...)
+#   make check-stress         the long runs (1M fuzzer operations) on every
+#                             target kernel and the debug kernel; not in CI
 #   make check-harness        proves the verdict catches crashes, missing
 #                             programs, WARNs, hangs and leaks
 #   make demo                 the sharing demo on the newest target kernel
@@ -33,7 +35,7 @@ KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PWD := $(shell pwd)
 
-.PHONY: all modules clean check check-debug check-harness check-package demo lint
+.PHONY: all modules clean check check-debug check-stress check-harness check-package demo lint
 .PHONY: install uninstall install-dkms uninstall-dkms
 
 all: modules
@@ -50,6 +52,9 @@ check:
 
 check-debug:
 	CHECK_SET=debug tests/harness/check.sh
+
+check-stress:
+	CHECK_SET=stress tests/harness/check.sh
 
 check-harness:
 	tests/harness/check-harness.sh

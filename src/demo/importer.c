@@ -238,8 +238,13 @@ static int demo_touch(struct device *dev, struct sg_table *sgt,
 
 	if (device_iommu_mapped(dev) || dev->dma_range_map)
 		return -EOPNOTSUPP;
-	if (write)
-		dma_sync_sgtable_for_cpu(dev, sgt, DMA_BIDIRECTIONAL);
+	/*
+	 * No syncs: this is the device's side of the mapping.  A sync for
+	 * the device after writing would have a bounce buffer (a foreign
+	 * buffer a 32-bit device can not reach) refilled from the CPU's
+	 * copy, losing what was just written; the unmap hands the data to
+	 * the CPU.
+	 */
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		dma_addr_t addr = sg_dma_address(sg);
 		dma_addr_t end = addr + sg_dma_len(sg);
@@ -259,8 +264,6 @@ static int demo_touch(struct device *dev, struct sg_table *sgt,
 			cond_resched();
 		}
 	}
-	if (write)
-		dma_sync_sgtable_for_device(dev, sgt, DMA_BIDIRECTIONAL);
 	req->checksum = sum;
 	req->pages_hash = hash;
 	return 0;

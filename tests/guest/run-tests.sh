@@ -62,6 +62,11 @@ for n in dmabuf dmabuf-demo-exporter dmabuf-demo-importer0 dmabuf-demo-importer1
 	check "node /dev/$n exists" test -c /dev/$n
 done
 run_prog t_demo
+# The fuzzer, bounded (make check-stress runs it long): every node and
+# buffer fd, random and boundary arguments, an oracle for each result.
+run_prog t_fuzz -n "$(harness_arg fuzz_ops 20000)"
+# Races between threads and processes (truly parallel on the debug kernel).
+run_prog t_race
 # Memory cgroups, the global cap, no OOM killer (needs the demo pair).
 run_prog t_memcg
 

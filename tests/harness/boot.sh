@@ -5,11 +5,14 @@
 # build/logs/FAMILY.results, and the kernel command line carries a fresh
 # nonce (dmabuf_harness.nonce) that the guest's done marker must repeat.
 #
-#   tests/harness/boot.sh FAMILY [tests|nobounce|demo]
+#   tests/harness/boot.sh FAMILY [tests|nobounce|stress|demo]
 #
 # No retries: a boot that dies is a result, not noise.
 # Knobs: BOOT_TIMEOUT (seconds, default 600), GUEST_MEM (default 6G: a test
-# needs RAM above 4 GiB), GUEST_CPUS (2), EXTRA_APPEND (more kernel args).
+# needs RAM above 4 GiB), GUEST_CPUS (2), EXTRA_APPEND (more kernel args),
+# TCG_THREAD (single, the default: one host thread runs every vCPU, which
+# the stock kernels need; multi: one host thread per vCPU, truly parallel
+# CPUs, used for the debug kernel: tests/harness/README.md says why).
 # PROG_TIMEOUT: seconds one test program may run (default 300; the guest's
 # watchdog dumps the task states and kills it after that); MEM_SLACK_MB:
 # how much less MemFree the leak checks may end with (default: their own).
@@ -25,6 +28,8 @@ check_family "$FAMILY"
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 GUEST_MEM=${GUEST_MEM:-6G}
 GUEST_CPUS=${GUEST_CPUS:-2}
+TCG_THREAD=${TCG_THREAD:-single}
+case "$TCG_THREAD" in single|multi) ;; *) die "TCG_THREAD must be single or multi" ;; esac
 PROG_TIMEOUT=${PROG_TIMEOUT:-300}
 MEM_SLACK_MB=${MEM_SLACK_MB:-0}
 NONCE=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
@@ -64,20 +69,21 @@ main() {
     results=$LOG_DIR/$name.results
     rm -f "$results"
     serial=(-serial mon:stdio)
-    case "$MODE" in tests|nobounce) serial+=(-serial "file:$results") ;; esac
+    case "$MODE" in tests|nobounce|stress) serial+=(-serial "file:$results") ;; esac
 
-    log "booting $KREL ($FAMILY, $MODE); console: $log"
+    log "booting $KREL ($FAMILY, $MODE, tcg thread=$TCG_THREAD); console: $log"
     start=$(date +%s)
     # stdin from /dev/null: QEMU must not grab (or wait on) a terminal.
     timeout -k 10 "$BOOT_TIMEOUT" \
-        qemu-system-x86_64 -accel tcg,thread=single \
+        qemu-system-x86_64 -accel tcg,thread="$TCG_THREAD" \
         -m "$GUEST_MEM" -smp "$GUEST_CPUS" \
         -display none -no-reboot "${serial[@]}" \
         -kernel "$VMLINUZ" -initrd "$initrd" \
         -append "$(kernel_cmdline)" \
         </dev/null >"$log" 2>&1 || rc=$?
     secs=$(($(date +%s) - start))
-    printf 'rc=%s\nseconds=%s\ntimeout=%s\nnonce=%s\n' "$rc" "$secs" "$BOOT_TIMEOUT" "$NONCE" >"$status"
+    printf 'rc=%s\nseconds=%s\ntimeout=%s\nnonce=%s\ntcg_thread=%s\n' \
+        "$rc" "$secs" "$BOOT_TIMEOUT" "$NONCE" "$TCG_THREAD" >"$status"
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
         warn "$FAMILY: QEMU killed after ${BOOT_TIMEOUT}s (guest hung?)"
     elif [ "$rc" -ne 0 ]; then

@@ -5,7 +5,13 @@
 #   KERNELS="6.1 newest" tests/harness/check.sh
 #   CHECK_SET=debug tests/harness/check.sh     `make check-debug`: the debug
 #                                              kernel (debug-kernel.sh)
+#   CHECK_SET=stress tests/harness/check.sh    `make check-stress`: the long
+#                                              runs (tests/guest/run-stress.sh)
+#                                              on every stock kernel and the
+#                                              debug kernel
 #
+# The debug kernel runs on truly parallel vCPUs (TCG_THREAD=multi, see
+# tests/harness/README.md); the stock kernels on one host thread.
 # The summary names the families the set expects and those that ran; a
 # KERNELS= narrower than the set says so in the last lines (.ci/run never
 # narrows it).
@@ -27,7 +33,10 @@ case "$CHECK_SET" in
         # checks get room, kmemleak and the counters stay exact.
         export BOOT_TIMEOUT=${BOOT_TIMEOUT:-2400} PROG_TIMEOUT=${PROG_TIMEOUT:-1200} \
             MEM_SLACK_MB=${MEM_SLACK_MB:-256} ;;
-    *) die "CHECK_SET must be stock or debug, not '$CHECK_SET'" ;;
+    stress) SET_FAMILIES="$ALL_FAMILIES debug"
+        # 1M fuzzer operations: about 6 min on a stock kernel, 30 on debug.
+        export BOOT_TIMEOUT=${BOOT_TIMEOUT:-7200} PROG_TIMEOUT=${PROG_TIMEOUT:-5400} ;;
+    *) die "CHECK_SET must be stock, debug or stress, not '$CHECK_SET'" ;;
 esac
 KERNELS=${KERNELS:-$SET_FAMILIES}
 RAN=()            # families that booted and were tallied
@@ -60,22 +69,34 @@ run_kernel() {
     krel=$(kernel_release "$fam")
     timed "$fam: module build" "$HARNESS_DIR/build-modules.sh" "$fam" ||
         { harness_fail "$fam" "module build failed for $krel (compiler output above)"; return 0; }
-    timed "$fam: initramfs" "$HARNESS_DIR/initramfs.sh" "$fam" tests >/dev/null ||
-        { harness_fail "$fam" "packing the initramfs failed"; return 0; }
-    timed "$fam: boot" "$HARNESS_DIR/boot.sh" "$fam" tests ||
-        { harness_fail "$fam" "could not boot QEMU"; return 0; }
-
-    tally_run "$fam" "$krel" tests
+    if [ "$CHECK_SET" = stress ]; then
+        run_boot "$fam" "$krel" stress && RAN+=("$fam")
+        log "$fam: done in $(($(date +%s) - start))s"
+        return 0
+    fi
+    run_boot "$fam" "$krel" tests || return 0
     RAN+=("$fam")
 
     # The same kernel with swiotlb=force: refusals instead of bounce copies.
-    if timed "$fam: nobounce initramfs" "$HARNESS_DIR/initramfs.sh" "$fam" nobounce >/dev/null &&
-        timed "$fam: nobounce boot" "$HARNESS_DIR/boot.sh" "$fam" nobounce; then
-        tally_run "$fam" "$krel" nobounce
-    else
-        harness_fail "$fam" "the swiotlb=force (nobounce) boot could not run"
-    fi
+    run_boot "$fam" "$krel" nobounce || true
     log "$fam: done in $(($(date +%s) - start))s"
+}
+
+# Pack, boot and tally one guest run: run_boot FAMILY RELEASE MODE.
+run_boot() {
+    local fam=$1 krel=$2 mode=$3
+    # Parallel vCPUs for the debug kernel: races its checkers can see.
+    local tcg=single
+    [ "$fam" = debug ] && tcg=multi
+    if ! timed "$fam: $mode initramfs" "$HARNESS_DIR/initramfs.sh" "$fam" "$mode" >/dev/null; then
+        harness_fail "$fam" "packing the $mode initramfs failed"
+        return 1
+    fi
+    if ! TCG_THREAD=${TCG_THREAD:-$tcg} timed "$fam: $mode boot" "$HARNESS_DIR/boot.sh" "$fam" "$mode"; then
+        harness_fail "$fam" "the $mode boot could not run QEMU"
+        return 1
+    fi
+    tally_run "$fam" "$krel" "$mode"
 }
 
 # Add one guest run's verdict to the totals: tally_run FAMILY RELEASE MODE.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tally one guest run.
 #
-#   tests/harness/verdict.sh FAMILY [tests|nobounce|demo|dkms]
+#   tests/harness/verdict.sh FAMILY [tests|nobounce|stress|demo|dkms]
 #
 # tests mode reads build/logs/FAMILY.results (the guest's own serial port),
 # FAMILY.log (the kernel's console) and FAMILY.status (boot.sh), and counts:
@@ -29,9 +29,13 @@ check_family "$FAMILY"
 
 DONE_MARKER=DMABUF-TESTS-DONE
 EXPECTED_NAMES=${EXPECTED_NAMES:-$REPO_ROOT/tests/guest/expected-names.txt}
-# nobounce (a swiotlb=force boot running run-nobounce.sh) is judged like
-# tests, with a list of its own.
-[ "$MODE" = nobounce ] && EXPECTED_NAMES=${EXPECTED_NOBOUNCE:-$REPO_ROOT/tests/guest/expected-nobounce.txt}
+# nobounce (a swiotlb=force boot running run-nobounce.sh) and stress
+# (run-stress.sh, `make check-stress`) are judged like tests, each with a
+# list of its own.
+case "$MODE" in
+    nobounce) EXPECTED_NAMES=${EXPECTED_NOBOUNCE:-$REPO_ROOT/tests/guest/expected-nobounce.txt} ;;
+    stress) EXPECTED_NAMES=${EXPECTED_STRESS:-$REPO_ROOT/tests/guest/expected-stress.txt} ;;
+esac
 rc=0 secs='?' tmo='?' nonce=''     # from boot.sh's .status file
 
 # Kernel problem reports, as extended regexps (one per line), looked for in
@@ -234,7 +238,7 @@ main() {
     results=$(mktemp)
     trap 'rm -f "$console" "$results"' EXIT   # globals, for the trap
     clean_log "$log" >"$console"
-    if [ "$MODE" = tests ] || [ "$MODE" = nobounce ]; then
+    if [ "$MODE" = tests ] || [ "$MODE" = nobounce ] || [ "$MODE" = stress ]; then
         if [ -f "$LOG_DIR/$name.results" ]; then
             clean_log "$LOG_DIR/$name.results" >"$results"
         fi
@@ -248,7 +252,7 @@ main() {
         nonce=$(sed -n 's/^nonce=//p' "$status")
     fi
 
-    if [ "$MODE" = tests ] || [ "$MODE" = nobounce ]; then
+    if [ "$MODE" = tests ] || [ "$MODE" = nobounce ] || [ "$MODE" = stress ]; then
         fails=$(tests_verdict)
         pass=$(grep -c '^PASS: ' "$results" || true)
     else

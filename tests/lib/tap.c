@@ -140,12 +140,20 @@ int tg_end(void)
 /* Fault guard                                                         */
 
 static __thread sigjmp_buf *guard_jb;
+static void (*crash_hook)(int sig);
+
+void tap_set_crash_hook(void (*fn)(int sig))
+{
+	crash_hook = fn;
+}
 
 static void guard_handler(int sig)
 {
 	if (guard_jb)
 		siglongjmp(*guard_jb, sig);
 	/* Not inside a guarded access: die the normal way. */
+	if (crash_hook)
+		crash_hook(sig);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -635,22 +643,38 @@ long long meminfo_kib(const char *key)
 	return v;
 }
 
-long long harness_mem_slack_kib(long long dflt)
+int harness_arg_u64(const char *name, uint64_t *val)
 {
 	FILE *f = fopen("/proc/cmdline", "re");
-	static const char key[] = "dmabuf_harness.mem_slack_mb=";
-	char line[4096], *p;
-	long long v = dflt;
+	char line[4096], key[96], *p, *end;
+	size_t klen;
+	int found = 0;
 
 	if (!f)
-		return dflt;
+		return 0;
+	klen = (size_t)snprintf(key, sizeof(key), "dmabuf_harness.%s=", name);
 	if (fgets(line, sizeof(line), f)) {
-		p = strstr(line, key);
-		if (p && (p == line || p[-1] == ' ') && atoll(p + strlen(key)) > 0)
-			v = atoll(p + strlen(key)) * 1024;
+		for (p = strstr(line, key); p; p = strstr(p + 1, key)) {
+			if (p != line && p[-1] != ' ')
+				continue;
+			errno = 0;
+			*val = strtoull(p + klen, &end, 0);
+			found = !errno && end != p + klen &&
+				(*end == ' ' || *end == '\n' || !*end);
+			break;
+		}
 	}
 	fclose(f);
-	return v;
+	return found;
+}
+
+long long harness_mem_slack_kib(long long dflt)
+{
+	uint64_t mb;
+
+	if (harness_arg_u64("mem_slack_mb", &mb) && mb > 0 && mb < (1ULL << 40))
+		return (long long)mb * 1024;
+	return dflt;
 }
 
 uint64_t total_ram_bytes(void)

@@ -128,6 +128,11 @@ int fill_pattern(void *p, size_t len, uint64_t seed, size_t base);
 int check_pattern(const void *p, size_t len, uint64_t seed, size_t base,
 		  size_t *bad);
 int check_zero(const void *p, size_t len, size_t *bad);
+/*
+ * Called with the signal number when SIGSEGV or SIGBUS hits outside a
+ * guarded access, just before the program dies of it (for last words).
+ */
+void tap_set_crash_hook(void (*fn)(int sig));
 /* Write one byte per page (write != 0) or read one byte per page. */
 int touch_pages(void *p, size_t len, int write);
 /* Describe a result of the functions above: "ok", "mismatch at ...". */
@@ -146,6 +151,11 @@ long long meminfo_kib(const char *key);		/* -1 if not found */
  * check there).
  */
 long long harness_mem_slack_kib(long long dflt);
+/*
+ * dmabuf_harness.@name=VALUE from the kernel command line (decimal, or hex
+ * with 0x): 1 and *val set when present and well formed, else 0.
+ */
+int harness_arg_u64(const char *name, uint64_t *val);
 uint64_t total_ram_bytes(void);
 long long read_param_ll(const char *path);	/* -errno on failure */
 /* Write @val to the file @path in one write: 0, -errno, -EIO if short. */
