@@ -220,7 +220,26 @@ struct dmabuf_core_export_info {
 		.exp_name = KBUILD_MODNAME, .owner = THIS_MODULE }
 
 struct dmabuf_core_buffer *
-dmabuf_core_export(const struct dmabuf_core_export_info *info);
+dmabuf_core_export_from(const struct dmabuf_core_export_info *info,
+			struct module *caller);
+
+/**
+ * dmabuf_core_export - create a buffer for an exporter
+ * @info: what the buffer is: size, operations, private data, owner
+ *
+ * dmabuf_core_export_from() on behalf of the calling module, so that an
+ * @info with no owner can be refused when its operations may live in a
+ * module: a buffer outliving the unload of its ops would call freed code.
+ *
+ * Context: process context; may sleep.
+ * Return: as dmabuf_core_export_from().
+ */
+static inline struct dmabuf_core_buffer *
+dmabuf_core_export(const struct dmabuf_core_export_info *info)
+{
+	return dmabuf_core_export_from(info, THIS_MODULE);
+}
+
 int dmabuf_core_fd(struct dmabuf_core_buffer *buf, int flags);
 struct dmabuf_core_buffer *dmabuf_core_get(int fd);
 struct dmabuf_core_buffer *dmabuf_core_from_dma_buf(struct dma_buf *dmabuf);

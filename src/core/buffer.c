@@ -109,8 +109,10 @@ void dcore_query(struct dma_buf *dmabuf, struct dmabuf_core_query *q)
 }
 
 /**
- * dmabuf_core_export - create a buffer for an exporter
+ * dmabuf_core_export_from - create a buffer for an exporter
  * @info: what the buffer is: size, operations, private data, owner
+ * @caller: the module calling (THIS_MODULE; dmabuf_core_export() passes
+ *	it), NULL for built-in code
  *
  * Creates the kernel dma-buf of the buffer.  The buffer starts with one
  * reference, owned by the caller: hand it to userspace with
@@ -122,12 +124,13 @@ void dcore_query(struct dma_buf *dmabuf, struct dmabuf_core_query *q)
  * Context: process context; may sleep.
  * Return: the buffer, or ERR_PTR(-EINVAL) for a size that is zero or not a
  * multiple of PAGE_SIZE, missing map, unmap or release operations, a
- * missing name, or file flags other than an access mode (O_RDONLY,
- * O_WRONLY or O_RDWR) and O_CLOEXEC;
+ * missing name, no @info->owner when called from a module, or file flags
+ * other than an access mode (O_RDONLY, O_WRONLY or O_RDWR) and O_CLOEXEC;
  * ERR_PTR(-ENOENT) when the owner module is going away; ERR_PTR(-ENOMEM).
  */
 struct dmabuf_core_buffer *
-dmabuf_core_export(const struct dmabuf_core_export_info *info)
+dmabuf_core_export_from(const struct dmabuf_core_export_info *info,
+			struct module *caller)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp);
 	struct dma_buf *dmabuf;
@@ -135,6 +138,9 @@ dmabuf_core_export(const struct dmabuf_core_export_info *info)
 	int ret;
 
 	if (!info || !info->ops || !info->exp_name)
+		return ERR_PTR(-EINVAL);
+	/* Ops in a module, and nothing to pin it: refuse. */
+	if (caller && !info->owner)
 		return ERR_PTR(-EINVAL);
 	if (!info->ops->map || !info->ops->unmap || !info->ops->release)
 		return ERR_PTR(-EINVAL);
@@ -183,7 +189,7 @@ err_module:
 	module_put(info->owner);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_core_export, DMABUF_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_export_from, DMABUF_CORE_NS);
 
 /**
  * dmabuf_core_fd - give the caller's reference to a new file descriptor

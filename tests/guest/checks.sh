@@ -109,3 +109,19 @@ run_prog() {
 	fi
 	rm -f "$out"
 }
+
+# kmemleak_check: on a kernel with kmemleak (the debug kernel), scan twice
+# and pass only when nothing is unreferenced; the report goes to the output.
+kmemleak_check() {
+	kml=/sys/kernel/debug/kmemleak
+	[ -e $kml ] || return 0
+	echo scan >$kml
+	sleep 5
+	echo scan >$kml
+	if [ -s $kml ]; then
+		fail "no kmemleak reports: $(grep -c '^unreferenced object' $kml) found"
+		cat $kml
+	else
+		pass "no kmemleak reports"
+	fi
+}

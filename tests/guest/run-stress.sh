@@ -24,15 +24,5 @@ run_prog t_race -n "$(harness_arg race_scale 20)"
 check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer
 check "rmmod dmabuf_demo_exporter" rmmod dmabuf_demo_exporter
 check "rmmod dmabuf_core" rmmod dmabuf_core
-if [ -e $kml ]; then
-	echo scan >$kml
-	sleep 5
-	echo scan >$kml
-	if [ -s $kml ]; then
-		fail "no kmemleak reports: $(grep -c '^unreferenced object' $kml) found"
-		cat $kml
-	else
-		pass "no kmemleak reports"
-	fi
-fi
+kmemleak_check
 echo "DMABUF-TESTS-DONE $(harness_arg nonce none)"

@@ -196,6 +196,11 @@ static void st_export_validation(void)
 	info.flags = O_RDWR;
 	buf = dmabuf_core_export(NULL);
 	CHECK("export refuses NULL info", PTR_ERR(buf) == -EINVAL, "got %ld", PTR_ERR(buf));
+	info.owner = NULL;
+	buf = dmabuf_core_export(&info);
+	CHECK("export refuses a module's info with no owner", PTR_ERR(buf) == -EINVAL,
+	      "got %ld", PTR_ERR(buf));
+	info.owner = THIS_MODULE;
 
 	CHECK("refused exports pin nothing", module_refcount(THIS_MODULE) == refs,
 	      "refcount %d, was %u", module_refcount(THIS_MODULE), refs);

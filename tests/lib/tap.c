@@ -703,6 +703,12 @@ int write_file(const char *path, const char *val)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+void close_if_open(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 long long read_param_ll(const char *path)
 {
 	char buf[64];

@@ -161,6 +161,8 @@ long long read_param_ll(const char *path);	/* -errno on failure */
 /* Write @val to the file @path in one write: 0, -errno, -EIO if short. */
 int write_file(const char *path, const char *val);
 int count_open_fds(void);			/* -errno on failure */
+/* close(@fd) when it is one (>= 0): for the exits of a test. */
+void close_if_open(int fd);
 double now_sec(void);				/* CLOCK_MONOTONIC */
 
 /* Small PRNG (xorshift64*), per-caller state. */
