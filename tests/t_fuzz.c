@@ -751,11 +751,10 @@ static void op_query(void)
 		      EINVAL);
 	else if (e && is_buf(e->kind))
 		judge("QUERY of a buffer", K_NODE, err, WANT_OK, 0);
-	else if (!e || e->kind == K_SOCK || e->kind == K_FOREIGN ||
-		 !is_buf(e->kind))
+	else
 		judge("QUERY of a non-buffer", K_NODE, err, WANT_FAIL,
 		      e ? EINVAL : EBADF);
-	if (err || !valid || !e || !is_buf(e->kind))
+	if (err || valid <= 0 || !e || !is_buf(e->kind))
 		return;
 	memcpy(&q, F.scratch, sizeof(q));
 	if (q.size != e->b->size)
@@ -1430,9 +1429,7 @@ static void op_raw_ioctl(void)
 		close(((struct fz_sync_file *)p)->fd);
 	else if (cmd == DMABUF_DEMO_IOCTL_CREATE && p == F.scratch)
 		close(((struct dmabuf_demo_create *)p)->fd);
-	if (is_buf(e->kind) && e->b)
-		e->b->content = C_UNKNOWN;	/* to be safe */
-	forget_all_contents();
+	forget_all_contents();	/* whatever it did, we did not follow */
 }
 
 static void op_set_name(void)
