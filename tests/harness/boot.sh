@@ -5,7 +5,10 @@
 # build/logs/FAMILY.results, and the kernel command line carries a fresh
 # nonce (dmabuf_harness.nonce) that the guest's done marker must repeat.
 #
-#   tests/harness/boot.sh FAMILY [tests|nobounce|stress|demo]
+#   tests/harness/boot.sh FAMILY [tests|nobounce|stress|demo|iommu-translated|iommu-identity]
+#
+# The iommu modes boot a q35 machine with QEMU's intel-iommu and its edu
+# PCI device (tests/t_iommu.c), the IOMMU translating or in passthrough.
 #
 # No retries: a boot that dies is a result, not noise.
 # Knobs: BOOT_TIMEOUT (seconds, default 600), GUEST_MEM (default 6G: a test
@@ -53,11 +56,19 @@ kernel_cmdline() {
     fi
     # nobounce: every direct DMA mapping would bounce (tests/t_nobounce.c).
     [ "$MODE" = nobounce ] && args+=(swiotlb=force)
+    # The edu device behind a translating IOMMU (strict: unmapped at
+    # once), or behind one in passthrough (identity domains).
+    case "$MODE" in
+        iommu-translated) args+=(intel_iommu=on iommu.passthrough=0 iommu.strict=1
+                                 dmabuf_harness.iommu_translated=1) ;;
+        iommu-identity) args+=(intel_iommu=on iommu.passthrough=1
+                               dmabuf_harness.iommu_translated=0) ;;
+    esac
     echo "${args[*]}${EXTRA_APPEND:+ $EXTRA_APPEND}"
 }
 
 main() {
-    local name initrd log status start rc=0 secs results serial
+    local name initrd log status start rc=0 secs results serial machine=()
     load_kernel_env "$FAMILY"
     name=$FAMILY
     [ "$MODE" = tests ] || name=$FAMILY-$MODE
@@ -69,14 +80,18 @@ main() {
     results=$LOG_DIR/$name.results
     rm -f "$results"
     serial=(-serial mon:stdio)
-    case "$MODE" in tests|nobounce|stress) serial+=(-serial "file:$results") ;; esac
+    case "$MODE" in tests|nobounce|stress|iommu-*) serial+=(-serial "file:$results") ;; esac
+    case "$MODE" in
+        iommu-*) machine=(-machine q35 -device intel-iommu,intremap=off
+                          -device edu,dma_mask=0xffffffff) ;;
+    esac
 
     log "booting $KREL ($FAMILY, $MODE, tcg thread=$TCG_THREAD); console: $log"
     start=$(date +%s)
     # stdin from /dev/null: QEMU must not grab (or wait on) a terminal.
     timeout -k 10 "$BOOT_TIMEOUT" \
         qemu-system-x86_64 -accel tcg,thread="$TCG_THREAD" \
-        -m "$GUEST_MEM" -smp "$GUEST_CPUS" \
+        -m "$GUEST_MEM" -smp "$GUEST_CPUS" "${machine[@]}" \
         -display none -no-reboot "${serial[@]}" \
         -kernel "$VMLINUZ" -initrd "$initrd" \
         -append "$(kernel_cmdline)" \

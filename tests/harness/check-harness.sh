@@ -19,7 +19,8 @@
 #      crash   a test program dies of SIGSEGV before it prints anything
 #      missing a test program is gone from the tree
 #      warn    dmabuf_core's init WARNs (panic_on_warn)
-#      hang    a test program never returns (PROG_TIMEOUT=30)
+#      hang    a test program never returns (PROG_TIMEOUT=90: above the
+#              slowest program's time, t_fragment's ~35 s)
 #      leak    /dev/dmabuf buffers never free their pages
 # Prints one "PASS: harness: ..." / "FAIL: harness: ..." line per case and
 # "N passed, M failed" last; exits non-zero on any failure.
@@ -27,6 +28,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 HARNESS_KERNEL=${HARNESS_KERNEL:-6.12}
+# The injected runs' per-program watchdog: the hang case waits this long.
+INJECT_PROG_TIMEOUT=90
 HARNESS_BOOTS=${HARNESS_BOOTS:-1}
 WORK=$BUILD_DIR/check-harness
 NPASS=0
@@ -189,7 +192,7 @@ expect_of() {
         crash) echo 't_share ran to completion: killed by signal 11' ;;
         missing) echo 't_bufops ran to completion: /tests/t_bufops is missing' ;;
         warn) echo 'FAIL: kernel: .*WARNING:' ;;
-        hang) echo 't_demo ran to completion: hung: killed after 30s' ;;
+        hang) echo "t_demo ran to completion: hung: killed after ${INJECT_PROG_TIMEOUT}s" ;;
         leak) echo 'memory back to baseline after unload: .*lost' ;;
     esac
 }
@@ -200,7 +203,8 @@ injection_case() {
     inject "$case" "$d" || { bad "inject $case: the fault did not apply to the scratch copy"; return 0; }
     want=$(expect_of "$case")
     out=$(cd "$d" && env -u KERNELS -u BUILD_DIR -u SRC_DIR -u TESTS_BIN -u GUEST_DIR \
-        KERNELS="$HARNESS_KERNEL" PROG_TIMEOUT=30 tests/harness/check.sh 2>&1) || rc=$?
+        KERNELS="$HARNESS_KERNEL" PROG_TIMEOUT=$INJECT_PROG_TIMEOUT EXTRA_BOOTS=0 \
+        tests/harness/check.sh 2>&1) || rc=$?
     printf '%s\n' "$out" >"$d/check.out"
     if [ "$rc" -ne 0 ] && printf '%s\n' "$out" | grep -qE "$want" &&
         printf '%s\n' "$out" | tail -n1 | grep -qE '^[0-9]+ passed, [1-9][0-9]* failed$'; then

@@ -15,6 +15,7 @@ HOST_PACKAGES=(
     gcc make libc6-dev binutils libkmod-dev   # tests/Makefile
     util-linux coreutils                      # flock, mountpoint, timeout
     udev                                      # systemd-udevd for run-udev.sh
+    trinity                                   # syscall fuzzer (check-stress)
 )
 
 # Packages for building modules against trixie(-backports) kernel headers.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tally one guest run.
 #
-#   tests/harness/verdict.sh FAMILY [tests|nobounce|stress|demo|dkms]
+#   tests/harness/verdict.sh FAMILY [tests|nobounce|stress|demo|dkms|iommu-*]
 #
 # tests mode reads build/logs/FAMILY.results (the guest's own serial port),
 # FAMILY.log (the kernel's console) and FAMILY.status (boot.sh), and counts:
@@ -29,14 +29,18 @@ check_family "$FAMILY"
 
 DONE_MARKER=DMABUF-TESTS-DONE
 EXPECTED_NAMES=${EXPECTED_NAMES:-$REPO_ROOT/tests/guest/expected-names.txt}
-# nobounce (a swiotlb=force boot running run-nobounce.sh) and stress
-# (run-stress.sh, `make check-stress`) are judged like tests, each with a
-# list of its own.
+# nobounce (a swiotlb=force boot running run-nobounce.sh), stress
+# (run-stress.sh, `make check-stress`) and the two iommu boots
+# (run-iommu.sh) are judged like tests, each with a list of its own.
 case "$MODE" in
     nobounce) EXPECTED_NAMES=${EXPECTED_NOBOUNCE:-$REPO_ROOT/tests/guest/expected-nobounce.txt} ;;
     stress) EXPECTED_NAMES=${EXPECTED_STRESS:-$REPO_ROOT/tests/guest/expected-stress.txt} ;;
+    iommu-*) EXPECTED_NAMES=$REPO_ROOT/tests/guest/expected-$MODE.txt ;;
 esac
 rc=0 secs='?' tmo='?' nonce=''     # from boot.sh's .status file
+# Modes whose test output has a serial port of its own (boot.sh).
+RESULTS_PORT=0
+case "$MODE" in tests|nobounce|stress|iommu-*) RESULTS_PORT=1 ;; esac
 
 # Kernel problem reports, as extended regexps (one per line), looked for in
 # every console line.
@@ -77,7 +81,9 @@ segfault at
 traps: .* trap
 page allocation failure
 swiotlb buffer is full
-[Oo]ut of SW-IOMMU space'
+[Oo]ut of SW-IOMMU space
+DMAR: \[(DMA|INTR)[ -]
+DMAR: DRHD: handling fault'
 # slub_debug reports look like
 #   =============================================
 #   BUG kmalloc-64 (Tainted: G  OE): Right Redzone overwritten
@@ -88,7 +94,7 @@ swiotlb buffer is full
 
 # Our modules print to the console (loglevel=5: warnings and worse) only
 # when something is wrong; these lines are the exceptions.
-OURS='dmabuf[-_](core|demo|selftest)'
+OURS='dmabuf[-_](core|demo|selftest|test)'
 OURS_FINE='loading out-of-tree module taints kernel|module verification failed'
 EXPECT_TAG='dmabuf-core-harness: expect warning: '
 
@@ -197,7 +203,7 @@ script_status() {
 }
 
 tests_verdict() {
-    local st last script=run-$MODE.sh
+    local st last script=run-${MODE%%-*}.sh
     sed -n 's/^FAIL: /&/p' "$results"
     st=$(script_status "$script" "$results")
     last=$(grep -E "^$DONE_MARKER( |\$)" "$results" | tail -n1 || true)
@@ -217,7 +223,7 @@ tests_verdict() {
 
 # demo and dkms guests print to the console: run-demo.sh / run-dkms.sh.
 console_verdict() {
-    local st script=run-$MODE.sh
+    local st script=run-${MODE%%-*}.sh
     sed -n 's/^FAIL: /&/p' "$console"
     st=$(script_status "$script" "$console")
     if [ -z "$st" ]; then
@@ -238,7 +244,7 @@ main() {
     results=$(mktemp)
     trap 'rm -f "$console" "$results"' EXIT   # globals, for the trap
     clean_log "$log" >"$console"
-    if [ "$MODE" = tests ] || [ "$MODE" = nobounce ] || [ "$MODE" = stress ]; then
+    if [ "$RESULTS_PORT" = 1 ]; then
         if [ -f "$LOG_DIR/$name.results" ]; then
             clean_log "$LOG_DIR/$name.results" >"$results"
         fi
@@ -252,7 +258,7 @@ main() {
         nonce=$(sed -n 's/^nonce=//p' "$status")
     fi
 
-    if [ "$MODE" = tests ] || [ "$MODE" = nobounce ] || [ "$MODE" = stress ]; then
+    if [ "$RESULTS_PORT" = 1 ]; then
         fails=$(tests_verdict)
         pass=$(grep -c '^PASS: ' "$results" || true)
     else
