@@ -7,7 +7,7 @@
  * guest's memory reaches 6 GiB.
  *
  * Booted twice per kernel (tests/harness/boot.sh, modes iommu-translated
- * and iommu-identity; dmabuf_harness.iommu= says which):
+ * and iommu-identity; dmabuf_harness.iommu_translated=1 or 0 says which):
  *  - translated (a paging domain): every buffer is shared, wherever its
  *    pages are, at IOVAs within the device's mask; nothing bounces;
  *  - identity (passthrough): direct DMA with the device's mask, so storage
@@ -35,6 +35,7 @@
 #define EDU_MASK	((1ULL << 32) - 1)
 #define EDU_DRIVER	"/sys/bus/pci/drivers/dmabuf_test_edu"
 #define COPY_LEN	DMABUF_TEST_EDU_MAX_COPY
+#define PAGE_SZ		4096ULL		/* amd64 */
 
 static int translated;		/* the boot asked for a translating domain */
 
@@ -95,20 +96,31 @@ static void check_copied(const struct dmabuf_test_edu_copy *c,
 	      (unsigned long long)dst, (unsigned long long)src);
 }
 
+/* Where the caller has found the buffer's pages to be. */
+enum where { WITHIN_MASK, BEYOND_MASK, ANYWHERE };
+
 /*
- * Fill @src with a pattern and have the device copy it to @dst; @reach is
- * whether the device can reach the storage without an IOMMU.
+ * Fill @src with a pattern and have the device copy it to @dst.  An
+ * identity domain must refuse storage @where beyond the mask.  With @sync,
+ * the CPU's accesses are bracketed with SYNC, as a foreign exporter's mmap
+ * needs.
  */
 static void copy_and_check(int edu, int fd, unsigned char *p, uint64_t src,
-			   uint64_t dst, int reach)
+			   uint64_t dst, enum where where, int sync)
 {
 	struct dmabuf_test_edu_copy c;
 	int r;
 
+	if (sync)
+		sync_buf(fd, DMABUF_CORE_SYNC_START | DMABUF_CORE_SYNC_WRITE);
 	fill_pattern(p + src, COPY_LEN, 0xed0 + src, 0);
 	memset(p + dst, 0, COPY_LEN);
+	if (sync)
+		sync_buf(fd, DMABUF_CORE_SYNC_END | DMABUF_CORE_SYNC_WRITE);
 	r = edu_copy(edu, fd, src, dst, &c);
-	if (translated || reach) {
+	if (sync)
+		sync_buf(fd, DMABUF_CORE_SYNC_START | DMABUF_CORE_SYNC_READ);
+	if (translated || where == WITHIN_MASK) {
 		if (expect_rc("COPY", r, 0)) {
 			check_copied(&c, p, src, dst);
 			tg_note("bus addresses %#llx, %#llx",
@@ -121,6 +133,8 @@ static void copy_and_check(int edu, int fd, unsigned char *p, uint64_t src,
 		CHECK(check_zero(p + dst, COPY_LEN, NULL) == 0,
 		      "a refused copy wrote to the buffer");
 	}
+	if (sync)
+		sync_buf(fd, DMABUF_CORE_SYNC_END | DMABUF_CORE_SYNC_READ);
 }
 
 int main(void)
@@ -166,9 +180,15 @@ int main(void)
 	fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
 	p = fd >= 0 ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
 		    : MAP_FAILED;
-	if (CHECK(p != MAP_FAILED, "buffer %d, mmap: %s", fd, errstr(errno))) {
-		copy_and_check(edu, fd, p, 0, 40 * MiB, 0);
-		copy_and_check(edu, fd, p, len - COPY_LEN, 4 * MiB, 0);
+	if (CHECK(p != MAP_FAILED, "buffer %d, mmap: %s", fd, errstr(errno)) &&
+	    /* Importer 0 is direct, 64-bit: its bus addresses are physical. */
+	    expect_rc("importer 0 READ", demo_access(imp, fd,
+		      DMABUF_DEMO_ACCESS_READ, 0, &acc), 0) &&
+	    CHECK(acc.lowest_dma > EDU_MASK,
+		  "pages from %#llx, within the device's reach",
+		  (unsigned long long)acc.lowest_dma)) {
+		copy_and_check(edu, fd, p, 0, 40 * MiB, BEYOND_MASK, 0);
+		copy_and_check(edu, fd, p, len - COPY_LEN, 4 * MiB, BEYOND_MASK, 0);
 		munmap(p, len);
 	}
 	close_if_open(fd);
@@ -182,17 +202,16 @@ int main(void)
 	    expect_rc("importer 0 WRITE", demo_access(imp, fd,
 		      DMABUF_DEMO_ACCESS_WRITE, 5, &acc), 0) &&
 	    expect_rc("STORAGE", demo_storage(fd, &st), 0)) {
-		CHECK(st.highest_phys > EDU_MASK,
-		      "storage ends at %#llx, within the device's reach",
-		      (unsigned long long)st.highest_phys);
+		CHECK(st.lowest_phys > EDU_MASK,
+		      "storage starts at %#llx, within the device's reach",
+		      (unsigned long long)st.lowest_phys);
 		printf("# t_iommu: demo storage %#llx-%#llx\n",
 			(unsigned long long)st.lowest_phys,
 			(unsigned long long)st.highest_phys);
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	}
 	if (fd >= 0 && CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno))) {
-		copy_and_check(edu, fd, p, 8 * MiB, 60 * MiB,
-			       st.highest_phys <= EDU_MASK);
+		copy_and_check(edu, fd, p, 8 * MiB, 60 * MiB, BEYOND_MASK, 0);
 		munmap(p, len);
 	}
 	close_if_open(fd);
@@ -218,7 +237,7 @@ int main(void)
 			CHECK(st.allocated && st.highest_phys <= EDU_MASK,
 			      "storage ends at %#llx, beyond the device's mask",
 			      (unsigned long long)st.highest_phys);
-		copy_and_check(edu, fd, p, 4 * MiB, 12 * MiB, 1);
+		copy_and_check(edu, fd, p, 4 * MiB, 12 * MiB, WITHIN_MASK, 0);
 		munmap(p, len);
 	}
 	close_if_open(fd);
@@ -244,10 +263,7 @@ int main(void)
 		if (expect_rc("system heap ALLOC", fd, 0))
 			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (fd >= 0 && CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno))) {
-			/* The heap's mmap is not synced for us: bracket the CPU's use. */
-			sync_buf(fd, DMABUF_CORE_SYNC_START | DMABUF_CORE_SYNC_RW);
-			copy_and_check(edu, fd, p, 0, 32 * KiB, 0);
-			sync_buf(fd, DMABUF_CORE_SYNC_END | DMABUF_CORE_SYNC_RW);
+			copy_and_check(edu, fd, p, 0, 32 * KiB, ANYWHERE, 1);
 			munmap(p, len);
 		}
 		close_if_open(fd);

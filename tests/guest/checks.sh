@@ -110,6 +110,23 @@ run_prog() {
 	rm -f "$out"
 }
 
+# debug_checkers_check: on the debug kernel, whose checkers switch
+# themselves off after a first report (or when out of room), quietly after
+# that: pass only when DMA-API debugging, lockdep and kmemleak are still on.
+debug_checkers_check() {
+	d=/sys/kernel/debug/dma-api
+	kml=/sys/kernel/debug/kmemleak
+	[ -d $d ] || return 0
+	locks=$(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats 2>/dev/null)
+	state="dma-api disabled=$(cat $d/disabled) errors=$(cat $d/error_count) free_entries=$(cat $d/num_free_entries), debug_locks=${locks:-?}, kmemleak $(test -e $kml && echo present || echo absent)"
+	if [ "$(cat $d/disabled)" = N ] && [ "$(cat $d/error_count)" = 0 ] &&
+	   [ "$locks" = 1 ] && [ -e $kml ] && echo scan >$kml 2>/dev/null; then
+		pass "debug checkers still armed at the end: $state"
+	else
+		fail "debug checkers still armed at the end: $state"
+	fi
+}
+
 # kmemleak_check: on a kernel with kmemleak (the debug kernel), scan twice
 # and pass only when nothing is unreferenced; the report goes to the output.
 kmemleak_check() {

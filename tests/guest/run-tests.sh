@@ -127,20 +127,8 @@ fi
 
 # 8. On a kernel with kmemleak (the debug kernel): nothing unreferenced.
 kmemleak_check
-kml=/sys/kernel/debug/kmemleak
 
-# 9. The debug kernel's checkers switch themselves off after a first report
-#    (or when out of room), quietly after that: still armed at the end?
-if [ -d /sys/kernel/debug/dma-api ]; then
-	d=/sys/kernel/debug/dma-api
-	locks=$(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats 2>/dev/null)
-	state="dma-api disabled=$(cat $d/disabled) errors=$(cat $d/error_count) free_entries=$(cat $d/num_free_entries), debug_locks=${locks:-?}, kmemleak $(test -e $kml && echo present || echo absent)"
-	if [ "$(cat $d/disabled)" = N ] && [ "$(cat $d/error_count)" = 0 ] &&
-	   [ "$locks" = 1 ] && [ -e $kml ] && echo scan >$kml 2>/dev/null; then
-		pass "debug checkers still armed at the end: $state"
-	else
-		fail "debug checkers still armed at the end: $state"
-	fi
-fi
+# 9. The debug kernel's checkers: still armed at the end?
+debug_checkers_check
 
 echo "DMABUF-TESTS-DONE $(harness_arg nonce none)"

@@ -34,11 +34,12 @@
  * Attaches the edu device to the buffer, maps it, has the device copy
  * @length bytes by DMA from @src_offset into its own buffer and from there
  * to @dst_offset, then unmaps and detaches.  Errors: those of attach and
- * map (EBUSY: the device cannot reach the storage), EINVAL for bad
- * arguments, EOVERFLOW for a mapping outside the device's mask (the edu
- * device would silently truncate such an address), ETIMEDOUT when the
- * device does not finish (the mapping is then kept: the device may still
- * write to it).
+ * map (EBUSY: the device cannot reach the storage), EACCES for a read-only
+ * buffer, EINVAL for bad arguments, EOVERFLOW for a mapping outside the
+ * device's mask (the edu device would silently truncate such an address),
+ * ETIMEDOUT when the device does not finish (its bus mastering is then
+ * switched off, and every later copy gets EIO).  The bus addresses are for
+ * the tests' eyes: the node is root's alone (0600).
  */
 struct dmabuf_test_edu_copy {
 	__s32 fd;

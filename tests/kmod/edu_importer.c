@@ -17,6 +17,7 @@
  */
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
 #include <linux/kref.h>
 #include <linux/miscdevice.h>
@@ -50,6 +51,7 @@
  *		engine, with unbinding; protects @pdev and @regs
  * @pdev:	the device, NULL once unbound
  * @regs:	BAR 0, NULL once unbound
+ * @dead:	a transfer did not finish: bus mastering is off for good
  * @misc:	/dev/dmabuf-test-edu
  */
 struct edu_importer {
@@ -57,6 +59,7 @@ struct edu_importer {
 	struct mutex lock;	/* see above */
 	struct pci_dev *pdev;
 	void __iomem *regs;
+	bool dead;
 	struct miscdevice misc;
 };
 
@@ -68,12 +71,17 @@ static void edu_importer_free(struct kref *ref)
 	kfree(edu);
 }
 
-/* Runs one transfer of the device's engine and waits for its end. */
+/*
+ * Runs one transfer of the device's engine and waits for its end.  The
+ * engine ignores its registers while it runs: never program it then.
+ */
 static int edu_transfer(struct edu_importer *edu, u64 src, u64 dst, u64 len,
 			u64 dir)
 {
 	u64 cmd;
 
+	if (readq(edu->regs + EDU_REG_DMA_CMD) & EDU_DMA_RUN)
+		return -EBUSY;
 	writeq(src, edu->regs + EDU_REG_DMA_SRC);
 	writeq(dst, edu->regs + EDU_REG_DMA_DST);
 	writeq(len, edu->regs + EDU_REG_DMA_COUNT);
@@ -133,6 +141,11 @@ static long edu_copy(struct edu_importer *edu,
 	buf = dmabuf_core_get(req->fd);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
+	/* The device writes: a read-only buffer is not for it. */
+	if (!dmabuf_core_is_writable(buf)) {
+		ret = -EACCES;
+		goto out_put;
+	}
 	att = dmabuf_core_attach(buf, dev);
 	if (IS_ERR(att)) {
 		ret = PTR_ERR(att);
@@ -155,14 +168,22 @@ static long edu_copy(struct edu_importer *edu,
 		goto out_unmap;
 	req->src_dma = src;
 	req->dst_dma = dst;
+	/* As a device would: after other writers and readers are done. */
+	ret = dmabuf_core_wait_fences(buf, true, true);
+	if (ret)
+		goto out_unmap;
 	ret = edu_transfer(edu, src, EDU_BUF_ADDR, req->length, 0);
 	if (!ret)
 		ret = edu_transfer(edu, EDU_BUF_ADDR, dst, req->length,
 				   EDU_DMA_TO_RAM);
 	if (ret == -ETIMEDOUT) {
-		/* The engine may still write: never free what it may reach. */
-		dev_err(dev, "DMA did not finish: keeping the buffer mapped\n");
-		return ret;
+		/*
+		 * The engine may still write.  Without bus mastering QEMU
+		 * drops its DMA, so the mapping can go; the device is done.
+		 */
+		dev_err(dev, "DMA did not finish: bus mastering off\n");
+		pci_clear_master(edu->pdev);
+		edu->dead = true;
 	}
 out_unmap:
 	if (dmabuf_core_unmap_attachment(att, sgt, DMA_BIDIRECTIONAL) && !ret)
@@ -196,7 +217,12 @@ static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	req.largest_segment = 0;
 
 	mutex_lock(&edu->lock);
-	ret = edu->pdev ? edu_copy(edu, &req) : -ENODEV;
+	if (!edu->pdev)
+		ret = -ENODEV;
+	else if (edu->dead)
+		ret = -EIO;
+	else
+		ret = edu_copy(edu, &req);
 	mutex_unlock(&edu->lock);
 	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
 		ret = -EFAULT;
