@@ -14,6 +14,8 @@
 #   make check-harness        proves the verdict catches crashes, missing
 #                             programs, WARNs, hangs and leaks
 #   make demo                 the sharing demo on the newest target kernel
+#   make bench                benchmarks against the kernel's system heap
+#                             (figures only, build/bench/); not in CI
 #   make lint                 checkpatch --strict, sparse and W=1
 #   make check-package        Debian packages + lintian, then the DKMS
 #                             upgrade scenario (6.1 -> 6.12) under QEMU
@@ -35,7 +37,7 @@ KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PWD := $(shell pwd)
 
-.PHONY: all modules clean check check-debug check-stress check-harness check-package demo lint
+.PHONY: all modules clean check check-debug check-stress check-harness check-package demo bench lint
 .PHONY: install uninstall install-dkms uninstall-dkms
 
 all: modules
@@ -61,6 +63,9 @@ check-harness:
 
 demo:
 	tests/harness/demo.sh
+
+bench:
+	tests/harness/bench.sh
 
 lint:
 	tests/harness/lint.sh

@@ -5,7 +5,7 @@
 # build/logs/FAMILY.results, and the kernel command line carries a fresh
 # nonce (dmabuf_harness.nonce) that the guest's done marker must repeat.
 #
-#   tests/harness/boot.sh FAMILY [tests|nobounce|stress|demo|iommu-translated|iommu-identity]
+#   tests/harness/boot.sh FAMILY [tests|nobounce|stress|demo|iommu-translated|iommu-identity|bench]
 #
 # The iommu modes boot a q35 machine with QEMU's intel-iommu and its edu
 # PCI device (tests/t_iommu.c), the IOMMU translating or in passthrough.
@@ -80,7 +80,7 @@ main() {
     results=$LOG_DIR/$name.results
     rm -f "$results"
     serial=(-serial mon:stdio)
-    case "$MODE" in tests|nobounce|stress|iommu-*) serial+=(-serial "file:$results") ;; esac
+    case "$MODE" in tests|nobounce|stress|iommu-*|bench) serial+=(-serial "file:$results") ;; esac
     case "$MODE" in
         iommu-*) machine=(-machine q35 -device intel-iommu,intremap=off
                           -device edu,dma_mask=0xffffffff) ;;
@@ -107,4 +107,4 @@ main() {
     log "$FAMILY: guest ran ${secs}s"
 }
 
-main
+main; exit

@@ -90,4 +90,4 @@ main() {
     log "built: $(cd "$out" && echo *.ko)"
 }
 
-main
+main; exit

@@ -134,6 +134,23 @@ verdict_cases() {
 # As a new user's Debian 12 would have it after debootstrap: sources naming
 # only `bookworm main` (APT_CONFIG points apt at such a list). 6.1 and 6.12
 # must still resolve, to the releases the full sources give.
+# The harness's scripts run for up to an hour; bash reads a script while it
+# runs, so each must end with `main; exit` on one line (an edit made during
+# a run would otherwise be read at the old offset once main returns: seen,
+# a stress run failing with "unexpected EOF" after its guest had passed).
+exit_after_main_case() {
+    local f bad_ones=()
+    for f in "$HARNESS_DIR"/*.sh; do
+        [ "$(basename "$f")" = lib.sh ] && continue   # sourced, not run
+        tail -n 1 "$f" | grep -qE '^[a-z_ -]*main( "\$@")?; exit$' || bad_ones+=("$(basename "$f")")
+    done
+    if [ ${#bad_ones[@]} -eq 0 ]; then
+        ok "every harness script exits on the line that calls main"
+    else
+        bad "scripts that read on after main returns: ${bad_ones[*]}"
+    fi
+}
+
 apt_sources_case() {
     local d=$WORK/apt fam want got
     rm -rf "$d"
@@ -219,6 +236,7 @@ main() {
     local case cases=${*:-crash missing warn hang leak}
     rm -rf "$V"
     verdict_cases
+    exit_after_main_case
     if [ "$HARNESS_BOOTS" != 0 ]; then
         require_root
         apt_sources_case
@@ -232,4 +250,4 @@ main() {
     [ "$NFAIL" -eq 0 ]
 }
 
-main "$@"
+main "$@"; exit

@@ -166,4 +166,4 @@ main() {
     [ "$TOTAL_FAIL" -eq 0 ] && [ "$TOTAL_PASS" -gt 0 ]
 }
 
-main
+main; exit

@@ -98,4 +98,4 @@ main() {
     echo "$DIR"
 }
 
-with_lock debug-kernel main
+with_lock debug-kernel main; exit

@@ -50,4 +50,4 @@ main() {
     [ "$rc" -eq 0 ]
 }
 
-main
+main; exit

@@ -70,4 +70,4 @@ main() {
     fi
 }
 
-main "$@"
+main "$@"; exit

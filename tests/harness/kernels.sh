@@ -322,4 +322,4 @@ main() {
     write_env
 }
 
-main
+main; exit

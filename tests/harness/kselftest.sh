@@ -30,4 +30,4 @@ main() {
     log "built k_dmabuf-heap from ${dir##*/}"
 }
 
-main
+main; exit

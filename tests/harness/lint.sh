@@ -136,4 +136,4 @@ main() {
     [ "$PROBLEMS" -eq 0 ]
 }
 
-main "$@"
+main "$@"; exit

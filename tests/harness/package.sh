@@ -230,4 +230,4 @@ main() {
     summary
 }
 
-main "$@"
+main "$@"; exit

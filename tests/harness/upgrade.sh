@@ -231,4 +231,4 @@ main() {
     [ "$FAILED" -eq 0 ]
 }
 
-main "$@"
+main "$@"; exit

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tally one guest run.
 #
-#   tests/harness/verdict.sh FAMILY [tests|nobounce|stress|demo|dkms|iommu-*]
+#   tests/harness/verdict.sh FAMILY [tests|nobounce|stress|demo|dkms|iommu-*|bench]
 #
 # tests mode reads build/logs/FAMILY.results (the guest's own serial port),
 # FAMILY.log (the kernel's console) and FAMILY.status (boot.sh), and counts:
@@ -35,12 +35,12 @@ EXPECTED_NAMES=${EXPECTED_NAMES:-$REPO_ROOT/tests/guest/expected-names.txt}
 case "$MODE" in
     nobounce) EXPECTED_NAMES=${EXPECTED_NOBOUNCE:-$REPO_ROOT/tests/guest/expected-nobounce.txt} ;;
     stress) EXPECTED_NAMES=${EXPECTED_STRESS:-$REPO_ROOT/tests/guest/expected-stress.txt} ;;
-    iommu-*) EXPECTED_NAMES=$REPO_ROOT/tests/guest/expected-$MODE.txt ;;
+    iommu-*|bench) EXPECTED_NAMES=$REPO_ROOT/tests/guest/expected-$MODE.txt ;;
 esac
 rc=0 secs='?' tmo='?' nonce=''     # from boot.sh's .status file
 # Modes whose test output has a serial port of its own (boot.sh).
 RESULTS_PORT=0
-case "$MODE" in tests|nobounce|stress|iommu-*) RESULTS_PORT=1 ;; esac
+case "$MODE" in tests|nobounce|stress|iommu-*|bench) RESULTS_PORT=1 ;; esac
 
 # Kernel problem reports, as extended regexps (one per line), looked for in
 # every console line.
@@ -277,4 +277,4 @@ main() {
     echo "$pass $nfail" >"$LOG_DIR/$name.tally"
 }
 
-main
+main; exit

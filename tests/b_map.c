@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * b_map: mapping benchmarks for `make bench` (tests/harness/bench.sh), run
+ * by tests/guest/run-bench.sh with the demo modules loaded (importer 0 at
+ * 64 bits, no segment limit).  Not a test: figures only.
+ *
+ * Per size, a /dev/dmabuf buffer ("ours") and a system-heap buffer
+ * ("heap"), where the kernel has the heap:
+ *   BENCH sg SIZE WHO segments=N
+ *	scatter-gather entries of the buffer as the demo importer maps it
+ *   BENCH mmap SIZE WHO reps=N median_ns=M p25_ns=A p75_ns=B
+ *	mmap() of the whole buffer alone (the setup a user waits for),
+ *	then munmap() untimed; contenders interleaved
+ * At one size (64 MiB), CPU bandwidth through a touched mapping of each,
+ * against anonymous memory:
+ *   BENCH bw write|read WHO reps=N median_ns=M p25_ns=A p75_ns=B bytes=L
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uapi/linux/dmabuf_core.h>
+#include <uapi/linux/dmabuf_demo.h>
+
+#define KIB		1024ULL
+#define MIB		(1024 * KIB)
+#define GIB		(1024 * MIB)
+#define MAX_REPS	401
+#define BW_SIZE		(64 * MIB)
+
+enum who { OURS, HEAP, ANON, NR_WHO };
+static const char *const who_name[NR_WHO] = { "ours", "heap", "anon" };
+
+static const uint64_t sizes[] = {
+	4 * KIB, 64 * KIB, MIB, 8 * MIB, 64 * MIB, 256 * MIB, GIB,
+};
+
+static int dev[2] = { -1, -1 };	/* /dev/dmabuf, /dev/dma_heap/system */
+static int importer = -1;
+static unsigned int pct = 100, failures;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *what, const char *size, const char *who,
+		   uint64_t *t, unsigned int n, const char *extra)
+{
+	if (!n)
+		return;
+	qsort(t, n, sizeof(*t), cmp_u64);
+	printf("BENCH %s %s %s reps=%u median_ns=%llu p25_ns=%llu p75_ns=%llu%s\n",
+	       what, size, who, n, (unsigned long long)t[(n - 1) / 2],
+	       (unsigned long long)t[(n - 1) / 4],
+	       (unsigned long long)t[(n - 1) * 3 / 4], extra);
+	fflush(stdout);
+}
+
+static unsigned int scaled(unsigned int reps)
+{
+	reps = reps * pct / 100;
+	return reps < 3 ? 3 : reps > MAX_REPS ? MAX_REPS : reps;
+}
+
+static int alloc_on(int node, uint64_t len)
+{
+	struct dmabuf_core_alloc a = { .len = len,
+				       .fd_flags = O_RDWR | O_CLOEXEC };
+
+	if (ioctl(node, DMABUF_CORE_IOCTL_ALLOC, &a)) {
+		fprintf(stderr, "b_map: ALLOC of %llu bytes: %s\n",
+			(unsigned long long)len, strerror(errno));
+		failures++;
+		return -1;
+	}
+	return (int)a.fd;
+}
+
+static void bench_size(uint64_t len)
+{
+	static uint64_t t[2][MAX_REPS];
+	unsigned int n[2] = { 0 }, reps, rep, i;
+	int fd[2] = { -1, -1 };
+	char size[32];
+
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)len);
+	for (i = 0; i < 2; i++) {
+		struct dmabuf_demo_access acc = { .op = DMABUF_DEMO_ACCESS_READ };
+
+		if (dev[i] < 0)
+			continue;
+		fd[i] = alloc_on(dev[i], len);
+		if (fd[i] < 0 || importer < 0)
+			continue;
+		acc.fd = fd[i];
+		if (ioctl(importer, DMABUF_DEMO_IOCTL_ACCESS, &acc)) {
+			fprintf(stderr, "b_map: importer ACCESS: %s\n", strerror(errno));
+			failures++;
+			continue;
+		}
+		printf("BENCH sg %s %s segments=%u\n", size, who_name[i], acc.segments);
+	}
+
+	reps = scaled(len >= 256 * MIB ? 21 : len >= 8 * MIB ? 61 : 201);
+	for (rep = 0; rep < reps; rep++) {
+		for (i = 0; i < 2; i++) {
+			unsigned int w = (rep + i) % 2;
+			uint64_t t0;
+			void *p;
+
+			if (fd[w] < 0)
+				continue;
+			t0 = now_ns();
+			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 fd[w], 0);
+			t[w][n[w]] = now_ns() - t0;
+			if (p == MAP_FAILED) {
+				fprintf(stderr, "b_map: mmap: %s\n", strerror(errno));
+				failures++;
+				close(fd[w]);
+				fd[w] = -1;
+				continue;
+			}
+			n[w]++;
+			munmap(p, len);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		report("mmap", size, who_name[i], t[i], n[i], "");
+		if (fd[i] >= 0)
+			close(fd[i]);
+	}
+}
+
+/* A sum the compiler cannot drop. */
+static volatile uint64_t sink;
+
+static void bench_bandwidth(void)
+{
+	static uint64_t tw[NR_WHO][MAX_REPS], tr[NR_WHO][MAX_REPS];
+	unsigned int n[NR_WHO] = { 0 }, reps = scaled(21), rep, i;
+	unsigned char *p[NR_WHO] = { NULL };
+	int fd[2] = { -1, -1 };
+	char extra[48];
+
+	for (i = 0; i < NR_WHO; i++) {
+		if (i == ANON) {
+			p[i] = mmap(NULL, BW_SIZE, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		} else {
+			if (dev[i] < 0)
+				continue;
+			fd[i] = alloc_on(dev[i], BW_SIZE);
+			if (fd[i] < 0)
+				continue;
+			p[i] = mmap(NULL, BW_SIZE, PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_POPULATE, fd[i], 0);
+		}
+		if (p[i] == MAP_FAILED) {
+			fprintf(stderr, "b_map: bandwidth mapping: %s\n", strerror(errno));
+			failures++;
+			p[i] = NULL;
+			continue;
+		}
+		memset(p[i], 1, BW_SIZE);	/* every page present */
+	}
+	for (rep = 0; rep < reps; rep++) {
+		for (i = 0; i < NR_WHO; i++) {
+			unsigned int w = (rep + i) % NR_WHO;
+			const uint64_t *q;
+			uint64_t t0, sum = 0, k;
+
+			if (!p[w])
+				continue;
+			t0 = now_ns();
+			memset(p[w], (int)rep, BW_SIZE);
+			__asm__ volatile("" : : "r"(p[w]) : "memory");
+			tw[w][n[w]] = now_ns() - t0;
+			q = (const uint64_t *)p[w];
+			t0 = now_ns();
+			for (k = 0; k < BW_SIZE / sizeof(*q); k++)
+				sum += q[k];
+			tr[w][n[w]] = now_ns() - t0;
+			sink += sum;
+			n[w]++;
+		}
+	}
+	snprintf(extra, sizeof(extra), " bytes=%llu", (unsigned long long)BW_SIZE);
+	for (i = 0; i < NR_WHO; i++) {
+		report("bw", "write", who_name[i], tw[i], n[i], extra);
+		report("bw", "read", who_name[i], tr[i], n[i], extra);
+		if (p[i])
+			munmap(p[i], BW_SIZE);
+		if (i != ANON && fd[i] >= 0)
+			close(fd[i]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "r:")) != -1) {
+		if (opt != 'r') {
+			fprintf(stderr, "usage: b_map [-r REPS_PERCENT]\n");
+			return 2;
+		}
+		pct = (unsigned int)strtoul(optarg, NULL, 0);
+	}
+	dev[OURS] = open("/dev/dmabuf", O_RDWR | O_CLOEXEC);
+	if (dev[OURS] < 0) {
+		perror("b_map: /dev/dmabuf");
+		return 1;
+	}
+	dev[HEAP] = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	importer = open("/dev/dmabuf-demo-importer0", O_RDWR | O_CLOEXEC);
+	if (importer < 0)
+		fprintf(stderr, "b_map: no demo importer: no sg figures\n");
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		bench_size(sizes[i]);
+	bench_bandwidth();
+	if (failures)
+		return 1;
+	printf("# b_map: done\n");
+	return 0;
+}
