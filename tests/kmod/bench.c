@@ -36,7 +36,7 @@
 
 static unsigned int live;
 module_param(live, uint, 0444);
-MODULE_PARM_DESC(live, "Buffers of each kind held during the run (default 0)");
+MODULE_PARM_DESC(live, "Buffers of each kind held during the run (default 0, at most 1000000)");
 
 static unsigned int reps = 2000;
 module_param(reps, uint, 0444);
@@ -374,7 +374,8 @@ static int __init bench_init(void)
 	unsigned int rep, i, op;
 	int ret;
 
-	if (!reps || reps > 100000)
+	/* Bounded: kvcalloc() WARNs on sizes beyond INT_MAX. */
+	if (!reps || reps > 100000 || live > 1000000)
 		return -EINVAL;
 	bench_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!bench_page)
