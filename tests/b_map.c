@@ -14,6 +14,14 @@
  * At one size (64 MiB), CPU bandwidth through a touched mapping of each,
  * against anonymous memory:
  *   BENCH bw write|read WHO reps=N median_ns=M p25_ns=A p75_ns=B bytes=L
+ * Last, in fragmented memory (tests/lib/frag.c: about 96 MiB free besides
+ * the holes), 256 MiB buffers of each, allocated in turn:
+ *   BENCH frag SIZE WHO reps=N median_ns=M p25_ns=A p75_ns=B segments=S
+ *	ALLOC alone (the buffer then closed untimed); S the sg entries of
+ *	the last one as the demo importer maps it
+ *   BENCH fragfree SIZE all free_mib=F in64k_mib=B in1m_mib=C
+ *	what the fragmenter left: MiB free, of which in free blocks of
+ *	64 KiB and up, and of 1 MiB and up (/proc/buddyinfo)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,17 +38,17 @@
 #include <uapi/linux/dmabuf_core.h>
 #include <uapi/linux/dmabuf_demo.h>
 
-#define KIB		1024ULL
-#define MIB		(1024 * KIB)
-#define GIB		(1024 * MIB)
+#include "lib/frag.h"
+#include "lib/tap.h"
+
 #define MAX_REPS	401
-#define BW_SIZE		(64 * MIB)
+#define BW_SIZE		(64 * MiB)
 
 enum who { OURS, HEAP, ANON, NR_WHO };
 static const char *const who_name[NR_WHO] = { "ours", "heap", "anon" };
 
 static const uint64_t sizes[] = {
-	4 * KIB, 64 * KIB, MIB, 8 * MIB, 64 * MIB, 256 * MIB, GIB,
+	4 * KiB, 64 * KiB, MiB, 8 * MiB, 64 * MiB, 256 * MiB, GiB,
 };
 
 static int dev[2] = { -1, -1 };	/* /dev/dmabuf, /dev/dma_heap/system */
@@ -120,7 +128,7 @@ static void bench_size(uint64_t len)
 		printf("BENCH sg %s %s segments=%u\n", size, who_name[i], acc.segments);
 	}
 
-	reps = scaled(len >= 256 * MIB ? 21 : len >= 8 * MIB ? 61 : 201);
+	reps = scaled(len >= 256 * MiB ? 21 : len >= 8 * MiB ? 61 : 201);
 	for (rep = 0; rep < reps; rep++) {
 		for (i = 0; i < 2; i++) {
 			unsigned int w = (rep + i) % 2;
@@ -215,6 +223,83 @@ static void bench_bandwidth(void)
 	}
 }
 
+/* MiB free in blocks of order @min and larger (/proc/buddyinfo). */
+static unsigned long long free_mib_in_blocks(unsigned int min)
+{
+	unsigned long long total = 0, count;
+	char line[512], *p;
+	FILE *f = fopen("/proc/buddyinfo", "r");
+	unsigned int order;
+	int used;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "zone");
+		if (!p)
+			continue;
+		p += 4;
+		while (*p == ' ')
+			p++;
+		while (*p && *p != ' ')		/* the zone's name */
+			p++;
+		for (order = 0; sscanf(p, "%llu%n", &count, &used) == 1; order++) {
+			if (order >= min)
+				total += count << order;
+			p += used;
+		}
+	}
+	fclose(f);
+	return total * page_size / MiB;
+}
+
+static void bench_fragmented(void)
+{
+	static uint64_t t[2][MAX_REPS];
+	unsigned int n[2] = { 0 }, seg[2] = { 0 }, reps = scaled(9), rep, i;
+	const uint64_t len = 256 * MiB;
+	char size[32], extra[32];
+	struct frag f;
+
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)len);
+	fragment_memory(&f, 96);
+	printf("BENCH fragfree %s all free_mib=%lld in64k_mib=%llu in1m_mib=%llu\n",
+	       size, meminfo_kib("MemFree") / 1024, free_mib_in_blocks(4),
+	       free_mib_in_blocks(8));
+	for (rep = 0; rep < reps; rep++) {
+		for (i = 0; i < 2; i++) {
+			struct dmabuf_demo_access acc = { .op = DMABUF_DEMO_ACCESS_READ };
+			unsigned int w = (rep + i) % 2;
+			uint64_t t0, dt;
+			int fd;
+
+			if (dev[w] < 0)
+				continue;
+			t0 = now_ns();
+			fd = alloc_on(dev[w], len);
+			dt = now_ns() - t0;
+			if (fd < 0)
+				continue;
+			t[w][n[w]++] = dt;
+			acc.fd = fd;
+			if (importer >= 0 && rep == reps - 1) {
+				if (ioctl(importer, DMABUF_DEMO_IOCTL_ACCESS, &acc)) {
+					fprintf(stderr, "b_map: importer ACCESS: %s\n",
+						strerror(errno));
+					failures++;
+				}
+				seg[w] = acc.segments;
+			}
+			close(fd);
+		}
+	}
+	fragment_release(&f);
+	for (i = 0; i < 2; i++) {
+		snprintf(extra, sizeof(extra), " segments=%u", seg[i]);
+		report("frag", size, who_name[i], t[i], n[i], extra);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int i;
@@ -239,6 +324,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		bench_size(sizes[i]);
 	bench_bandwidth();
+	bench_fragmented();
 	if (failures)
 		return 1;
 	printf("# b_map: done\n");

@@ -87,6 +87,8 @@ map_table() {
     $1 == "BENCH" && $2 == "sg" { seg[$3, $4] = field("segments"); if (!($3 in seen)) { seen[$3] = 1; sizes[n++] = $3 } }
     $1 == "BENCH" && $2 == "mmap" { keep($3 SUBSEP $4); mreps[$3] = field("reps"); if (!($3 in seen)) { seen[$3] = 1; sizes[n++] = $3 } }
     $1 == "BENCH" && $2 == "bw" { keep("bw" $3 SUBSEP $4); bwreps = field("reps"); bytes = field("bytes") }
+    $1 == "BENCH" && $2 == "frag" { keep("frag" SUBSEP $4); fseg[$4] = field("segments"); freps = field("reps"); fsize = $3 }
+    $1 == "BENCH" && $2 == "fragfree" { ffree = field("free_mib"); f64k = field("in64k_mib"); f1m = field("in1m_mib") }
     END {
         print "Mapping: sg entries as the demo importer maps each buffer; mmap() setup alone."
         printf "%-8s %8s %8s %5s %18s %18s %6s\n", "size", "sg ours", "sg heap", "reps",
@@ -112,6 +114,15 @@ map_table() {
                     ratio("bw" o SUBSEP "anon", "bw" o SUBSEP "ours"),
                     ratio("bw" o SUBSEP "anon", "bw" o SUBSEP "heap")
             }
+        }
+        if (fsize) {
+            print ""
+            printf "Fragmented memory: ALLOC of %s, %s reps each, interleaved, after the\n", human(fsize), freps
+            printf "fragmenter left %s MiB free: %s MiB in blocks of 64 KiB or more, %s MiB of 1 MiB or more.\n", ffree, f64k, f1m
+            printf "%-6s %18s %8s\n", "", "alloc", "sg"
+            printf "%-6s %s %8s\n", "ours", cell("frag" SUBSEP "ours"), fseg["ours"]
+            printf "%-6s %s %8s\n", "heap", cell("frag" SUBSEP "heap"), fseg["heap"]
+            printf "%-6s %18s\n", "ratio", ratio("frag" SUBSEP "ours", "frag" SUBSEP "heap")
         }
     }'
 }
@@ -196,7 +207,8 @@ main() {
         echo "# make bench results"
         echo
         echo "Run on $(date -u '+%Y-%m-%d %H:%M UTC'), QEMU TCG (no KVM), guests -smp 2 -m 6G,"
-        echo "BENCH_REPS=$BENCH_REPS%. Under TCG only the ratios mean anything."
+        echo "BENCH_REPS=$BENCH_REPS%, the kernels' own boot options (no slab debugging,"
+        echo "no KFENCE sampling, Debian's init_on_alloc). Under TCG only the ratios mean anything."
     } >"$BENCH_DIR/results.md"
     for fam in $BENCH_KERNELS; do
         check_family "$fam"

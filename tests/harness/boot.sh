@@ -41,18 +41,20 @@ kernel_cmdline() {
     local args=(console=ttyS0 panic=-1 quiet
         # quiet hides KERN_WARNING (level 4) and above; WARN() splats and
         # refcount_t warnings are level 4: show up to warnings on the console.
-        loglevel=5
-        slub_debug=FZPU panic_on_warn=1
-        # Debian kernels zero every page allocation by default; turn that
-        # off so a missing __GFP_ZERO shows as non-zero buffer contents.
-        init_on_alloc=0
+        loglevel=5 panic_on_warn=1
         # Room for the whole run's messages: the guest reads dmesg back.
         log_buf_len=4M
         dmabuf_harness.nonce="$NONCE" dmabuf_harness.prog_timeout="$PROG_TIMEOUT")
     # 0: the tests' own leak tolerances.
     [ "$MEM_SLACK_MB" = 0 ] || args+=(dmabuf_harness.mem_slack_mb="$MEM_SLACK_MB")
-    if grep -qx 'CONFIG_KFENCE=y' "$KCONFIG"; then
-        args+=(kfence.sample_interval=1)
+    # Benchmarks measure the kernel as its users boot it. Every other mode
+    # checks: slab debugging, and Debian's zeroing of every page allocation
+    # turned off so a missing __GFP_ZERO shows as non-zero buffer contents.
+    if [ "$MODE" != bench ]; then
+        args+=(slub_debug=FZPU init_on_alloc=0)
+        if grep -qx 'CONFIG_KFENCE=y' "$KCONFIG"; then
+            args+=(kfence.sample_interval=1)
+        fi
     fi
     # nobounce: every direct DMA mapping would bounce (tests/t_nobounce.c).
     [ "$MODE" = nobounce ] && args+=(swiotlb=force)
