@@ -92,13 +92,15 @@ static gfp_t dcore_chunk_gfp(gfp_t zone, unsigned int order, gfp_t account)
 	return gfp | __GFP_RETRY_MAYFAIL;
 }
 
-static unsigned int dcore_max_order(size_t max_chunk)
+/* The index in dcore_chunk_orders of the largest chunk @max_chunk allows. */
+static unsigned int dcore_top_order(size_t max_chunk)
 {
-	unsigned int order = dcore_chunk_orders[0];
+	unsigned int i = 0;
 
-	while (order && max_chunk && (PAGE_SIZE << order) > max_chunk)
-		order--;
-	return order;
+	while (max_chunk && i < ARRAY_SIZE(dcore_chunk_orders) - 1 &&
+	       (PAGE_SIZE << dcore_chunk_orders[i]) > max_chunk)
+		i++;
+	return i;
 }
 
 /**
@@ -114,38 +116,87 @@ u64 dmabuf_core_device_dma_limit(struct device *dev)
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_device_dma_limit, DMABUF_CORE_NS);
 
 /*
- * One chunk of at most 2^@max_order pages (and at most @left pages) below
- * @dma_limit, trying zones from *@zone on; *@zone moves on to narrower
- * zones as they turn out to be needed.
+ * One chunk below @dma_limit of at most 2^dcore_chunk_orders[*@first]
+ * pages (and at most @left pages), trying zones from *@zone on.  *@zone
+ * moves on to narrower zones as they turn out to be needed; *@first is
+ * left at the order that succeeded, where the next chunk starts (as the
+ * kernel's system heap does: an order that just failed will fail again
+ * for the next chunk, and each failure costs a pass of the allocator).
+ * A new zone starts again at @top, the largest order allowed.
  */
 static struct page *dcore_alloc_chunk(unsigned int *zone, u64 dma_limit,
-				      unsigned int max_order, gfp_t account,
-				      unsigned long left, unsigned int *order)
+				      unsigned int *first, unsigned int top,
+				      gfp_t account, unsigned long left)
 {
 	struct page *page;
-	unsigned int i;
+	unsigned int i, order;
 
-	for (; *zone < ARRAY_SIZE(dcore_zones); (*zone)++) {
-		for (i = 0; i < ARRAY_SIZE(dcore_chunk_orders); i++) {
-			*order = dcore_chunk_orders[i];
-			if (*order > max_order || (1UL << *order) > left)
+	for (; *zone < ARRAY_SIZE(dcore_zones); (*zone)++, *first = top) {
+		for (i = *first; i < ARRAY_SIZE(dcore_chunk_orders); i++) {
+			order = dcore_chunk_orders[i];
+			if ((1UL << order) > left)
 				continue;
 			page = alloc_pages(dcore_chunk_gfp(dcore_zones[*zone],
-							   *order, account),
-					   *order);
+							   order, account),
+					   order);
 			if (!page)
 				continue;
-			if (page_to_phys(page) + (PAGE_SIZE << *order) - 1 <=
-			    dma_limit)
+			if (page_to_phys(page) + (PAGE_SIZE << order) - 1 <=
+			    dma_limit) {
+				*first = i;
 				return page;
+			}
 			/* Out of reach: this zone is too wide for the limit. */
-			__free_pages(page, *order);
+			__free_pages(page, order);
 			break;
 		}
 		if (i == ARRAY_SIZE(dcore_chunk_orders))
 			return NULL;	/* memory is short, not just far */
 	}
 	return NULL;
+}
+
+/* The chunk array's first size: the chunks @nr pages take at best. */
+static unsigned long dcore_chunks_estimate(unsigned long nr, unsigned int top)
+{
+	unsigned long chunks = 0;
+	unsigned int i, order;
+
+	for (i = top; i < ARRAY_SIZE(dcore_chunk_orders); i++) {
+		order = dcore_chunk_orders[i];
+		chunks += nr >> order;
+		nr &= (1UL << order) - 1;
+	}
+	return chunks;
+}
+
+static struct dmabuf_core_chunk *dcore_chunks_alloc(unsigned long n,
+						    gfp_t account)
+{
+	return kvmalloc_array(n, sizeof(struct dmabuf_core_chunk),
+			      GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN |
+			      account);
+}
+
+/*
+ * Room for more chunks than *@room: twice as many (at most one per page of
+ * the buffer, @nr_pages), the @nr filled entries copied over.
+ */
+static int dcore_chunks_grow(struct dmabuf_core_chunk **chunks,
+			     unsigned long *room, unsigned int nr,
+			     unsigned long nr_pages, gfp_t account)
+{
+	unsigned long more = min(*room * 2, nr_pages);
+	struct dmabuf_core_chunk *bigger;
+
+	bigger = dcore_chunks_alloc(more, account);
+	if (!bigger)
+		return -ENOMEM;
+	memcpy(bigger, *chunks, nr * sizeof(*bigger));
+	kvfree(*chunks);
+	*chunks = bigger;
+	*room = more;
+	return 0;
 }
 
 /**
@@ -158,7 +209,8 @@ static struct page *dcore_alloc_chunk(unsigned int *zone, u64 dma_limit,
  * @max_chunk: largest physically contiguous chunk in bytes, 0 for no limit
  *
  * Chunks of 1 MiB, then 64 KiB, then single pages, from the zone that the
- * limit calls for.  The pages (and the chunk array) are charged to the
+ * limit calls for; once an order fails, the rest of the buffer is made of
+ * smaller chunks.  The pages (and the chunk array) are charged to the
  * calling task's memory cgroup unless the memcg_account parameter is off,
  * and all page storage together stays under the max_total_mb parameter.
  * Fails with -ENOMEM rather than invoking the OOM killer (the system's or
@@ -171,40 +223,45 @@ static struct page *dcore_alloc_chunk(unsigned int *zone, u64 dma_limit,
 int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 			    u64 dma_limit, size_t max_chunk)
 {
-	unsigned long left = size >> PAGE_SHIFT;
-	unsigned int max_order = dcore_max_order(max_chunk);
+	unsigned long nr_pages = size >> PAGE_SHIFT, left = nr_pages, room;
+	unsigned int top = dcore_top_order(max_chunk), first = top;
 	unsigned int zone = dcore_first_zone(dma_limit);
 	gfp_t account = READ_ONCE(dcore_memcg_account) ? __GFP_ACCOUNT : 0;
-	struct dmabuf_core_chunk *chunks, *fit;
-	unsigned int nr = 0, order;
+	struct dmabuf_core_chunk *chunks;
+	unsigned int nr = 0;
 	struct page *page;
 	int ret;
 
 	if (!size || !PAGE_ALIGNED(size))
 		return -EINVAL;
-	if (!dcore_storage_reserve(left))
+	if (!dcore_storage_reserve(nr_pages))
 		return -ENOMEM;
 
-	/* Room for the worst case, one chunk per page; trimmed below. */
-	chunks = kvmalloc_array(left, sizeof(*chunks),
-				GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN |
-				account);
+	/* Exact when every chunk gets the largest order; grown when not. */
+	room = dcore_chunks_estimate(nr_pages, top);
+	chunks = dcore_chunks_alloc(room, account);
 	if (!chunks) {
 		ret = -ENOMEM;
 		goto err_unreserve;
 	}
 
 	while (left) {
-		page = dcore_alloc_chunk(&zone, dma_limit, max_order, account,
-					 left, &order);
+		if (nr == room) {
+			ret = dcore_chunks_grow(&chunks, &room, nr, nr_pages,
+						account);
+			if (ret)
+				goto err_free;
+		}
+		page = dcore_alloc_chunk(&zone, dma_limit, &first, top, account,
+					 left);
 		if (!page) {
 			ret = -ENOMEM;
 			goto err_free;
 		}
 		chunks[nr].page = page;
-		chunks[nr].order = order;
+		chunks[nr].order = dcore_chunk_orders[first];
+		left -= 1UL << chunks[nr].order;
 		nr++;
-		left -= 1UL << order;
 
 		if (left && fatal_signal_pending(current)) {
 			ret = -EINTR;
@@ -213,16 +270,9 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 		cond_resched();
 	}
 
-	fit = kvmalloc_array(nr, sizeof(*fit), GFP_KERNEL | __GFP_RETRY_MAYFAIL |
-			     __GFP_NOWARN | account);
-	if (fit) {
-		memcpy(fit, chunks, nr * sizeof(*fit));
-		kvfree(chunks);
-		chunks = fit;
-	}
 	pages->chunks = chunks;
 	pages->nr_chunks = nr;
-	pages->nr_pages = size >> PAGE_SHIFT;
+	pages->nr_pages = nr_pages;
 	return 0;
 
 err_free:
@@ -230,7 +280,7 @@ err_free:
 		__free_pages(chunks[nr].page, chunks[nr].order);
 	kvfree(chunks);
 err_unreserve:
-	atomic_long_sub(size >> PAGE_SHIFT, &dcore_storage_pages);
+	atomic_long_sub(nr_pages, &dcore_storage_pages);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_alloc, DMABUF_CORE_NS);
