@@ -68,6 +68,7 @@ run_prog() {
 	tmo=$(harness_arg prog_timeout 300)
 	out=/tmp/run_prog.$prog.out
 	rm -f /tmp/run_prog.timeout
+	t0=$(cut -d. -f1 /proc/uptime)
 	"/tests/$prog" "$@" >"$out" 2>&1 </dev/null &
 	pid=$!
 	(
@@ -91,6 +92,7 @@ run_prog() {
 	wait $pid
 	st=$?
 	wait $dog
+	secs=$(($(cut -d. -f1 /proc/uptime) - t0))
 	cat "$out"
 	npass=$(grep -c "^PASS: $prog: " "$out")
 	nfail=$(grep -c "^FAIL: $prog: " "$out")
@@ -105,7 +107,7 @@ run_prog() {
 	elif [ $st -ne $((nfail > 0)) ]; then
 		fail "$prog ran to completion: $how with $nfail failures"
 	else
-		pass "$prog ran to completion: exit $st, $npass passed, $nfail failed"
+		pass "$prog ran to completion: exit $st, $npass passed, $nfail failed, ${secs}s"
 	fi
 	rm -f "$out"
 }

@@ -17,6 +17,11 @@
 # The summary names the families the set expects and those that ran; a
 # KERNELS= narrower than the set says so in the last lines (.ci/run never
 # narrows it).
+# CHECK_JOBS (default 2 for the stock set, 1 otherwise): families run at
+# once. A stock guest runs on one host thread, so two of them fill the two
+# cores; each family's output is printed whole, in KERNELS order, once it
+# and those before it are done. The debug kernel's guests run on two host
+# threads: its sets run one family at a time.
 # Builds the test programs, then for each kernel family: fetch the kernel
 # (kernels.sh), build the modules (build-modules.sh), pack the initramfs
 # (initramfs.sh), boot it (boot.sh) and tally the console (verdict.sh).
@@ -44,6 +49,11 @@ KERNELS=${KERNELS:-$SET_FAMILIES}
 # 0: only the tests boot of each kernel, without the nobounce and iommu
 # boots (check-harness.sh's injected runs; .ci/run never sets it).
 EXTRA_BOOTS=${EXTRA_BOOTS:-1}
+CHECK_JOBS=${CHECK_JOBS:-$([ "$CHECK_SET" = stock ] && echo 2 || echo 1)}
+case "$CHECK_JOBS" in
+    [1-9]) ;;
+    *) die "CHECK_JOBS must be 1 to 9, not '$CHECK_JOBS'" ;;
+esac
 RAN=()            # families that booted and were tallied
 TOTAL_PASS=0
 TOTAL_FAIL=0
@@ -127,6 +137,66 @@ tally_run() {
     done < <(printf '%s\n' "$out" | sed -n 's/^  \(FAIL: .*\)$/\1/p')
 }
 
+# ---- families in parallel ----------------------------------------------------
+
+# The results of one family run in a subshell, for the parent to add up:
+# its arrays as F_RAN, F_SUMMARY, F_FAIL_LINES, its totals as F_PASS, F_FAIL.
+save_family() {   # save_family FAMILY
+    {
+        declare -p RAN SUMMARY FAIL_LINES | sed 's/^declare -a /declare -ga F_/'
+        echo "F_PASS=$TOTAL_PASS F_FAIL=$TOTAL_FAIL"
+    } >"$LOG_DIR/$1.check-state"
+}
+
+add_family() {   # add_family FAMILY: print its output, add its results
+    local f=$LOG_DIR/$1.check-state
+    cat "$LOG_DIR/$1.check-out"
+    if ! grep -q '^F_PASS=' "$f" 2>/dev/null; then
+        harness_fail "$1" "its run ended without results (output above)"
+        return 0
+    fi
+    # shellcheck disable=SC1090
+    . "$f"
+    RAN+=("${F_RAN[@]}")
+    SUMMARY+=("${F_SUMMARY[@]}")
+    FAIL_LINES+=("${F_FAIL_LINES[@]}")
+    TOTAL_PASS=$((TOTAL_PASS + F_PASS))
+    TOTAL_FAIL=$((TOTAL_FAIL + F_FAIL))
+}
+
+# Up to CHECK_JOBS families at once, each in a subshell writing its output
+# to $LOG_DIR/FAMILY.check-out and its results to FAMILY.check-state.
+run_families() {
+    local fam running=0 i=0 next=0
+    local -a fams pids
+    read -ra fams <<<"$KERNELS"
+    if [ "$CHECK_JOBS" = 1 ] || [ ${#fams[@]} -le 1 ]; then
+        for fam in "${fams[@]}"; do run_kernel "$fam"; done
+        return 0
+    fi
+    log "running ${#fams[@]} families, $CHECK_JOBS at a time (CHECK_JOBS); each one's output follows when it is done"
+    for fam in "${fams[@]}"; do
+        if [ "$running" -ge "$CHECK_JOBS" ]; then
+            wait -n || true
+            running=$((running - 1))
+        fi
+        rm -f "$LOG_DIR/$fam.check-state"
+        (
+            RAN=() SUMMARY=() FAIL_LINES=() TOTAL_PASS=0 TOTAL_FAIL=0
+            run_kernel "$fam"
+            save_family "$fam"
+        ) >"$LOG_DIR/$fam.check-out" 2>&1 </dev/null &
+        pids[i]=$!
+        i=$((i + 1))
+        running=$((running + 1))
+    done
+    for fam in "${fams[@]}"; do
+        wait "${pids[next]}" 2>/dev/null || true
+        next=$((next + 1))
+        add_family "$fam"
+    done
+}
+
 print_summary() {
     local s
     echo
@@ -157,9 +227,7 @@ main() {
     if ! build_test_programs; then
         harness_fail all "building the test programs failed (compiler output above)"
     else
-        for fam in $KERNELS; do
-            run_kernel "$fam"
-        done
+        run_families
     fi
     log "total time $(($(date +%s) - start))s"
     print_summary
