@@ -6,8 +6,9 @@
  * never fails on them.
  *
  * At each size, every repetition runs each contender once, in an order
- * that rotates from one repetition to the next, so that drift in the
- * guest's speed hits all of them alike:
+ * shuffled anew for each repetition (bench_order()), so that drift in the
+ * guest's speed hits all of them alike and none always follows the same
+ * other:
  *   ours-alloc, heap-alloc   ALLOC, then close (alloc+free)
  *   ours-touch, heap-touch   ALLOC, mmap, write one byte per page, munmap,
  *                            close (alloc+mmap+touch+free)
@@ -35,6 +36,8 @@
 
 #include <uapi/linux/dmabuf_core.h>
 
+#include "lib/bench.h"
+
 #define KIB		1024ULL
 #define MIB		(1024 * KIB)
 #define GIB		(1024 * MIB)
@@ -60,14 +63,6 @@ static const struct {
 static int node = -1, heap = -1;
 static unsigned char *scratch;	/* the memset contender's memory */
 static unsigned int failures;	/* operations that failed */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void touch(volatile unsigned char *p, uint64_t len)
 {
@@ -115,7 +110,7 @@ static int anon_once(uint64_t len)
 /* Runs contender @c once at @len: its time in ns, or 0 on failure. */
 static uint64_t run_once(enum contender c, uint64_t len)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	int r;
 
 	switch (c) {
@@ -147,32 +142,22 @@ static uint64_t run_once(enum contender c, uint64_t len)
 			contender_name[c], (unsigned long long)len, strerror(-r));
 		return 0;
 	}
-	return now_ns() - t0 ?: 1;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t quantile(const uint64_t *sorted, unsigned int n, unsigned int pct)
-{
-	return sorted[(uint64_t)(n - 1) * pct / 100];
+	return bench_now_ns() - t0 ?: 1;
 }
 
 static void bench_size(uint64_t len, unsigned int reps)
 {
 	static uint64_t t[NR_CONTENDERS][MAX_REPS];
-	unsigned int n[NR_CONTENDERS] = { 0 }, rep, i;
+	unsigned int n[NR_CONTENDERS] = { 0 }, order[NR_CONTENDERS], rep, i;
 	int skip[NR_CONTENDERS] = { 0 };
+	char size[32];
 	uint64_t ns;
 
 	skip[HEAP_ALLOC] = skip[HEAP_TOUCH] = heap < 0;
 	for (rep = 0; rep < reps; rep++) {
+		bench_order(NR_CONTENDERS, order);
 		for (i = 0; i < NR_CONTENDERS; i++) {
-			enum contender c = (rep + i) % NR_CONTENDERS;
+			enum contender c = order[i];
 
 			if (skip[c])
 				continue;
@@ -184,17 +169,9 @@ static void bench_size(uint64_t len, unsigned int reps)
 			t[c][n[c]++] = ns;
 		}
 	}
-	for (i = 0; i < NR_CONTENDERS; i++) {
-		if (!n[i])
-			continue;
-		qsort(t[i], n[i], sizeof(t[i][0]), cmp_u64);
-		printf("BENCH alloc %llu %s reps=%u median_ns=%llu p25_ns=%llu p75_ns=%llu\n",
-		       (unsigned long long)len, contender_name[i], n[i],
-		       (unsigned long long)quantile(t[i], n[i], 50),
-		       (unsigned long long)quantile(t[i], n[i], 25),
-		       (unsigned long long)quantile(t[i], n[i], 75));
-		fflush(stdout);
-	}
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)len);
+	for (i = 0; i < NR_CONTENDERS; i++)
+		bench_report("alloc", size, contender_name[i], t[i], n[i], "");
 }
 
 static void usage(void)

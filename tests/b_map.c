@@ -10,7 +10,8 @@
  *	scatter-gather entries of the buffer as the demo importer maps it
  *   BENCH mmap SIZE WHO reps=N median_ns=M p25_ns=A p75_ns=B
  *	mmap() of the whole buffer alone (the setup a user waits for),
- *	then munmap() untimed; contenders interleaved
+ *	then munmap() untimed; contenders interleaved, in a shuffled order
+ *	each repetition (bench_order())
  * At one size (64 MiB), CPU bandwidth through a touched mapping of each,
  * against anonymous memory:
  *   BENCH bw write|read WHO reps=N median_ns=M p25_ns=A p75_ns=B bytes=L
@@ -38,6 +39,7 @@
 #include <uapi/linux/dmabuf_core.h>
 #include <uapi/linux/dmabuf_demo.h>
 
+#include "lib/bench.h"
 #include "lib/frag.h"
 #include "lib/tap.h"
 
@@ -54,34 +56,6 @@ static const uint64_t sizes[] = {
 static int dev[2] = { -1, -1 };	/* /dev/dmabuf, /dev/dma_heap/system */
 static int importer = -1;
 static unsigned int pct = 100, failures;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void report(const char *what, const char *size, const char *who,
-		   uint64_t *t, unsigned int n, const char *extra)
-{
-	if (!n)
-		return;
-	qsort(t, n, sizeof(*t), cmp_u64);
-	printf("BENCH %s %s %s reps=%u median_ns=%llu p25_ns=%llu p75_ns=%llu%s\n",
-	       what, size, who, n, (unsigned long long)t[(n - 1) / 2],
-	       (unsigned long long)t[(n - 1) / 4],
-	       (unsigned long long)t[(n - 1) * 3 / 4], extra);
-	fflush(stdout);
-}
 
 static unsigned int scaled(unsigned int reps)
 {
@@ -106,7 +80,7 @@ static int alloc_on(int node, uint64_t len)
 static void bench_size(uint64_t len)
 {
 	static uint64_t t[2][MAX_REPS];
-	unsigned int n[2] = { 0 }, reps, rep, i;
+	unsigned int n[2] = { 0 }, order[2], reps, rep, i;
 	int fd[2] = { -1, -1 };
 	char size[32];
 
@@ -130,17 +104,18 @@ static void bench_size(uint64_t len)
 
 	reps = scaled(len >= 256 * MiB ? 21 : len >= 8 * MiB ? 61 : 201);
 	for (rep = 0; rep < reps; rep++) {
+		bench_order(2, order);
 		for (i = 0; i < 2; i++) {
-			unsigned int w = (rep + i) % 2;
+			unsigned int w = order[i];
 			uint64_t t0;
 			void *p;
 
 			if (fd[w] < 0)
 				continue;
-			t0 = now_ns();
+			t0 = bench_now_ns();
 			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 				 fd[w], 0);
-			t[w][n[w]] = now_ns() - t0;
+			t[w][n[w]] = bench_now_ns() - t0;
 			if (p == MAP_FAILED) {
 				fprintf(stderr, "b_map: mmap: %s\n", strerror(errno));
 				failures++;
@@ -153,7 +128,7 @@ static void bench_size(uint64_t len)
 		}
 	}
 	for (i = 0; i < 2; i++) {
-		report("mmap", size, who_name[i], t[i], n[i], "");
+		bench_report("mmap", size, who_name[i], t[i], n[i], "");
 		if (fd[i] >= 0)
 			close(fd[i]);
 	}
@@ -165,7 +140,7 @@ static volatile uint64_t sink;
 static void bench_bandwidth(void)
 {
 	static uint64_t tw[NR_WHO][MAX_REPS], tr[NR_WHO][MAX_REPS];
-	unsigned int n[NR_WHO] = { 0 }, reps = scaled(21), rep, i;
+	unsigned int n[NR_WHO] = { 0 }, order[NR_WHO], reps = scaled(21), rep, i;
 	unsigned char *p[NR_WHO] = { NULL };
 	int fd[2] = { -1, -1 };
 	char extra[48];
@@ -192,30 +167,31 @@ static void bench_bandwidth(void)
 		memset(p[i], 1, BW_SIZE);	/* every page present */
 	}
 	for (rep = 0; rep < reps; rep++) {
+		bench_order(NR_WHO, order);
 		for (i = 0; i < NR_WHO; i++) {
-			unsigned int w = (rep + i) % NR_WHO;
+			unsigned int w = order[i];
 			const uint64_t *q;
 			uint64_t t0, sum = 0, k;
 
 			if (!p[w])
 				continue;
-			t0 = now_ns();
+			t0 = bench_now_ns();
 			memset(p[w], (int)rep, BW_SIZE);
 			__asm__ volatile("" : : "r"(p[w]) : "memory");
-			tw[w][n[w]] = now_ns() - t0;
+			tw[w][n[w]] = bench_now_ns() - t0;
 			q = (const uint64_t *)p[w];
-			t0 = now_ns();
+			t0 = bench_now_ns();
 			for (k = 0; k < BW_SIZE / sizeof(*q); k++)
 				sum += q[k];
-			tr[w][n[w]] = now_ns() - t0;
+			tr[w][n[w]] = bench_now_ns() - t0;
 			sink += sum;
 			n[w]++;
 		}
 	}
 	snprintf(extra, sizeof(extra), " bytes=%llu", (unsigned long long)BW_SIZE);
 	for (i = 0; i < NR_WHO; i++) {
-		report("bw", "write", who_name[i], tw[i], n[i], extra);
-		report("bw", "read", who_name[i], tr[i], n[i], extra);
+		bench_report("bw", "write", who_name[i], tw[i], n[i], extra);
+		bench_report("bw", "read", who_name[i], tr[i], n[i], extra);
 		if (p[i])
 			munmap(p[i], BW_SIZE);
 		if (i != ANON && fd[i] >= 0)
@@ -256,7 +232,7 @@ static unsigned long long free_mib_in_blocks(unsigned int min)
 static void bench_fragmented(void)
 {
 	static uint64_t t[2][MAX_REPS];
-	unsigned int n[2] = { 0 }, seg[2] = { 0 }, reps = scaled(9), rep, i;
+	unsigned int n[2] = { 0 }, seg[2] = { 0 }, order[2], reps = scaled(9), rep, i;
 	const uint64_t len = 256 * MiB;
 	char size[32], extra[32];
 	struct frag f;
@@ -267,17 +243,18 @@ static void bench_fragmented(void)
 	       size, meminfo_kib("MemFree") / 1024, free_mib_in_blocks(4),
 	       free_mib_in_blocks(8));
 	for (rep = 0; rep < reps; rep++) {
+		bench_order(2, order);
 		for (i = 0; i < 2; i++) {
 			struct dmabuf_demo_access acc = { .op = DMABUF_DEMO_ACCESS_READ };
-			unsigned int w = (rep + i) % 2;
+			unsigned int w = order[i];
 			uint64_t t0, dt;
 			int fd;
 
 			if (dev[w] < 0)
 				continue;
-			t0 = now_ns();
+			t0 = bench_now_ns();
 			fd = alloc_on(dev[w], len);
-			dt = now_ns() - t0;
+			dt = bench_now_ns() - t0;
 			if (fd < 0)
 				continue;
 			t[w][n[w]++] = dt;
@@ -296,7 +273,7 @@ static void bench_fragmented(void)
 	fragment_release(&f);
 	for (i = 0; i < 2; i++) {
 		snprintf(extra, sizeof(extra), " segments=%u", seg[i]);
-		report("frag", size, who_name[i], t[i], n[i], extra);
+		bench_report("frag", size, who_name[i], t[i], n[i], extra);
 	}
 }
 

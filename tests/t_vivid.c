@@ -28,85 +28,22 @@
 
 #include "lib/demo.h"
 #include "lib/tap.h"
+#include "lib/vivid.h"
 
 #define NBUF	2
 #define DEMO_EXPORTER_KO	"/modules/dmabuf_demo_exporter.ko"
 
-static int imp0 = -1, vfd = -1;
-static size_t frame_size;	/* sizeimage, rounded up to pages */
-
-static int find_vivid(void)
-{
-	char path[96], name[64];
-	int i, fd = -1;
-	FILE *f;
-
-	for (i = 0; i < 64 && fd < 0; i++) {
-		snprintf(path, sizeof(path), "/sys/class/video4linux/video%d/name", i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(name, sizeof(name), f) &&
-		    !strncmp(name, "vivid-000-vid-cap", 17)) {
-			snprintf(path, sizeof(path), "/dev/video%d", i);
-			fd = open(path, O_RDWR | O_CLOEXEC);
-		}
-		fclose(f);
-	}
-	return fd;
-}
-
-static int set_format(void)
-{
-	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
-
-	if (ioctl(vfd, VIDIOC_G_FMT, &fmt))
-		return -errno;
-	/* Small frames: the guest runs under TCG. */
-	fmt.fmt.pix.width = 320;
-	fmt.fmt.pix.height = 180;
-	fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
-	if (ioctl(vfd, VIDIOC_S_FMT, &fmt))
-		return -errno;
-	frame_size = page_round(fmt.fmt.pix.sizeimage);
-	return 0;
-}
-
-static int reqbufs(unsigned int count, unsigned int memory)
-{
-	struct v4l2_requestbuffers rb = {
-		.count = count, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = memory,
-	};
-
-	return ioctl(vfd, VIDIOC_REQBUFS, &rb) ? -errno : (int)rb.count;
-}
-
-static int qbuf_dmabuf(unsigned int index, int fd, size_t len)
-{
-	struct v4l2_buffer b = {
-		.index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-		.memory = V4L2_MEMORY_DMABUF, .m.fd = fd, .length = len,
-	};
-
-	return ioctl(vfd, VIDIOC_QBUF, &b) ? -errno : 0;
-}
-
-static int stream(int on)
-{
-	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-
-	return ioctl(vfd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &type) ? -errno : 0;
-}
+static int imp0 = -1;
 
 /* Wait for a filled buffer; its index, or -errno. */
 static int dqbuf(unsigned int memory, unsigned int *bytesused)
 {
-	struct pollfd pfd = { .fd = vfd, .events = POLLIN };
+	struct pollfd pfd = { .fd = vivid_fd, .events = POLLIN };
 	struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = memory };
 
 	if (poll(&pfd, 1, 20000) != 1)
 		return -ETIMEDOUT;
-	if (ioctl(vfd, VIDIOC_DQBUF, &b))
+	if (ioctl(vivid_fd, VIDIOC_DQBUF, &b))
 		return -errno;
 	*bytesused = b.bytesused;
 	return (int)b.index;
@@ -129,30 +66,30 @@ static void capture_into(int fds[NBUF], const char *what)
 	uint8_t *p;
 	int i, idx;
 
-	i = reqbufs(NBUF, V4L2_MEMORY_DMABUF);
+	i = vivid_reqbufs(NBUF, V4L2_MEMORY_DMABUF);
 	if (!expect_rc("REQBUFS(DMABUF)", i < 0 ? i : 0, 0))
 		return;
 	for (i = 0; i < NBUF; i++)
-		expect_rc("QBUF(dmabuf fd)", qbuf_dmabuf(i, fds[i], frame_size), 0);
+		expect_rc("QBUF(dmabuf fd)", vivid_qbuf_dmabuf(i, fds[i], vivid_frame_size), 0);
 	/* vb2-vmalloc imports by vmap alone: no device attachment. */
 	if (expect_rc("QUERY", query(fds[0], &q), 0))
 		CHECK_U64("attachments while queued in vivid", q.attachments, 0);
-	expect_rc("STREAMON", stream(1), 0);
+	expect_rc("STREAMON", vivid_stream(1), 0);
 	idx = dqbuf(V4L2_MEMORY_DMABUF, &used);
 	if (expect_rc("DQBUF", idx < 0 ? idx : 0, 0) &&
 	    CHECK(idx < NBUF && used > 0, "%s: index %d, %u bytes", what, idx, used)) {
-		p = mmap(NULL, frame_size, PROT_READ, MAP_SHARED, fds[idx], 0);
+		p = mmap(NULL, vivid_frame_size, PROT_READ, MAP_SHARED, fds[idx], 0);
 		if (CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno))) {
 			CHECK(nonzero(p, used), "%s: the frame is all zeros", what);
 			if (expect_rc("importer reads the frame",
 				      demo_access(imp0, fds[idx], DMABUF_DEMO_ACCESS_READ, 0, &acc), 0))
 				CHECK_U64("checksum the device saw = our mmap's",
-					  acc.checksum, demo_checksum(p, frame_size));
-			munmap(p, frame_size);
+					  acc.checksum, demo_checksum(p, vivid_frame_size));
+			munmap(p, vivid_frame_size);
 		}
 	}
-	expect_rc("STREAMOFF", stream(0), 0);
-	expect_rc("REQBUFS(0)", reqbufs(0, V4L2_MEMORY_DMABUF), 0);
+	expect_rc("STREAMOFF", vivid_stream(0), 0);
+	expect_rc("REQBUFS(0)", vivid_reqbufs(0, V4L2_MEMORY_DMABUF), 0);
 }
 
 static void t_capture_into_dmabuf_node(void)
@@ -161,7 +98,7 @@ static void t_capture_into_dmabuf_node(void)
 
 	tg_begin("vivid captures into /dev/dmabuf buffers (V4L2_MEMORY_DMABUF)");
 	for (i = 0; i < NBUF; i++)
-		fds[i] = alloc_buf(frame_size, O_RDWR | O_CLOEXEC);
+		fds[i] = alloc_buf(vivid_frame_size, O_RDWR | O_CLOEXEC);
 	if (CHECK(fds[0] >= 0 && fds[1] >= 0, "alloc failed"))
 		capture_into(fds, "/dev/dmabuf");
 	for (i = 0; i < NBUF; i++)
@@ -179,7 +116,7 @@ static void t_capture_into_demo_exporter(void)
 	tg_begin("vivid captures into demo-exporter buffers: its vmap allocates the storage");
 	demo_exporter_stats(&s0);
 	for (i = 0; i < NBUF; i++)
-		fds[i] = demo_create(frame_size, O_RDWR | O_CLOEXEC);
+		fds[i] = demo_create(vivid_frame_size, O_RDWR | O_CLOEXEC);
 	if (CHECK(fds[0] >= 0 && fds[1] >= 0, "demo create failed")) {
 		capture_into(fds, "demo exporter");
 		if (expect_rc("STORAGE", demo_storage(fds[0], &st), 0))
@@ -207,24 +144,24 @@ static void t_expbuf_import(void)
 	int idx;
 
 	tg_begin("a vivid VIDIOC_EXPBUF buffer imports into the demo importer: vivid's frame");
-	idx = reqbufs(NBUF, V4L2_MEMORY_MMAP);
+	idx = vivid_reqbufs(NBUF, V4L2_MEMORY_MMAP);
 	if (!expect_rc("REQBUFS(MMAP)", idx < 0 ? idx : 0, 0))
 		goto out;
 	for (i = 0; i < NBUF; i++) {
 		b.index = i;
-		expect_rc("QBUF(mmap)", ioctl(vfd, VIDIOC_QBUF, &b) ? -errno : 0, 0);
+		expect_rc("QBUF(mmap)", ioctl(vivid_fd, VIDIOC_QBUF, &b) ? -errno : 0, 0);
 	}
-	expect_rc("STREAMON", stream(1), 0);
+	expect_rc("STREAMON", vivid_stream(1), 0);
 	idx = dqbuf(V4L2_MEMORY_MMAP, &used);
-	expect_rc("STREAMOFF", stream(0), 0);
+	expect_rc("STREAMOFF", vivid_stream(0), 0);
 	if (!expect_rc("DQBUF", idx < 0 ? idx : 0, 0))
 		goto out_free;
 	eb.index = idx;
-	if (!CHECK(ioctl(vfd, VIDIOC_EXPBUF, &eb) == 0, "EXPBUF: %s", errstr(errno)))
+	if (!CHECK(ioctl(vivid_fd, VIDIOC_EXPBUF, &eb) == 0, "EXPBUF: %s", errstr(errno)))
 		goto out_free;
 	b.index = idx;
-	ioctl(vfd, VIDIOC_QUERYBUF, &b);
-	p = mmap(NULL, b.length, PROT_READ, MAP_SHARED, vfd, b.m.offset);
+	ioctl(vivid_fd, VIDIOC_QUERYBUF, &b);
+	p = mmap(NULL, b.length, PROT_READ, MAP_SHARED, vivid_fd, b.m.offset);
 	if (CHECK(p != MAP_FAILED, "mmap of vivid's buffer: %s", errstr(errno))) {
 		CHECK(nonzero(p, used), "vivid's frame is all zeros");
 		if (expect_rc("importer reads vivid's export",
@@ -240,7 +177,7 @@ static void t_expbuf_import(void)
 		      q.exporter);
 	close(eb.fd);
 out_free:
-	expect_rc("REQBUFS(0)", reqbufs(0, V4L2_MEMORY_MMAP), 0);
+	expect_rc("REQBUFS(0)", vivid_reqbufs(0, V4L2_MEMORY_MMAP), 0);
 out:
 	tg_end();
 }
@@ -267,20 +204,20 @@ static void t_queued_then_stopped(void)
 
 	tg_begin("stream stopped with our buffers queued; the exporter stays pinned until vivid lets go");
 	for (i = 0; i < NBUF; i++)
-		fds[i] = demo_create(frame_size, O_RDWR | O_CLOEXEC);
+		fds[i] = demo_create(vivid_frame_size, O_RDWR | O_CLOEXEC);
 	exporter_close();	/* an open node pins the module too */
 	refs = module_refcnt("dmabuf_demo_exporter") - NBUF;
 	if (!CHECK(fds[0] >= 0 && fds[1] >= 0, "demo create failed"))
 		goto out;
-	r = reqbufs(NBUF, V4L2_MEMORY_DMABUF);
+	r = vivid_reqbufs(NBUF, V4L2_MEMORY_DMABUF);
 	expect_rc("REQBUFS(DMABUF)", r < 0 ? r : 0, 0);
 	for (i = 0; i < NBUF; i++)
-		expect_rc("QBUF", qbuf_dmabuf(i, fds[i], frame_size), 0);
-	expect_rc("STREAMON", stream(1), 0);
-	expect_rc("STREAMOFF with buffers queued", stream(0), 0);
+		expect_rc("QBUF", vivid_qbuf_dmabuf(i, fds[i], vivid_frame_size), 0);
+	expect_rc("STREAMON", vivid_stream(1), 0);
+	expect_rc("STREAMOFF with buffers queued", vivid_stream(0), 0);
 	/* Requeue, then close our fds first: vivid holds the only references. */
 	for (i = 0; i < NBUF; i++) {
-		expect_rc("QBUF again", qbuf_dmabuf(i, fds[i], frame_size), 0);
+		expect_rc("QBUF again", vivid_qbuf_dmabuf(i, fds[i], vivid_frame_size), 0);
 		close(fds[i]);
 		fds[i] = -1;
 	}
@@ -290,7 +227,7 @@ static void t_queued_then_stopped(void)
 	errno = 0;
 	r = syscall(SYS_delete_module, "dmabuf_demo_exporter", O_NONBLOCK);
 	expect_errno_d("rmmod while vivid holds its buffers", r, errno, EWOULDBLOCK);
-	expect_rc("REQBUFS(0) releases them", reqbufs(0, V4L2_MEMORY_DMABUF), 0);
+	expect_rc("REQBUFS(0) releases them", vivid_reqbufs(0, V4L2_MEMORY_DMABUF), 0);
 	CHECK(module_refcnt("dmabuf_demo_exporter") == refs,
 	      "exporter refcnt %d after vivid let go, expected %d",
 	      module_refcnt("dmabuf_demo_exporter"), refs);
@@ -319,20 +256,20 @@ int main(void)
 {
 	tap_init("t_vivid");
 	imp0 = importer_open(0);
-	vfd = find_vivid();
+	vivid_open();
 	tg_begin("vivid capture node and demo importer");
-	CHECK(vfd >= 0, "no vivid-000-vid-cap node");
+	CHECK(vivid_fd >= 0, "no vivid-000-vid-cap node");
 	CHECK(imp0 >= 0, "importer 0: %s", errstr(-imp0));
-	if (vfd >= 0)
-		expect_rc("S_FMT 320x180 YUYV", set_format(), 0);
-	if (!tg_end() || !frame_size)
+	if (vivid_fd >= 0)
+		expect_rc("S_FMT 320x180 YUYV", vivid_set_format(), 0);
+	if (!tg_end() || !vivid_frame_size)
 		return tap_finish();
 
 	t_capture_into_dmabuf_node();
 	t_capture_into_demo_exporter();
 	t_expbuf_import();
 	t_queued_then_stopped();
-	close(vfd);
+	close(vivid_fd);
 	close(imp0);
 	return tap_finish();
 }

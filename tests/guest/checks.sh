@@ -44,6 +44,18 @@ load_vgem() {
 	done
 }
 
+# load_vivid: load the stock vivid driver (a check) with one capture node,
+# one webcam input and vmalloc buffers (its default), and wait up to 2 s for
+# the node.
+load_vivid() {
+	check "load the stock vivid driver" \
+		load_stock vivid n_devs=1 node_types=0x1 num_inputs=1 input_types=0x0 num_outputs=0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		grep -qs vivid-000-vid-cap /sys/class/video4linux/*/name && break
+		sleep 0.2
+	done
+}
+
 # A harness setting from the kernel command line: harness_arg NAME DEFAULT
 # (dmabuf_harness.NAME=VALUE, put there by tests/harness/boot.sh).
 harness_arg() {

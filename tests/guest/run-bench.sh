@@ -34,6 +34,12 @@ check "insmod the demo modules" sh -c \
 	"insmod $M/dmabuf_demo_exporter.ko && insmod $M/dmabuf_demo_importer.ko dma_bits=64"
 bench_prog b_alloc -r "$reps"
 bench_prog b_map -r "$reps"
+# The kernel's own importers: vgem (PRIME import) and vivid (V4L2 queue),
+# loaded as run-tests.sh loads them.
+load_vgem
+load_vivid
+bench_prog b_interop -r "$reps"
+check "rmmod vgem and vivid" rmmod vgem vivid
 # The kernel API per operation against the kernel's dma-buf, with one and
 # with 100,000 more live buffers of each kind (dmabuf_bench.ko runs at load
 # and logs its BENCH lines).

@@ -79,13 +79,7 @@ run_prog t_interop
 [ -d /sys/kernel/debug/failslab ] && run_prog t_faults
 check "rmmod vgem" rmmod vgem
 
-# vivid: one capture node, one webcam input, vmalloc buffers (its default).
-check "load the stock vivid driver" \
-	load_stock vivid n_devs=1 node_types=0x1 num_inputs=1 input_types=0x0 num_outputs=0
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	grep -qs vivid-000-vid-cap /sys/class/video4linux/*/name && break
-	sleep 0.2
-done
+load_vivid
 run_prog t_vivid
 check "rmmod vivid" rmmod vivid
 

@@ -127,6 +127,29 @@ map_table() {
     }'
 }
 
+# The kernel's own importers with each buffer (b_interop): vgem's PRIME
+# import and close, vivid's QBUF and STREAMOFF.
+interop_table() {
+    awk "$AWK_HELPERS"'
+    $1 == "BENCH" && ($2 == "prime" || $2 == "primeclose" || $2 == "qbuf" || $2 == "streamoff") {
+        k = $2 SUBSEP $3
+        if (!(k in seen)) { seen[k] = 1; rows[n++] = k; what[k] = $2; size[k] = $3 }
+        keep(k SUBSEP $4); reps[k] = field("reps")
+    }
+    END {
+        if (!n) exit
+        print "The kernel'"'"'s own importers, ratio = ours/heap: vgem PRIME_FD_TO_HANDLE (attach +"
+        print "map) and GEM_CLOSE (unmap + detach); vivid QBUF (videobuf2 maps the buffer)"
+        print "and STREAMOFF with it queued, on a buffer vivid has attached; frame-sized."
+        printf "%-11s %-8s %5s %18s %18s %6s\n", "op", "size", "reps", "ours", "heap", "ratio"
+        for (i = 0; i < n; i++) {
+            k = rows[i]
+            printf "%-11s %-8s %5s %s %s %s\n", what[k], human(size[k]), reps[k],
+                cell(k SUBSEP "ours"), cell(k SUBSEP "heap"), ratio(k SUBSEP "ours", k SUBSEP "heap")
+        }
+    }'
+}
+
 # The kernel API table (dmabuf_bench.ko): per operation, ours against the
 # kernel's dma-buf, with 1 and with 100,000 more live buffers.
 api_table() {
@@ -223,7 +246,7 @@ main() {
         [ "$fail" -eq 0 ] || rc=1
         results=$LOG_DIR/$fam-bench.results
         { bench_table <"$results"; echo; map_table <"$results"; echo
-          api_table <"$results"; } >"$BENCH_DIR/$fam.txt"
+          interop_table <"$results"; echo; api_table <"$results"; } >"$BENCH_DIR/$fam.txt"
         bench_ratios <"$results" >"$BENCH_DIR/$fam.dat"
         plot_ratios "$fam" "$krel"
         {
