@@ -81,10 +81,14 @@ static gfp_t dcore_chunk_gfp(gfp_t zone, unsigned int order, gfp_t account)
 	gfp_t gfp = (zone ? GFP_USER | zone : GFP_HIGHUSER) | __GFP_ZERO |
 		    __GFP_NOWARN | account;
 
-	if (order >= 8)		/* opportunistic: no reclaim, no compaction */
-		return (gfp | __GFP_COMP) & ~__GFP_RECLAIM;
-	if (order)		/* a little reclaim, then fall back */
-		return gfp | __GFP_COMP | __GFP_NORETRY;
+	/*
+	 * Opportunistic, as the kernel's system heap: no reclaim, no
+	 * compaction.  A failed attempt then costs little, and the smaller
+	 * chunks that follow are joined into segments where they turn out
+	 * physically adjacent (dcore_segments()).
+	 */
+	if (order)
+		return (gfp | __GFP_COMP | __GFP_NORETRY) & ~__GFP_RECLAIM;
 	/*
 	 * Try hard, but fail rather than invoke the OOM killer: also the
 	 * memory cgroup's, which a charge that may not retry never wakes.
@@ -438,19 +442,53 @@ bool dmabuf_core_pages_device_fits(struct device *dev)
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_device_fits, DMABUF_CORE_NS);
 
 /*
- * The length of the segment starting @off bytes into chunk @c: at most
- * @max_seg, and not crossing a multiple of @boundary + 1 in physical
- * (here: DMA) addresses.  A whole number of pages.
+ * The storage's DMA segments for a device: each chunk cut into pieces of at
+ * most @max_seg bytes that cross no multiple of @boundary + 1 (in physical,
+ * here also DMA, addresses), and a piece that continues the previous one
+ * physically joined to it while the pair still keeps both limits (the
+ * allocator often hands out neighbouring pages one after another, above
+ * all as single pages in fragmented memory).  Fills @sgl when not NULL;
+ * returns the number of segments.  Whole pages throughout.
  */
-static size_t dcore_piece(const struct dmabuf_core_chunk *c, size_t off,
-			  size_t max_seg, u64 boundary)
+static unsigned int dcore_segments(const struct dmabuf_core_pages *pages,
+				   size_t max_seg, u64 boundary,
+				   struct scatterlist *sgl)
 {
-	u64 phys = page_to_phys(c->page) + off;
-	u64 len = min_t(u64, max_seg, (PAGE_SIZE << c->order) - off);
+	struct scatterlist *sg = sgl;
+	struct page *first = NULL;
+	phys_addr_t start = 0;
+	unsigned int i, n = 0;
+	size_t off, len, seg = 0;
 
-	if (boundary != ULONG_MAX)	/* else the sum below wraps to 0 */
-		len = min(len, boundary - (phys & boundary) + 1);
-	return len;
+	for (i = 0; i < pages->nr_chunks; i++) {
+		const struct dmabuf_core_chunk *c = &pages->chunks[i];
+		size_t size = PAGE_SIZE << c->order;
+		phys_addr_t phys = page_to_phys(c->page);
+
+		for (off = 0; off < size; off += len) {
+			phys_addr_t p = phys + off;
+
+			len = min_t(size_t, max_seg, size - off);
+			if (boundary != ULONG_MAX)	/* else the sum wraps to 0 */
+				len = min_t(u64, len, boundary - (p & boundary) + 1);
+			if (seg && start + seg == p && seg + len <= max_seg &&
+			    (start & ~boundary) == ((p + len - 1) & ~boundary)) {
+				seg += len;
+				continue;
+			}
+			if (seg && sg) {
+				sg_set_page(sg, first, seg, 0);
+				sg = sg_next(sg);
+			}
+			first = c->page + (off >> PAGE_SHIFT);
+			start = p;
+			seg = len;
+			n++;
+		}
+	}
+	if (seg && sg)
+		sg_set_page(sg, first, seg, 0);
+	return n;
 }
 
 /**
@@ -461,8 +499,9 @@ static size_t dcore_piece(const struct dmabuf_core_chunk *c, size_t off,
  *
  * Each chunk becomes one or more segments no longer than the device's
  * maximum segment size or the DMA layer's largest single mapping (rounded
- * down to whole pages), none crossing the device's segment boundary.
- * Free it with dmabuf_core_pages_unmap().
+ * down to whole pages), none crossing the device's segment boundary;
+ * physically adjacent chunks share segments within those limits.  Free it
+ * with dmabuf_core_pages_unmap().
  *
  * Context: process context; may sleep.
  * Return: the table or an ERR_PTR() (-EINVAL for a device page storage
@@ -477,24 +516,15 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 	size_t max_seg = min_t(size_t, dma_get_max_seg_size(dev),
 			       dma_max_mapping_size(dev));
 	u64 boundary = dma_get_seg_boundary(dev);
-	unsigned int nents = 0, i;
-	struct scatterlist *sg;
+	unsigned int nents;
 	struct sg_table *sgt;
-	size_t off, len;
 	int ret;
 
 	if (!dmabuf_core_pages_device_fits(dev))
 		return ERR_PTR(-EINVAL);
-	/* Never 0: the loops below advance by whole segments. */
+	/* Never 0: dcore_segments() advances by whole segments. */
 	max_seg = max_t(size_t, PAGE_SIZE, rounddown(max_seg, PAGE_SIZE));
-	for (i = 0; i < pages->nr_chunks; i++) {
-		const struct dmabuf_core_chunk *c = &pages->chunks[i];
-
-		for (off = 0; off < (PAGE_SIZE << c->order); off += len) {
-			len = dcore_piece(c, off, max_seg, boundary);
-			nents++;
-		}
-	}
+	nents = dcore_segments(pages, max_seg, boundary, NULL);
 
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
@@ -504,16 +534,7 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 	if (ret)
 		goto err_free;
 
-	sg = sgt->sgl;
-	for (i = 0; i < pages->nr_chunks; i++) {
-		const struct dmabuf_core_chunk *c = &pages->chunks[i];
-
-		for (off = 0; off < (PAGE_SIZE << c->order); off += len) {
-			len = dcore_piece(c, off, max_seg, boundary);
-			sg_set_page(sg, c->page + (off >> PAGE_SHIFT), len, 0);
-			sg = sg_next(sg);
-		}
-	}
+	dcore_segments(pages, max_seg, boundary, sgt->sgl);
 
 	/*
 	 * Several devices, or one device through several attachments, map the

@@ -471,6 +471,58 @@ static void st_segment_limits(void)
 	dmabuf_core_put(buf);
 }
 
+/* The segments of two order-4 chunks of @block, @first and @second halves. */
+static unsigned int st_segments_of(struct page *block, unsigned int first,
+				   unsigned int second)
+{
+	struct dmabuf_core_chunk chunks[2] = {
+		{ .page = block + first * 16, .order = 4 },
+		{ .page = block + second * 16, .order = 4 },
+	};
+	struct dmabuf_core_pages pages = {
+		.chunks = chunks, .nr_chunks = 2, .nr_pages = 32,
+	};
+	struct sg_table *sgt;
+	unsigned int n;
+
+	sgt = dmabuf_core_pages_map(&pages, st_dev, DMA_TO_DEVICE);
+	if (IS_ERR(sgt))
+		return 0;
+	n = sgt->orig_nents;
+	dmabuf_core_pages_unmap(st_dev, sgt, DMA_TO_DEVICE);
+	return n;
+}
+
+/*
+ * Physically adjacent chunks share a segment, within the device's segment
+ * size and boundary; chunks out of order do not.
+ */
+static void st_adjacent_chunks(void)
+{
+	struct page *block = alloc_pages(GFP_KERNEL, 5);	/* 128 KiB, aligned */
+	unsigned int n;
+
+	if (!block) {
+		CHECK("an order-5 block for the adjacent-chunk checks", false, "no memory");
+		return;
+	}
+	n = st_segments_of(block, 0, 1);
+	CHECK("two adjacent 64 KiB chunks map as one segment", n == 1, "%u segments", n);
+	n = st_segments_of(block, 1, 0);
+	CHECK("chunks in reverse order map as two segments", n == 2, "%u segments", n);
+	dma_set_max_seg_size(st_dev, SZ_64K);
+	n = st_segments_of(block, 0, 1);
+	CHECK("adjacent chunks stay apart beyond the largest segment", n == 2,
+	      "%u segments", n);
+	dma_set_max_seg_size(st_dev, UINT_MAX & PAGE_MASK);
+	dma_set_seg_boundary(st_dev, SZ_64K - 1);
+	n = st_segments_of(block, 0, 1);
+	CHECK("adjacent chunks stay apart across a segment boundary", n == 2,
+	      "%u segments", n);
+	dma_set_seg_boundary(st_dev, ULONG_MAX);
+	__free_pages(block, 5);
+}
+
 /* A kernel driver attaches and maps through the kernel's own dma-buf calls. */
 static void st_kernel_importer(void)
 {
@@ -650,6 +702,7 @@ static int __init dmabuf_selftest_init(void)
 	st_import_foreign();
 	st_vmap();
 	st_segment_limits();
+	st_adjacent_chunks();
 	pr_info("selftest: %u passed, %u failed, %u exports\n", passed, failed, exports);
 	return 0;
 }
