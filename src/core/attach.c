@@ -6,12 +6,15 @@
  * Every call goes through the kernel's dma-buf importer calls, so an
  * attachment made here is a kernel attachment like any driver's (listed in
  * the kernel's debugfs, seen by the exporter's attach hook).  On top, the
- * core knows every table it handed out, on the attachment it was mapped
+ * core remembers every table it handed out, on the attachment it was mapped
  * through, so that an unmap of any other table is refused instead of
  * reaching the exporter, and so that a detach can clean up after an
- * importer that forgot to unmap.  For buffers of ours that is the record
- * kernel_ops.c keeps of every mapping; for imported buffers a record of
- * our own (&core_attachment.importer_maps).
+ * importer that forgot to unmap.  That record is kept for buffers of ours
+ * too, beside kernel_ops.c's record of every mapping: the table the
+ * kernel hands an importer need not be the exporter's.  With
+ * CONFIG_DMABUF_DEBUG, kernels after 6.12 (7.3 here) hand out a copy and
+ * take the copy back at unmap, so only the table as handed out identifies
+ * a mapping.
  */
 #include <linux/device.h>
 #include <linux/dma-buf.h>
@@ -81,50 +84,6 @@ dmabuf_core_attach(struct dmabuf_core_buffer *buf, struct device *dev)
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_attach, DMABUF_CORE_NS);
 
-/*
- * A mapping of an own buffer's attachment, claimed for the unmap that will
- * remove it (&core_mapping.unmapping): the live one of @sgt in direction
- * @dir, or with a NULL @sgt any live one.  NULL when there is none, or
- * when @sgt is mapped in another direction.
- */
-static struct core_mapping *dcore_claim_mapping(struct core_buffer *b,
-						struct core_attachment *a,
-						struct sg_table *sgt,
-						enum dma_data_direction dir)
-{
-	struct core_mapping *m, *found = NULL;
-
-	mutex_lock(&b->lock);
-	list_for_each_entry(m, &a->mappings, node) {
-		if (m->unmapping || (sgt && m->sgt != sgt))
-			continue;
-		if (!sgt || m->dir == dir) {
-			m->unmapping = true;
-			found = m;
-		}
-		break;
-	}
-	mutex_unlock(&b->lock);
-	return found;
-}
-
-/*
- * Unmap what an importer left mapped on an attachment of an own buffer,
- * through the kernel (which restores what it changed in each table).
- */
-static void dcore_unmap_leftovers(struct core_buffer *b,
-				  struct core_attachment *a)
-{
-	struct core_mapping *m;
-
-	while ((m = dcore_claim_mapping(b, a, NULL, 0))) {
-		dev_warn(a->pub.dev, "dmabuf-core buffer %llu detached while mapped\n",
-			 b->pub.id);
-		/* Frees @m (kernel_ops.c). */
-		dma_buf_unmap_attachment_unlocked(a->kattach, m->sgt, m->dir);
-	}
-}
-
 /**
  * dmabuf_core_detach - detach a device from a buffer
  * @buf: the buffer
@@ -153,19 +112,14 @@ void dmabuf_core_detach(struct dmabuf_core_buffer *buf,
 	b = to_core_buffer(buf);
 	dev = att->dev;
 
-	if (b->imported) {
-		mutex_lock(&b->lock);
-		list_splice_init(&a->importer_maps, &left);
-		mutex_unlock(&b->lock);
-		list_for_each_entry_safe(m, next, &left, node) {
-			dev_warn(dev, "dmabuf-core buffer %llu detached while mapped\n",
-				 buf->id);
-			dma_buf_unmap_attachment_unlocked(a->kattach, m->sgt,
-							  m->dir);
-			kfree(m);
-		}
-	} else {
-		dcore_unmap_leftovers(b, a);
+	mutex_lock(&b->lock);
+	list_splice_init(&a->importer_maps, &left);
+	mutex_unlock(&b->lock);
+	list_for_each_entry_safe(m, next, &left, node) {
+		dev_warn(dev, "dmabuf-core buffer %llu detached while mapped\n",
+			 buf->id);
+		dma_buf_unmap_attachment_unlocked(a->kattach, m->sgt, m->dir);
+		kfree(m);
 	}
 
 	/* For a buffer of ours this frees @a (kernel_ops.c). */
@@ -217,11 +171,6 @@ dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
 	b = to_core_buffer(att->buf);
 
 	/* A read-only buffer of ours is refused (-EACCES) by kernel_ops.c. */
-	if (!b->imported) {
-		/* kernel_ops.c records the mapping on the attachment. */
-		sgt = dma_buf_map_attachment_unlocked(a->kattach, dir);
-		return sgt ? sgt : ERR_PTR(-ENOMEM);
-	}
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
@@ -265,13 +214,6 @@ int dmabuf_core_unmap_attachment(struct dmabuf_core_attachment *att,
 	a = to_core_attachment(att);
 	b = to_core_buffer(att->buf);
 
-	if (!b->imported) {
-		if (!a->core_api || !dcore_claim_mapping(b, a, sgt, dir))
-			return -EINVAL;
-		/* Removes and frees the claimed record (kernel_ops.c). */
-		dma_buf_unmap_attachment_unlocked(a->kattach, sgt, dir);
-		return 0;
-	}
 	mutex_lock(&b->lock);
 	list_for_each_entry(m, &a->importer_maps, node) {
 		if (m->sgt != sgt)

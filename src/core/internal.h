@@ -63,11 +63,8 @@ struct core_buffer {
  * @kattach:	the kernel's attachment behind it; immutable
  * @mappings:	own buffers: every live mapping of this attachment, made by
  *		any importer (struct core_mapping), under &core_buffer.lock
- * @importer_maps: imported buffers: mappings made with
- *		dmabuf_core_map_attachment() and not yet given back (struct
- *		core_mapping), under &core_buffer.lock.  Own buffers need no
- *		second record: @mappings holds every mapping of an attachment
- *		dmabuf_core_attach() made, and only that importer maps it
+ * @importer_maps: mappings made with dmabuf_core_map_attachment() and not
+ *		yet given back (struct core_mapping), under &core_buffer.lock
  * @core_api:	made by dmabuf_core_attach() (not by a kernel driver's
  *		dma_buf_attach()); it then holds a buffer and a device
  *		reference
@@ -85,16 +82,11 @@ struct core_attachment {
  * @node:	entry in one of an attachment's lists
  * @sgt:	the table
  * @dir:	the direction it was mapped for
- * @unmapping:	own buffers: claimed by dmabuf_core_unmap_attachment() or
- *		dmabuf_core_detach(), on its way to the kernel's unmap, which
- *		removes it; no other unmap may claim it.  Under
- *		&core_buffer.lock
  */
 struct core_mapping {
 	struct list_head node;
 	struct sg_table *sgt;
 	enum dma_data_direction dir;
-	bool unmapping;
 };
 
 static inline struct core_buffer *to_core_buffer(struct dmabuf_core_buffer *buf)

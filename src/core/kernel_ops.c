@@ -149,26 +149,15 @@ static void dcore_op_unmap(struct dma_buf_attachment *kattach,
 {
 	struct core_buffer *b = dcore_of(kattach->dmabuf);
 	struct core_attachment *a = kattach->priv;
-	struct core_mapping *m, *found = NULL;
+	struct core_mapping *m;
 
 	mutex_lock(&b->lock);
-	/*
-	 * An exporter may hand out one table for several maps: the record
-	 * the caller claimed (attach.c) goes first, so that no claim is left
-	 * behind on a record another unmap removed.
-	 */
 	list_for_each_entry(m, &a->mappings, node) {
-		if (m->sgt != sgt)
-			continue;
-		if (!found || m->unmapping)
-			found = m;
-		if (m->unmapping)
-			break;
-	}
-	if (found) {
-		dcore_unmap_locked(a, found);
-		mutex_unlock(&b->lock);
-		return;
+		if (m->sgt == sgt) {
+			dcore_unmap_locked(a, m);
+			mutex_unlock(&b->lock);
+			return;
+		}
 	}
 	mutex_unlock(&b->lock);
 	/* The kernel hands back only tables this attachment mapped. */
