@@ -442,18 +442,32 @@ bool dmabuf_core_pages_device_fits(struct device *dev)
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_device_fits, DMABUF_CORE_NS);
 
 /*
- * The storage's DMA segments for a device: each chunk cut into pieces of at
+ * Whether direct DMA sees [@start, @start + @seg) continue at @p: for
+ * devices whose DMA is dma-direct, the bus addresses must continue as the
+ * physical ones do (two chunks may lie in different dma-ranges windows).
+ * A translating IOMMU maps any pages.
+ */
+static bool dcore_bus_continues(struct device *dev, bool direct,
+				phys_addr_t start, size_t seg, phys_addr_t p)
+{
+	return !direct || phys_to_dma(dev, p) == phys_to_dma(dev, start) + seg;
+}
+
+/*
+ * The storage's DMA segments for @dev: each chunk cut into pieces of at
  * most @max_seg bytes that cross no multiple of @boundary + 1 (in physical,
  * here also DMA, addresses), and a piece that continues the previous one
- * physically joined to it while the pair still keeps both limits (the
- * allocator often hands out neighbouring pages one after another, above
- * all as single pages in fragmented memory).  Fills @sgl when not NULL;
- * returns the number of segments.  Whole pages throughout.
+ * physically (and, for direct DMA, in bus addresses) joined to it while
+ * the pair still keeps both limits (the allocator often hands out
+ * neighbouring pages one after another, above all as single pages in
+ * fragmented memory).  Fills @sgl when not NULL; returns the number of
+ * segments.  Whole pages throughout.
  */
 static unsigned int dcore_segments(const struct dmabuf_core_pages *pages,
-				   size_t max_seg, u64 boundary,
-				   struct scatterlist *sgl)
+				   struct device *dev, size_t max_seg,
+				   u64 boundary, struct scatterlist *sgl)
 {
+	bool direct = !dcore_dev_translated(dev) && dcore_dev_dma_direct(dev);
 	struct scatterlist *sg = sgl;
 	struct page *first = NULL;
 	phys_addr_t start = 0;
@@ -472,7 +486,8 @@ static unsigned int dcore_segments(const struct dmabuf_core_pages *pages,
 			if (boundary != ULONG_MAX)	/* else the sum wraps to 0 */
 				len = min_t(u64, len, boundary - (p & boundary) + 1);
 			if (seg && start + seg == p && seg + len <= max_seg &&
-			    (start & ~boundary) == ((p + len - 1) & ~boundary)) {
+			    (start & ~boundary) == ((p + len - 1) & ~boundary) &&
+			    dcore_bus_continues(dev, direct, start, seg, p)) {
 				seg += len;
 				continue;
 			}
@@ -524,7 +539,7 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 		return ERR_PTR(-EINVAL);
 	/* Never 0: dcore_segments() advances by whole segments. */
 	max_seg = max_t(size_t, PAGE_SIZE, rounddown(max_seg, PAGE_SIZE));
-	nents = dcore_segments(pages, max_seg, boundary, NULL);
+	nents = dcore_segments(pages, dev, max_seg, boundary, NULL);
 
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
@@ -534,7 +549,7 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 	if (ret)
 		goto err_free;
 
-	dcore_segments(pages, max_seg, boundary, sgt->sgl);
+	dcore_segments(pages, dev, max_seg, boundary, sgt->sgl);
 
 	/*
 	 * Several devices, or one device through several attachments, map the

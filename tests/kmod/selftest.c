@@ -471,9 +471,13 @@ static void st_segment_limits(void)
 	dmabuf_core_put(buf);
 }
 
-/* The segments of two order-4 chunks of @block, @first and @second halves. */
-static unsigned int st_segments_of(struct page *block, unsigned int first,
-				   unsigned int second)
+/*
+ * The segments of two order-4 chunks of @block, its @first and @second
+ * halves, mapped for st_dev: their number (and in *@longest the length of
+ * the longest), or the map's error.
+ */
+static int st_segments_of(struct page *block, unsigned int first,
+			  unsigned int second, unsigned int *longest)
 {
 	struct dmabuf_core_chunk chunks[2] = {
 		{ .page = block + first * 16, .order = 4 },
@@ -482,13 +486,18 @@ static unsigned int st_segments_of(struct page *block, unsigned int first,
 	struct dmabuf_core_pages pages = {
 		.chunks = chunks, .nr_chunks = 2, .nr_pages = 32,
 	};
+	struct scatterlist *sg;
 	struct sg_table *sgt;
-	unsigned int n;
+	unsigned int i;
+	int n;
 
 	sgt = dmabuf_core_pages_map(&pages, st_dev, DMA_TO_DEVICE);
 	if (IS_ERR(sgt))
-		return 0;
+		return PTR_ERR(sgt);
 	n = sgt->orig_nents;
+	*longest = 0;
+	for_each_sgtable_sg(sgt, sg, i)
+		*longest = max(*longest, sg->length);
 	dmabuf_core_pages_unmap(st_dev, sgt, DMA_TO_DEVICE);
 	return n;
 }
@@ -500,25 +509,28 @@ static unsigned int st_segments_of(struct page *block, unsigned int first,
 static void st_adjacent_chunks(void)
 {
 	struct page *block = alloc_pages(GFP_KERNEL, 5);	/* 128 KiB, aligned */
-	unsigned int n;
+	unsigned int longest = 0;
+	int n;
 
 	if (!block) {
 		CHECK("an order-5 block for the adjacent-chunk checks", false, "no memory");
 		return;
 	}
-	n = st_segments_of(block, 0, 1);
-	CHECK("two adjacent 64 KiB chunks map as one segment", n == 1, "%u segments", n);
-	n = st_segments_of(block, 1, 0);
-	CHECK("chunks in reverse order map as two segments", n == 2, "%u segments", n);
+	n = st_segments_of(block, 0, 1, &longest);
+	CHECK("two adjacent 64 KiB chunks map as one segment",
+	      n == 1 && longest == SZ_128K, "%d segments, longest %u", n, longest);
+	n = st_segments_of(block, 1, 0, &longest);
+	CHECK("chunks in reverse order map as two segments",
+	      n == 2 && longest == SZ_64K, "%d segments, longest %u", n, longest);
 	dma_set_max_seg_size(st_dev, SZ_64K);
-	n = st_segments_of(block, 0, 1);
-	CHECK("adjacent chunks stay apart beyond the largest segment", n == 2,
-	      "%u segments", n);
+	n = st_segments_of(block, 0, 1, &longest);
+	CHECK("adjacent chunks stay apart beyond the largest segment",
+	      n == 2 && longest == SZ_64K, "%d segments, longest %u", n, longest);
 	dma_set_max_seg_size(st_dev, UINT_MAX & PAGE_MASK);
 	dma_set_seg_boundary(st_dev, SZ_64K - 1);
-	n = st_segments_of(block, 0, 1);
-	CHECK("adjacent chunks stay apart across a segment boundary", n == 2,
-	      "%u segments", n);
+	n = st_segments_of(block, 0, 1, &longest);
+	CHECK("adjacent chunks stay apart across a segment boundary",
+	      n == 2 && longest == SZ_64K, "%d segments, longest %u", n, longest);
 	dma_set_seg_boundary(st_dev, ULONG_MAX);
 	__free_pages(block, 5);
 }
