@@ -486,18 +486,18 @@ static int st_segments_of(struct page *block, unsigned int first,
 	struct dmabuf_core_pages pages = {
 		.chunks = chunks, .nr_chunks = 2, .nr_pages = 32,
 	};
+	unsigned int i, most = 0;
 	struct scatterlist *sg;
 	struct sg_table *sgt;
-	unsigned int i;
 	int n;
 
 	sgt = dmabuf_core_pages_map(&pages, st_dev, DMA_TO_DEVICE);
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
 	n = sgt->orig_nents;
-	*longest = 0;
 	for_each_sgtable_sg(sgt, sg, i)
-		*longest = max(*longest, sg->length);
+		most = max(most, sg->length);
+	*longest = most;
 	dmabuf_core_pages_unmap(st_dev, sgt, DMA_TO_DEVICE);
 	return n;
 }
