@@ -77,6 +77,11 @@ load_vgem
 run_prog t_interop
 # Allocation failures injected into those paths (kernels with failslab).
 [ -d /sys/kernel/debug/failslab ] && run_prog t_faults
+# A third-party driver built against the installed layout, sharing with
+# the demo modules and vgem.
+check "insmod dmabuf_example" insmod $M/dmabuf_example.ko
+run_prog t_example
+check "rmmod dmabuf_example" rmmod dmabuf_example
 check "rmmod vgem" rmmod vgem
 
 load_vivid
@@ -87,7 +92,11 @@ check "rmmod vivid" rmmod vivid
 check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer
 check "rmmod dmabuf_demo_exporter" rmmod dmabuf_demo_exporter
 check "rmmod dmabuf_core" rmmod dmabuf_core
-for m in dmabuf_core dmabuf_demo_exporter dmabuf_demo_importer dmabuf_selftest; do
+# The example names dmabuf_core in its modinfo: the depmod index knows.
+check "modprobe dmabuf_example pulls in dmabuf_core" \
+	sh -c 'modprobe dmabuf_example && grep -q "^dmabuf_core " /proc/modules'
+check "modprobe -r dmabuf_example removes both" modprobe -r dmabuf_example
+for m in dmabuf_core dmabuf_demo_exporter dmabuf_demo_importer dmabuf_selftest dmabuf_example; do
 	loaded $m && fail "$m still loaded"
 done
 sync

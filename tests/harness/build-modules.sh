@@ -4,10 +4,14 @@
 #   tests/harness/build-modules.sh FAMILY
 #
 # Copies the kbuild tree ($SRC_DIR: Kbuild, VERSION, src/, include/,
-# tests/kmod/) into a fresh per-kernel dir and runs
+# tests/kmod/, examples/) into a fresh per-kernel dir and runs
 #   make -C KDIR M=<dir> DMABUF_SELFTEST=1 modules
 # on the host (6.1, 6.12: host gcc-12) or inside the trixie chroot (newest:
-# its gcc-14). The .ko files end up in build/<kernelrelease>/ either way.
+# its gcc-14). Then the example third-party driver
+# (examples/dmabuf-example) is built as its users build theirs: against
+# an installed dmabuf-core's layout, the API headers in <dir>/kapi/include
+# and this build's Module.symvers in <dir>/kapi/<kernelrelease>/.
+# The .ko files end up in build/<kernelrelease>/ either way.
 # The compiler output is in build/logs/FAMILY-build.log; on failure it is
 # printed and the script exits non-zero.
 set -euo pipefail
@@ -17,7 +21,7 @@ FAMILY=${1:-}
 check_family "$FAMILY"
 
 KBUILD_FILES=(Kbuild VERSION)              # Kbuild is required
-KBUILD_DIRS=(src include tests/kmod)       # copied when present
+KBUILD_DIRS=(src include tests/kmod examples)   # copied when present
 JOBS=${JOBS:-2}
 
 # Fill $1 with a copy of the kbuild tree.
@@ -33,14 +37,16 @@ copy_tree() {
     done
 }
 
-# Run kbuild; $1 = "host" or "chroot", $2 = module dir as the builder sees it.
+# Run kbuild; $1 = "host" or "chroot", $2 = module dir as the builder sees
+# it, then more make arguments.
 # MAKEFLAGS and friends from an outer `make check` are dropped: a variable
 # given to the outer make (say KDIR=...) must not leak into kbuild.
 run_kbuild() {
     local builder=$1 mdir=$2
+    shift 2
     # KBUILD_EXTRA: more make arguments, e.g. "W=1 C=2" from lint.sh.
     # shellcheck disable=SC2206
-    local cmd=(make -C "$KDIR" M="$mdir" DMABUF_SELFTEST=1 -j"$JOBS" ${KBUILD_EXTRA:-} modules)
+    local cmd=(make -C "$KDIR" M="$mdir" "$@" -j"$JOBS" ${KBUILD_EXTRA:-} modules)
     if [ "$builder" = chroot ]; then
         in_chroot "${cmd[@]}"
     else
@@ -66,7 +72,16 @@ main() {
     copy_tree "$work"
 
     log "building modules for $KREL ($FAMILY, $BUILDER gcc)"
-    run_kbuild "$BUILDER" "$mdir" >"$log" 2>&1 || rc=$?
+    run_kbuild "$BUILDER" "$mdir" DMABUF_SELFTEST=1 >"$log" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ] && [ -d "$work/examples/dmabuf-example" ]; then
+        # The layout make install and the DKMS package give /usr/src/dmabuf-core.
+        mkdir -p "$work/kapi/$KREL"
+        cp -a "$work/include" "$work/kapi/"
+        cp "$work/Module.symvers" "$work/kapi/$KREL/"
+        run_kbuild "$BUILDER" "$mdir/examples/dmabuf-example" \
+            DMABUF_CORE_DIR="$mdir/kapi" >>"$log" 2>&1 || rc=$?
+        [ "$rc" -ne 0 ] || cp "$work/examples/dmabuf-example/dmabuf_example.ko" "$work/"
+    fi
     if [ "$rc" -ne 0 ]; then
         echo "---- module build for $KREL failed; compiler output ($log): ----" >&2
         cat "$log" >&2

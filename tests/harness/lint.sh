@@ -21,7 +21,7 @@ problem() {
 
 # The kernel sources and headers of the project (not the userspace tests).
 kernel_files() {
-    (cd "$SRC_DIR" && find src include tests/kmod -name '*.[ch]' | sort)
+    (cd "$SRC_DIR" && find src include tests/kmod examples -name '*.[ch]' | sort)
 }
 
 # Unpack checkpatch.pl and kernel-doc (with their data files) from the
@@ -49,7 +49,8 @@ run_kernel_doc() {
     [ -e "$kdoc" ] || kdoc=$tree/scripts/kernel-doc.pl
     # shellcheck disable=SC2046
     out=$(cd "$SRC_DIR" && "$kdoc" -none -Wall $(kernel_files | grep '\.c$') \
-        include/linux/dmabuf_core.h include/uapi/linux/*.h 2>&1 || true)
+        include/linux/dmabuf_core.h include/uapi/linux/*.h \
+        examples/*/include/uapi/linux/*.h 2>&1 || true)
     [ -z "$out" ] || { echo "$out"; problem "kernel-doc findings above"; }
 }
 
