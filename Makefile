@@ -27,6 +27,9 @@
 #   make install-dkms         the sources into /usr/src/dmabuf-core-<ver>,
 #                             then dkms add + install (no dkms with DESTDIR)
 #   make uninstall-dkms
+#   make install-dkms-example the example third-party driver's sources into
+#                             /usr/src/dmabuf-example-<ver>, dkms add + install
+#   make uninstall-dkms-example
 
 ifneq ($(KBUILD_MODULES),)
 # Read by kbuild itself, on kernels that look for a Makefile.
@@ -38,7 +41,7 @@ KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PWD := $(shell pwd)
 
 .PHONY: all modules clean check check-debug check-stress check-harness check-package demo bench lint
-.PHONY: install uninstall install-dkms uninstall-dkms
+.PHONY: install uninstall install-dkms uninstall-dkms install-dkms-example uninstall-dkms-example
 
 all: modules
 
@@ -88,6 +91,7 @@ INCLUDEDIR ?= /usr/include
 # built against dmabuf_core's exports.
 KAPIDIR ?= /usr/src/dmabuf-core
 DKMS_SRCDIR = /usr/src/dmabuf-core-$(DMABUF_VERSION)
+EXAMPLE_SRCDIR = /usr/src/dmabuf-example-$(DMABUF_VERSION)
 UDEV_RULE := udev/60-dmabuf-core.rules
 
 # The release the tree in KDIR builds for, from its utsrelease.h: not
@@ -141,11 +145,15 @@ uninstall:
 install-dkms:
 	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
 	install -d $(DESTDIR)$(DKMS_SRCDIR)
-	cp --parents Kbuild Makefile VERSION \
-		$$(find src include -name '*.[ch]' | LC_ALL=C sort) $(DESTDIR)$(DKMS_SRCDIR)/
+	cp --parents Kbuild Makefile VERSION scripts/dkms-symvers \
+		$$(find src include -name '*.[ch]' ! -name '*.mod.c' | LC_ALL=C sort) $(DESTDIR)$(DKMS_SRCDIR)/
 	sed 's/#MODULE_VERSION#/$(DMABUF_VERSION)/g' dkms.conf \
 		>$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
 	chmod -R u=rwX,go=rX $(DESTDIR)$(DKMS_SRCDIR)
+	install -D -m 644 include/linux/dmabuf_core.h \
+		$(DESTDIR)$(KAPIDIR)/include/linux/dmabuf_core.h
+	install -D -m 644 include/linux/dmabuf_core_pages.h \
+		$(DESTDIR)$(KAPIDIR)/include/linux/dmabuf_core_pages.h
 	if [ -f $(UDEV_RULE) ]; then \
 		install -D -m 644 $(UDEV_RULE) $(DESTDIR)$(UDEVRULESDIR)/$(notdir $(UDEV_RULE)); \
 	fi
@@ -160,6 +168,31 @@ uninstall-dkms:
 	if [ -z "$(DESTDIR)" ] && dkms status -m dmabuf-core -v $(DMABUF_VERSION) | grep -q .; then \
 		dkms remove -m dmabuf-core -v $(DMABUF_VERSION) --all; \
 	fi
-	rm -rf $(DESTDIR)$(DKMS_SRCDIR) $(DESTDIR)$(UDEVRULESDIR)/$(notdir $(UDEV_RULE))
+	rm -rf $(DESTDIR)$(DKMS_SRCDIR) $(DESTDIR)$(UDEVRULESDIR)/$(notdir $(UDEV_RULE)) \
+		$(DESTDIR)$(KAPIDIR)/include
+	-rmdir $(DESTDIR)$(KAPIDIR) 2>/dev/null
+
+# The example third-party driver's DKMS tree (debian/rules uses it for
+# dmabuf-example-dkms), built against the installed dmabuf-core.
+install-dkms-example:
+	rm -rf $(DESTDIR)$(EXAMPLE_SRCDIR)
+	install -d $(DESTDIR)$(EXAMPLE_SRCDIR)
+	cd examples/dmabuf-example && cp --parents Kbuild Makefile \
+		$$(find . -name '*.[ch]' ! -name '*.mod.c' | LC_ALL=C sort) $(DESTDIR)$(EXAMPLE_SRCDIR)/
+	sed 's/#MODULE_VERSION#/$(DMABUF_VERSION)/g' examples/dmabuf-example/dkms.conf \
+		>$(DESTDIR)$(EXAMPLE_SRCDIR)/dkms.conf
+	chmod -R u=rwX,go=rX $(DESTDIR)$(EXAMPLE_SRCDIR)
+	if [ -z "$(DESTDIR)" ]; then \
+		if [ -z "$$(dkms status -m dmabuf-example -v $(DMABUF_VERSION))" ]; then \
+			dkms add -m dmabuf-example -v $(DMABUF_VERSION); \
+		fi && \
+		dkms install --force -m dmabuf-example -v $(DMABUF_VERSION) -k $(KERNELRELEASE); \
+	fi
+
+uninstall-dkms-example:
+	if [ -z "$(DESTDIR)" ] && dkms status -m dmabuf-example -v $(DMABUF_VERSION) | grep -q .; then \
+		dkms remove -m dmabuf-example -v $(DMABUF_VERSION) --all; \
+	fi
+	rm -rf $(DESTDIR)$(EXAMPLE_SRCDIR)
 
 endif

@@ -6,16 +6,22 @@ CHECK_WHO=dkms-guest
 . /checks.sh
 
 echo "guest: kernel $(uname -r)"
-check "modprobe dmabuf_demo_importer (pulls in dmabuf_core)" \
+# The example third-party driver, built by DKMS against the installed
+# dmabuf-core, first: its dependency comes from the depmod index.
+check "modprobe dmabuf_example (pulls in dmabuf_core)" modprobe dmabuf_example
+check "dmabuf_core loaded as the example's dependency" loaded dmabuf_core
+check "modprobe dmabuf_demo_importer" \
 	modprobe dmabuf_demo_importer dma_bits=64,32 max_seg_kb=0,64
-check "dmabuf_core loaded as a dependency" loaded dmabuf_core
 check "modprobe dmabuf_demo_exporter" modprobe dmabuf_demo_exporter
-for t in demo_share t_alloc; do
+for t in demo_share t_alloc t_example; do
 	[ -x /tests/$t ] || fail "/tests/$t missing"
 done
 /tests/demo_share >/tmp/demo.out 2>&1 || fail "demo_share exited with status $?"
 grep -E '^(PASS|FAIL):' /tmp/demo.out
 /tests/t_alloc || fail "t_alloc exited with status $?"
+# The example's buffers and the demo modules' (no vgem in this guest).
+/tests/t_example --without-vgem || fail "t_example exited with status $?"
+check "rmmod dmabuf_example" rmmod dmabuf_example
 # busybox's modprobe -r also removes the dependencies and fails when one is
 # still in use: take the exporter out by name, then let modprobe -r remove
 # the importer and dmabuf_core with it.

@@ -104,13 +104,19 @@ run_lintian() {   # run_lintian WORK VERSION ARCH
 # What the .debs hold, against the tree they came from.
 check_dkms_deb() {   # check_dkms_deb DEB SRC UPSTREAM_VERSION
     local deb=$1 src=$2 ver=$3 list dir f bad=() missing=()
-    local what="dkms.conf, Kbuild, Makefile, VERSION, every file of src/ and include/"
+    local what="dkms.conf, Kbuild, Makefile, VERSION, scripts/dkms-symvers, every file of src/ and include/, the API headers in /usr/src/$NAME/include"
     dir=./usr/src/$NAME-$ver
     list=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
-    for f in Kbuild Makefile VERSION dkms.conf \
+    for f in Kbuild Makefile VERSION dkms.conf scripts/dkms-symvers \
              $(cd "$src" && find src include -type f | LC_ALL=C sort); do
         grep -qxF "$dir/$f" <<<"$list" || missing+=("$f")
     done
+    for f in dmabuf_core.h dmabuf_core_pages.h; do
+        grep -qxF "./usr/src/$NAME/include/linux/$f" <<<"$list" ||
+            missing+=("/usr/src/$NAME/include/linux/$f")
+    done
+    dpkg-deb -c "$deb" | awk '$6 ~ /\/scripts\/dkms-symvers$/ { print $1 }' | grep -qx -- -rwxr-xr-x ||
+        missing+=("an executable scripts/dkms-symvers")
     if [ -f "$src/udev/60-dmabuf-core.rules" ]; then
         what="$what and the udev rule"
         grep -qxF ./lib/udev/rules.d/60-dmabuf-core.rules <<<"$list" ||
@@ -127,6 +133,26 @@ check_dkms_deb() {   # check_dkms_deb DEB SRC UPSTREAM_VERSION
         pass "dmabuf-core-dkms: dkms.conf says PACKAGE_VERSION=\"$ver\""
     else
         fail "dmabuf-core-dkms: dkms.conf does not say PACKAGE_VERSION=\"$ver\""
+    fi
+}
+
+check_example_deb() {   # check_example_deb DEB SRC UPSTREAM_VERSION
+    local deb=$1 src=$2 ver=$3 list dir f missing=() bad=() conf
+    dir=./usr/src/dmabuf-example-$ver
+    list=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
+    for f in Kbuild Makefile dkms.conf \
+             $(cd "$src/examples/dmabuf-example" && find . -name '*.[ch]' | sed 's|^\./||' | LC_ALL=C sort); do
+        grep -qxF "$dir/$f" <<<"$list" || missing+=("$f")
+    done
+    mapfile -t bad < <(grep -E '\.(o|ko|cmd|mod|mod\.c|order|symvers)$|/usr/src/dmabuf-core' <<<"$list" || true)
+    conf=$(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "$dir/dkms.conf")
+    grep -qx "PACKAGE_VERSION=\"$ver\"" <<<"$conf" || missing+=("PACKAGE_VERSION=\"$ver\" in dkms.conf")
+    grep -qx 'BUILD_DEPENDS\[0\]="dmabuf-core"' <<<"$conf" || missing+=("BUILD_DEPENDS[0]=dmabuf-core in dkms.conf")
+    dpkg-deb -f "$deb" Depends | grep -q "dmabuf-core-dkms (= " || missing+=("Depends: dmabuf-core-dkms (= version)")
+    if [ ${#missing[@]} -eq 0 ] && [ ${#bad[@]} -eq 0 ]; then
+        pass "dmabuf-example-dkms holds the example's sources and a dkms.conf with BUILD_DEPENDS on dmabuf-core; depends on this dmabuf-core-dkms"
+    else
+        fail "dmabuf-example-dkms: missing: ${missing[*]:-none}; unexpected: ${bad[*]:-none}"
     fi
 }
 
@@ -165,8 +191,11 @@ check_dkms_build() {   # check_dkms_build DEB WORK UPSTREAM_VERSION
     fi
     dpkg-deb -x "$deb" "$work/dkms-x"
     tree=$work/dkms-x/usr/src/$NAME-$ver
+    rm -rf "$work/kapi"
+    mkdir -p "$work/kapi"
+    cp -a "$work/dkms-x/usr/src/$NAME/include" "$work/kapi/"
     if out=$(cd "$tree" && kernelver=$krel kernel_source_dir=/lib/modules/$krel/build \
-            bash -euc '
+            DMABUF_CORE_KAPIDIR=$work/kapi dkms_tree=$work/dkms-tree arch=$(uname -m) bash -euc '
                 . ./dkms.conf
                 [[ $kernelver =~ $BUILD_EXCLUSIVE_KERNEL ]] ||
                     { echo "BUILD_EXCLUSIVE_KERNEL excludes $kernelver"; exit 1; }
@@ -183,13 +212,59 @@ check_dkms_build() {   # check_dkms_build DEB WORK UPSTREAM_VERSION
                         { echo "DEST_MODULE_LOCATION[$i]=${DEST_MODULE_LOCATION[$i]}"; exit 1; }
                 done
                 [ "$AUTOINSTALL" = yes ] || { echo "AUTOINSTALL is not yes"; exit 1; }
+                # POST_BUILD as DKMS runs it, in the build tree before CLEAN
+                # (DKMS has made its directory of this build), then
+                # POST_INSTALL.
+                mkdir -p "$dkms_tree/$PACKAGE_NAME/$PACKAGE_VERSION/$kernelver/$arch"
+                eval "$POST_BUILD" >>"$0" 2>&1 || { echo "POST_BUILD failed: $POST_BUILD"; exit 1; }
+                [ ! -e "$DMABUF_CORE_KAPIDIR/$kernelver" ] ||
+                    { echo "POST_BUILD published already, before any install"; exit 1; }
+                eval "$POST_INSTALL" >>"$0" 2>&1 || { echo "POST_INSTALL failed: $POST_INSTALL"; exit 1; }
+                cmp -s Module.symvers "$DMABUF_CORE_KAPIDIR/$kernelver/Module.symvers" ||
+                    { echo "POST_INSTALL did not publish Module.symvers for $kernelver"; exit 1; }
                 eval "$CLEAN" >>"$0" 2>&1
                 ! ls ./*.ko >/dev/null 2>&1 || { echo "CLEAN left .ko files"; exit 1; }
             ' "$log" 2>&1); then
-        pass "DKMS build for $krel: MAKE[0] builds the 3 modules in one run (no selftest), CLEAN cleans"
+        pass "DKMS build for $krel: MAKE[0] builds the 3 modules in one run (no selftest), POST_BUILD keeps Module.symvers, POST_INSTALL publishes it, CLEAN cleans"
     else
         printf '%s\n' "$out"
         fail "DKMS build for $krel: $(tail -1 <<<"$out")"
+        return 0
+    fi
+    check_example_build "$work" "$ver" "$krel" "$tree"
+}
+
+# The example's dkms.conf, as DKMS would run it after dmabuf-core's build
+# (BUILD_DEPENDS), against what that build published; then dmabuf-core's
+# POST_REMOVE, which drops the copy of a release no longer installed.
+check_example_build() {   # check_example_build WORK UPSTREAM_VERSION RELEASE CORE_TREE
+    local work=$1 ver=$2 krel=$3 core=$4 deb tree out log=$1/example-build.log
+    deb=$(ls "$OUT_DIR"/dmabuf-example-dkms_*_all.deb)
+    dpkg-deb -x "$deb" "$work/example-x"
+    tree=$work/example-x/usr/src/dmabuf-example-$ver
+    if out=$(cd "$tree" && kernelver=$krel kernel_source_dir=/lib/modules/$krel/build \
+            DMABUF_CORE_DIR=$work/kapi bash -euc '
+                . ./dkms.conf
+                eval "${MAKE[0]}" >"$0" 2>&1 || { tail -30 "$0"; exit 1; }
+                m=${BUILT_MODULE_NAME[0]}.ko
+                [ "$(modinfo -F depends "$m")" = dmabuf_core ] || { echo "$m: depends $(modinfo -F depends "$m")"; exit 1; }
+                [ "$(modinfo -F import_ns "$m")" = DMABUF_CORE ] || { echo "$m: no import_ns DMABUF_CORE"; exit 1; }
+                v=$(modinfo -F vermagic "$m")
+                [ "${v%% *}" = "$kernelver" ] || { echo "$m: vermagic $v"; exit 1; }
+                eval "$CLEAN" >>"$0" 2>&1
+                [ ! -e "$m" ] || { echo "CLEAN left $m"; exit 1; }
+            ' "$log" 2>&1); then
+        pass "DKMS build of dmabuf-example for $krel against the published Module.symvers: depends dmabuf_core, imports DMABUF_CORE"
+    else
+        printf '%s\n' "$out"
+        fail "DKMS build of dmabuf-example for $krel: $(tail -1 <<<"$out")"
+    fi
+    if out=$(cd "$core" && DMABUF_CORE_KAPIDIR=$work/kapi \
+            scripts/dkms-symvers sync "$work/no-dkms-tree" "$(uname -m)" 2>&1) &&
+       [ ! -e "$work/kapi/$krel" ] && [ -d "$work/kapi/include" ]; then
+        pass "dmabuf-core's POST_REMOVE drops the Module.symvers of a release it is not installed for, keeps the headers"
+    else
+        fail "dmabuf-core's POST_REMOVE: $out; left: $(ls "$work/kapi")"
     fi
 }
 
@@ -223,6 +298,7 @@ main() {
 
     deb=$OUT_DIR/${NAME}-dkms_${ver}_all.deb
     check_dkms_deb "$deb" "$src" "$upstream"
+    check_example_deb "$OUT_DIR/dmabuf-example-dkms_${ver}_all.deb" "$src" "$upstream"
     check_dkms_build "$deb" "$work" "$upstream"
     check_tools_deb "$OUT_DIR/${NAME}-tools_${ver}_${arch}.deb" "$src" "$work"
 

@@ -2,17 +2,24 @@
 # The DKMS upgrade scenario, end to end, as a user lives it:
 #
 #   1. a Debian 12 system with the 6.1 kernel headers installs
-#      dmabuf-core-dkms: DKMS builds and installs the modules for 6.1;
+#      dmabuf-core-dkms: DKMS builds and installs the modules for 6.1 and
+#      leaves their Module.symvers in /usr/src/dmabuf-core/<6.1 release>/;
+#      then dmabuf-example-dkms, a third-party driver that DKMS builds
+#      against it;
 #   2. the user installs the 6.12 kernel (nothing is built: no headers yet),
-#      then its headers and nothing else: DKMS builds for 6.12 by itself
-#      (the headers' header_postinst.d hook);
+#      then its headers and nothing else: DKMS builds both for 6.12 by
+#      itself (the headers' header_postinst.d hook), dmabuf-core first;
 #   3. DKMS signs the modules with the machine owner key, here a throwaway
 #      one: every module's signature names that key's serial;
 #   4. the stock 6.12 kernel boots under QEMU with the DKMS-built modules,
-#      loaded by modprobe from a depmod'd tree, and passes the smoke tests;
-#   5. purging the package removes the modules for every kernel.
+#      loaded by modprobe from a depmod'd tree (the example pulls in
+#      dmabuf_core), and passes the smoke tests;
+#   5. purging dmabuf-core-dkms while the example is installed removes
+#      both packages (apt: the example depends on it), every module for
+#      every kernel and /usr/src/dmabuf-core.
 #
-#   tests/harness/upgrade.sh [DKMS_DEB]   (default build/packages/dmabuf-core-dkms_*_all.deb)
+#   tests/harness/upgrade.sh [DKMS_DEB]   (default build/packages/dmabuf-core-dkms_*_all.deb;
+#                                          dmabuf-example-dkms is taken from beside it)
 #
 # The system is a bookworm chroot made once with debootstrap
 # ($CACHE_DIR/bookworm-base, headers pre-downloaded) and copied afresh for
@@ -106,22 +113,46 @@ fresh_root() {
         >/dev/null 2>&1 || die "openssl failed in $ROOT"
 }
 
-# Modules DKMS installed for release $1, one path a line.
+# Modules DKMS installed for release $1, one path a line: all of ours, or
+# those whose name matches $2.
 dkms_modules() {
-    find "$ROOT/lib/modules/$1/updates/dkms" -name 'dmabuf*.ko*' 2>/dev/null | sort
+    find "$ROOT/lib/modules/$1/updates/dkms" -name "${2:-dmabuf*}.ko*" 2>/dev/null | sort
 }
 
-installed_for() {   # the three modules are installed for release $1
+installed_for() {   # dmabuf-core's three modules are installed for release $1
     local status
     status=$(in_root dkms status dmabuf-core -k "$1" 2>&1 || true)
-    [ "$(dkms_modules "$1" | wc -l)" -eq 3 ] && [[ $status == *installed* ]]
+    [ "$(dkms_modules "$1" 'dmabuf_[cd][oe]*' | wc -l)" -eq 3 ] && [[ $status == *installed* ]]
+}
+
+example_installed_for() {   # dmabuf_example is installed for release $1
+    local status
+    status=$(in_root dkms status dmabuf-example -k "$1" 2>&1 || true)
+    [ "$(dkms_modules "$1" dmabuf_example | wc -l)" -eq 1 ] && [[ $status == *installed* ]]
+}
+
+# dmabuf-core's build for release $1 left its Module.symvers for
+# third-party drivers, naming dmabuf_core's exports.
+symvers_published_for() {
+    grep -q 'dmabuf_core_export_from.*dmabuf_core' "$ROOT/usr/src/dmabuf-core/$1/Module.symvers" &&
+        [ -f "$ROOT/usr/src/dmabuf-core/include/linux/dmabuf_core.h" ]
+}
+
+# DKMS built dmabuf-core for release $1 before the example: its make.log
+# is older than the example's.
+built_in_order() {
+    local core ex
+    core=$(ls "$ROOT"/var/lib/dkms/dmabuf-core/*/"$1"/*/log/make.log 2>/dev/null | head -n 1)
+    ex=$(ls "$ROOT"/var/lib/dkms/dmabuf-example/*/"$1"/*/log/make.log 2>/dev/null | head -n 1)
+    [ -n "$core" ] && [ -n "$ex" ] && [ ! "$core" -nt "$ex" ]
 }
 
 nothing_for() {     # no module of ours exists for release $1
     [ -z "$(dkms_modules "$1")" ]
 }
 
-# Every module of release $1 carries a signature made with our key: the
+# Every module of release $1 (dmabuf-core's three and the example) carries
+# a signature made with our key: the
 # signature's key serial is the certificate's serial.
 signed_by_our_key() {
     local krel=$1 serial ko sig n=0
@@ -132,7 +163,7 @@ signed_by_our_key() {
         [ -n "$sig" ] && [ "${sig^^}" = "${serial^^}" ] || return 1
         n=$((n + 1))
     done
-    [ "$n" -eq 3 ]
+    [ "$n" -eq 4 ]
 }
 
 # The modules of release $1, uncompressed, in $DKMS_BUILD/$1 for the guest.
@@ -171,13 +202,15 @@ boot_with_dkms_modules() {
 }
 
 main() {
-    local deb=${1:-} debs k61 k612
+    local deb=${1:-} debs k61 k612 example_deb mark
     require_root
     if [ -z "$deb" ]; then
         debs=("$BUILD_DIR"/packages/dmabuf-core-dkms_*_all.deb)
         deb=${debs[-1]}
     fi
     [ -f "$deb" ] || die "no dmabuf-core-dkms package: run tests/harness/package.sh first"
+    example_deb=$(dirname "$deb")/$(basename "$deb" | sed 's/^dmabuf-core-dkms_/dmabuf-example-dkms_/')
+    [ -f "$example_deb" ] || die "no $example_deb beside $deb"
     mkdir -p "$LOG_DIR"
     : >"$LOG_DIR/upgrade-apt.log"
     "$HARNESS_DIR/deps.sh" >/dev/null
@@ -199,13 +232,34 @@ main() {
         fail "dmabuf-core-dkms installs (log: $LOG_DIR/upgrade-apt.log)"
     fi
     expect "DKMS built and installed the modules for $k61 at package install" installed_for "$k61"
+    expect "dmabuf-core's build for $k61 left its Module.symvers in /usr/src/dmabuf-core/$k61" \
+        symvers_published_for "$k61"
+    cp "$example_deb" "$ROOT/tmp/"
+    if root_install "/tmp/$(basename "$example_deb")"; then
+        pass "dmabuf-example-dkms installs"
+    else
+        fail "dmabuf-example-dkms installs (log: $LOG_DIR/upgrade-apt.log)"
+    fi
+    expect "DKMS built the example against it and installed it for $k61" example_installed_for "$k61"
 
     log "upgrade: install the 6.12 kernel, then its headers and nothing else"
     root_install "$(image_pkg 6.12)" || fail "installing $(image_pkg 6.12)"
     expect "nothing is built for $k612 while its headers are missing" nothing_for "$k612"
+    mark=$(wc -l <"$LOG_DIR/upgrade-apt.log")
     root_install "$(headers_pkg 6.12)" || fail "installing $(headers_pkg 6.12)"
     expect "DKMS built the modules for $k612 by itself when its headers arrived" installed_for "$k612"
+    expect "and the example, against dmabuf-core's new Module.symvers" example_installed_for "$k612"
+    expect "dmabuf-core was built for $k612 before the example (BUILD_DEPENDS)" built_in_order "$k612"
+    expect "dmabuf-core's build for $k612 left its Module.symvers" symvers_published_for "$k612"
+    echo "  DKMS, as the 6.12 headers were installed:"
+    tail -n +"$((mark + 1))" "$LOG_DIR/upgrade-apt.log" |
+        grep -E 'dmabuf|[Bb]uilding|[Ii]nstalling|autoinstall|Module.symvers' | sed 's/^/    /'
 
+    # A reinstall without a build (DKMS uninstalls first: POST_REMOVE).
+    in_root dkms install --force -m dmabuf-core -v "$(cat "$SRC_DIR/VERSION")" -k "$k61" \
+        >>"$LOG_DIR/upgrade-apt.log" 2>&1 || fail "dkms install --force for $k61"
+    expect "after dkms install --force of the installed build, $k61's Module.symvers is still published" \
+        symvers_published_for "$k61"
     expect "every module for $k61 is signed with the throwaway MOK (sig_key = its serial)" \
         signed_by_our_key "$k61"
     expect "every module for $k612 is signed with the throwaway MOK (sig_key = its serial)" \
@@ -213,15 +267,23 @@ main() {
 
     boot_with_dkms_modules 6.12
 
-    log "upgrade: purge dmabuf-core-dkms"
+    log "upgrade: purge dmabuf-core-dkms, with dmabuf-example-dkms installed"
     in_root apt-get "${APT_OPTS[@]}" purge dmabuf-core-dkms >>"$LOG_DIR/upgrade-apt.log" 2>&1 ||
         fail "purging dmabuf-core-dkms"
+    if in_root dpkg-query -W -f '${db:Status-Abbrev}' dmabuf-example-dkms 2>/dev/null | grep -q '^ii'; then
+        fail "purging dmabuf-core-dkms left dmabuf-example-dkms installed"
+    else
+        pass "purging dmabuf-core-dkms removes dmabuf-example-dkms too (it depends on it)"
+    fi
     if nothing_for "$k61" && nothing_for "$k612" &&
             [ ! -e "$ROOT/usr/src/dmabuf-core-$(cat "$SRC_DIR/VERSION")" ] &&
-            [ -z "$(in_root dkms status dmabuf-core 2>/dev/null)" ]; then
-        pass "purge removes the modules for both kernels, the sources and the DKMS entry"
+            [ ! -e "$ROOT/usr/src/dmabuf-example-$(cat "$SRC_DIR/VERSION")" ] &&
+            [ ! -e "$ROOT/usr/src/dmabuf-core" ] &&
+            [ -z "$(in_root dkms status dmabuf-core 2>/dev/null)" ] &&
+            [ -z "$(in_root dkms status dmabuf-example 2>/dev/null)" ]; then
+        pass "purge removes both packages' modules for both kernels, the sources, /usr/src/dmabuf-core and the DKMS entries"
     else
-        fail "purge left: $(dkms_modules "$k61") $(dkms_modules "$k612") $(in_root dkms status dmabuf-core 2>&1)"
+        fail "purge left: $(dkms_modules "$k61") $(dkms_modules "$k612") $(ls -d "$ROOT"/usr/src/dmabuf-* 2>&1) $(in_root dkms status 2>&1)"
     fi
 
     umount_under "$ROOT"
