@@ -27,6 +27,7 @@
 
 #include "../compat.h"
 #include "internal.h"
+#include "dcore_trace.h"
 
 static atomic64_t dcore_last_id = ATOMIC64_INIT(0);
 static atomic64_t dcore_exported = ATOMIC64_INIT(0);
@@ -180,6 +181,7 @@ dmabuf_core_export_from(const struct dmabuf_core_export_info *info,
 
 	atomic64_add(info->size, &dcore_live_bytes);
 	atomic64_inc(&dcore_exported);
+	trace_dmabuf_core_export(b->pub.id, b->pub.size, b->exp_name);
 	return &b->pub;
 
 err_free:

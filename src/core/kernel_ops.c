@@ -27,6 +27,7 @@
 
 #include "../compat.h"
 #include "internal.h"
+#include "dcore_trace.h"
 
 static struct core_buffer *dcore_of(struct dma_buf *dmabuf)
 {
@@ -52,6 +53,7 @@ static int dcore_op_attach(struct dma_buf *dmabuf,
 	mutex_lock(&b->lock);
 	if (b->pub.ops->attach)
 		ret = b->pub.ops->attach(&b->pub, &a->pub);
+	trace_dmabuf_core_attach(b->pub.id, a->pub.dev, ret);
 	if (!ret) {
 		list_add_tail(&a->pub.node, &b->attachments);
 		WRITE_ONCE(b->nr_attachments, b->nr_attachments + 1);
@@ -74,6 +76,7 @@ static void dcore_unmap_locked(struct core_attachment *a,
 	list_del(&m->node);
 	WRITE_ONCE(b->nr_mappings, b->nr_mappings - 1);
 	b->pub.ops->unmap(&a->pub, m->sgt, m->dir);
+	trace_dmabuf_core_unmap(b->pub.id, a->pub.dev, m->dir);
 	kfree(m);
 }
 
@@ -83,6 +86,7 @@ static void dcore_op_detach(struct dma_buf *dmabuf,
 	struct core_buffer *b = dcore_of(dmabuf);
 	struct core_attachment *a = kattach->priv;
 	struct core_mapping *m, *next;
+	int leftover = 0;
 
 	mutex_lock(&b->lock);
 	/* A driver that detaches a mapped attachment: clean up after it. */
@@ -90,11 +94,13 @@ static void dcore_op_detach(struct dma_buf *dmabuf,
 		dev_warn(a->pub.dev, "dmabuf-core buffer %llu detached while mapped\n",
 			 b->pub.id);
 		dcore_unmap_locked(a, m);
+		leftover++;
 	}
 	list_del(&a->pub.node);
 	WRITE_ONCE(b->nr_attachments, b->nr_attachments - 1);
 	if (b->pub.ops->detach)
 		b->pub.ops->detach(&b->pub, &a->pub);
+	trace_dmabuf_core_detach(b->pub.id, a->pub.dev, leftover);
 	mutex_unlock(&b->lock);
 	kattach->priv = NULL;
 	kfree(a);
@@ -128,8 +134,10 @@ static struct sg_table *dcore_op_map(struct dma_buf_attachment *kattach,
 	sgt = b->pub.ops->map(&a->pub, dir);
 	if (IS_ERR_OR_NULL(sgt)) {
 		ret = sgt ? PTR_ERR(sgt) : -ENOMEM;
+		trace_dmabuf_core_map(b->pub.id, a->pub.dev, dir, 0, ret);
 		goto err_unlock;
 	}
+	trace_dmabuf_core_map(b->pub.id, a->pub.dev, dir, sgt->nents, 0);
 	m->sgt = sgt;
 	m->dir = dir;
 	list_add_tail(&m->node, &a->mappings);
@@ -174,6 +182,7 @@ static void dcore_op_release(struct dma_buf *dmabuf)
 	/* Attachments go before the last reference, so none is left. */
 	WARN_ON(!list_empty(&b->attachments));
 	WARN_ON(b->vmaps);
+	trace_dmabuf_core_release(b->pub.id, size, b->exp_name);
 	b->pub.ops->release(&b->pub);
 	mutex_destroy(&b->lock);
 	kfree(b);

@@ -20,6 +20,7 @@
 #include <linux/vmalloc.h>
 
 #include "../compat.h"
+#include "dcore_trace.h"
 #include <linux/dmabuf_core_pages.h>
 
 static bool dcore_memcg_account = true;
@@ -231,15 +232,17 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 	unsigned int top = dcore_top_order(max_chunk), first = top;
 	unsigned int zone = dcore_first_zone(dma_limit);
 	gfp_t account = READ_ONCE(dcore_memcg_account) ? __GFP_ACCOUNT : 0;
+	unsigned int nr = 0, largest = 0, reason = DCORE_REFUSED_NO_MEMORY;
 	struct dmabuf_core_chunk *chunks;
-	unsigned int nr = 0;
 	struct page *page;
 	int ret;
 
 	if (!size || !PAGE_ALIGNED(size))
 		return -EINVAL;
-	if (!dcore_storage_reserve(nr_pages))
+	if (!dcore_storage_reserve(nr_pages)) {
+		trace_dmabuf_core_refused(size, DCORE_REFUSED_MAX_TOTAL, -ENOMEM);
 		return -ENOMEM;
+	}
 
 	/* Exact when every chunk gets the largest order; grown when not. */
 	room = dcore_chunks_estimate(nr_pages, top);
@@ -264,11 +267,13 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 		}
 		chunks[nr].page = page;
 		chunks[nr].order = dcore_chunk_orders[first];
+		largest = max(largest, chunks[nr].order);
 		left -= 1UL << chunks[nr].order;
 		nr++;
 
 		if (left && fatal_signal_pending(current)) {
 			ret = -EINTR;
+			reason = DCORE_REFUSED_KILLED;
 			goto err_free;
 		}
 		cond_resched();
@@ -277,6 +282,8 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 	pages->chunks = chunks;
 	pages->nr_chunks = nr;
 	pages->nr_pages = nr_pages;
+	trace_dmabuf_core_storage(size, dma_limit, max_chunk, nr,
+				  PAGE_SIZE << largest);
 	return 0;
 
 err_free:
@@ -285,6 +292,7 @@ err_free:
 	kvfree(chunks);
 err_unreserve:
 	atomic_long_sub(nr_pages, &dcore_storage_pages);
+	trace_dmabuf_core_refused(size, reason, ret);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_alloc, DMABUF_CORE_NS);

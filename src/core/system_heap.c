@@ -12,6 +12,7 @@
 #include <linux/dmabuf_core_pages.h>
 
 #include "internal.h"
+#include "dcore_trace.h"
 
 static unsigned long dcore_max_size_mb;
 module_param_named(max_size_mb, dcore_max_size_mb, ulong, 0644);
@@ -73,8 +74,10 @@ struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags)
 	if (!len || len > U64_MAX - (PAGE_SIZE - 1))
 		return ERR_PTR(-EINVAL);
 	len = PAGE_ALIGN(len);
-	if (len > system_max_size() || len > SIZE_MAX)
+	if (len > system_max_size() || len > SIZE_MAX) {
+		trace_dmabuf_core_refused(len, DCORE_REFUSED_MAX_SIZE, -ENOMEM);
 		return ERR_PTR(-ENOMEM);
+	}
 
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL);
 	if (!pages)

@@ -62,6 +62,8 @@ for n in dmabuf dmabuf-demo-exporter dmabuf-demo-importer0 dmabuf-demo-importer1
 	check "node /dev/$n exists" test -c /dev/$n
 done
 run_prog t_demo
+# Our trace events in tracefs, for a known sequence of the demo modules.
+run_prog t_trace
 # The fuzzer, bounded (make check-stress runs it long): every node and
 # buffer fd, random and boundary arguments, an oracle for each result.
 run_prog t_fuzz -n "$(harness_arg fuzz_ops 20000)"
