@@ -17,6 +17,8 @@
 #   make bench                benchmarks against the kernel's system heap
 #                             (figures only, build/bench/); not in CI
 #   make lint                 checkpatch --strict, sparse and W=1
+#   make docs                 the kernel API as section 9 man pages in
+#                             build/docs/man9 (kernel-doc from linux-source)
 #   make check-package        Debian packages + lintian, then the DKMS
 #                             upgrade scenario (6.1 -> 6.12) under QEMU
 #   make clean
@@ -40,7 +42,7 @@ KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PWD := $(shell pwd)
 
-.PHONY: all modules clean check check-debug check-stress check-harness check-package demo bench lint
+.PHONY: all modules clean check check-debug check-stress check-harness check-package demo bench lint docs
 .PHONY: install uninstall install-dkms uninstall-dkms install-dkms-example uninstall-dkms-example
 
 all: modules
@@ -76,6 +78,9 @@ lint:
 check-package:
 	tests/harness/package.sh
 	tests/harness/upgrade.sh
+
+docs:
+	scripts/render-docs build/docs $(KERNEL_DOC)
 
 # ---- installing --------------------------------------------------------------
 

@@ -14,7 +14,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 DEPS=(build-essential dpkg-dev debhelper dh-dkms lintian libkmod-dev gcc make libc6-dev
-      git xz-utils kmod binutils)
+      git xz-utils kmod binutils linux-source-6.12)
 OUT_DIR=$BUILD_DIR/packages
 NAME=dmabuf-core
 WORK_DIR=        # the temporary directory, removed on exit
@@ -117,6 +117,13 @@ check_dkms_deb() {   # check_dkms_deb DEB SRC UPSTREAM_VERSION
     done
     dpkg-deb -c "$deb" | awk '$6 ~ /\/scripts\/dkms-symvers$/ { print $1 }' | grep -qx -- -rwxr-xr-x ||
         missing+=("an executable scripts/dkms-symvers")
+    # A man page for every exported function and every public structure.
+    what="$what, a man page (section 9) for every exported symbol and public structure"
+    for f in $(sed -n 's/^EXPORT_SYMBOL[A-Z_]*(\([a-z0-9_]*\),.*/\1/p' "$src"/src/core/*.c) \
+             $(sed -n 's/^struct \(dmabuf_core_[a-z_]*\) {$/\1/p' "$src"/include/linux/dmabuf_core*.h \
+                   "$src"/include/uapi/linux/dmabuf_core.h); do
+        grep -qxF "./usr/share/man/man9/$f.9.gz" <<<"$list" || missing+=("man9/$f.9.gz")
+    done
     if [ -f "$src/udev/60-dmabuf-core.rules" ]; then
         what="$what and the udev rule"
         grep -qxF ./lib/udev/rules.d/60-dmabuf-core.rules <<<"$list" ||
