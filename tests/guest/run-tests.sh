@@ -84,6 +84,8 @@ run_prog t_interop
 check "insmod dmabuf_example" insmod $M/dmabuf_example.ko
 run_prog t_example
 check "rmmod dmabuf_example" rmmod dmabuf_example
+# dmabuf-ctl on buffers held by processes, a kernel importer and vgem.
+run_prog t_ctl
 check "rmmod vgem" rmmod vgem
 
 load_vivid
@@ -94,6 +96,8 @@ check "rmmod vivid" rmmod vivid
 check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer
 check "rmmod dmabuf_demo_exporter" rmmod dmabuf_demo_exporter
 check "rmmod dmabuf_core" rmmod dmabuf_core
+check "dmabuf-ctl stats without dmabuf_core exits 3, naming the module" \
+	sh -c '/tests/dmabuf-ctl stats 2>/tmp/ctl.err; [ $? -eq 3 ] && grep -q "is dmabuf_core loaded" /tmp/ctl.err'
 # The example names dmabuf_core in its modinfo: the depmod index knows.
 check "modprobe dmabuf_example pulls in dmabuf_core" \
 	sh -c 'modprobe dmabuf_example && grep -q "^dmabuf_core " /proc/modules'

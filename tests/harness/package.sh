@@ -167,6 +167,8 @@ check_tools_deb() {   # check_tools_deb DEB SRC WORK
     local deb=$1 src=$2 x=$3/tools-x f t missing=() static=()
     dpkg-deb -x "$deb" "$x"
     [ -x "$x/usr/bin/dmabuf-demo" ] || missing+=(usr/bin/dmabuf-demo)
+    [ -x "$x/usr/bin/dmabuf-ctl" ] || missing+=(usr/bin/dmabuf-ctl)
+    [ -f "$x/usr/share/man/man1/dmabuf-ctl.1.gz" ] || missing+=(usr/share/man/man1/dmabuf-ctl.1.gz)
     for f in "$src"/tests/*.c; do
         t=$(basename "$f" .c)
         case $t in demo_share | t_perm) continue ;; esac   # see debian/rules
@@ -177,7 +179,7 @@ check_tools_deb() {   # check_tools_deb DEB SRC WORK
         readelf -d "$f" 2>/dev/null | grep -q NEEDED || static+=("${f#"$x"}")
     done
     if [ ${#missing[@]} -eq 0 ] && [ ${#static[@]} -eq 0 ]; then
-        pass "dmabuf-core-tools holds /usr/bin/dmabuf-demo and the test programs, dynamically linked"
+        pass "dmabuf-core-tools holds /usr/bin/dmabuf-demo, /usr/bin/dmabuf-ctl and its man page, and the test programs, dynamically linked"
     else
         fail "dmabuf-core-tools: missing: ${missing[*]:-none}; static: ${static[*]:-none}"
     fi
