@@ -98,7 +98,7 @@ static gfp_t dcore_chunk_gfp(gfp_t zone, unsigned int order, gfp_t account)
 }
 
 /* The index in dcore_chunk_orders of the largest chunk @max_chunk allows. */
-static unsigned int dcore_top_order(size_t max_chunk)
+static unsigned int dcore_top_index(size_t max_chunk)
 {
 	unsigned int i = 0;
 
@@ -229,7 +229,7 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 			    u64 dma_limit, size_t max_chunk)
 {
 	unsigned long nr_pages = size >> PAGE_SHIFT, left = nr_pages, room;
-	unsigned int top = dcore_top_order(max_chunk), first = top;
+	unsigned int top = dcore_top_index(max_chunk), first = top;
 	unsigned int zone = dcore_first_zone(dma_limit);
 	gfp_t account = READ_ONCE(dcore_memcg_account) ? __GFP_ACCOUNT : 0;
 	unsigned int nr = 0, largest = 0, reason = DCORE_REFUSED_NO_MEMORY;
@@ -352,6 +352,12 @@ static bool dcore_dev_translated(struct device *dev)
 	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
 }
 
+/* Whether @dev's DMA is dma-direct, with no translating IOMMU in the way. */
+static bool dcore_dev_direct(struct device *dev)
+{
+	return !dcore_dev_translated(dev) && dcore_dev_dma_direct(dev);
+}
+
 /*
  * Direct DMA reaches [@phys, @phys + @len) without bouncing: each end has
  * a bus address (dma-ranges offsets included) within the device's limit.
@@ -410,16 +416,18 @@ bool dmabuf_core_pages_reachable(const struct dmabuf_core_pages *pages,
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_reachable, DMABUF_CORE_NS);
 
 /*
- * After a dma-direct mapping: every segment is the buffer's own memory, not
- * a bounce buffer (dma-direct maps the entries one to one).  Other DMA ops
- * translate in their own ways and are taken at their word.
+ * After a dma-direct mapping (@direct: dcore_dev_direct()): every segment
+ * is the buffer's own memory, not a bounce buffer (dma-direct maps the
+ * entries one to one).  Other DMA ops translate in their own ways and are
+ * taken at their word.
  */
-static bool dcore_maps_own_pages(struct device *dev, struct sg_table *sgt)
+static bool dcore_maps_own_pages(struct device *dev, bool direct,
+				 struct sg_table *sgt)
 {
 	struct scatterlist *sg;
 	unsigned int i;
 
-	if (dcore_dev_translated(dev) || !dcore_dev_dma_direct(dev))
+	if (!direct)
 		return true;
 	if (sgt->nents != sgt->orig_nents)
 		return false;
@@ -469,13 +477,12 @@ static bool dcore_bus_continues(struct device *dev, bool direct,
  * the pair still keeps both limits (the allocator often hands out
  * neighbouring pages one after another, above all as single pages in
  * fragmented memory).  Fills @sgl when not NULL; returns the number of
- * segments.  Whole pages throughout.
+ * segments.  Whole pages throughout.  @direct: dcore_dev_direct(@dev).
  */
 static unsigned int dcore_segments(const struct dmabuf_core_pages *pages,
-				   struct device *dev, size_t max_seg,
+				   struct device *dev, bool direct, size_t max_seg,
 				   u64 boundary, struct scatterlist *sgl)
 {
-	bool direct = !dcore_dev_translated(dev) && dcore_dev_dma_direct(dev);
 	struct scatterlist *sg = sgl;
 	struct page *first = NULL;
 	phys_addr_t start = 0;
@@ -539,6 +546,7 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 	size_t max_seg = min_t(size_t, dma_get_max_seg_size(dev),
 			       dma_max_mapping_size(dev));
 	u64 boundary = dma_get_seg_boundary(dev);
+	bool direct = dcore_dev_direct(dev);
 	unsigned int nents;
 	struct sg_table *sgt;
 	int ret;
@@ -547,7 +555,7 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 		return ERR_PTR(-EINVAL);
 	/* Never 0: dcore_segments() advances by whole segments. */
 	max_seg = max_t(size_t, PAGE_SIZE, rounddown(max_seg, PAGE_SIZE));
-	nents = dcore_segments(pages, dev, max_seg, boundary, NULL);
+	nents = dcore_segments(pages, dev, direct, max_seg, boundary, NULL);
 
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
@@ -557,7 +565,7 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 	if (ret)
 		goto err_free;
 
-	dcore_segments(pages, dev, max_seg, boundary, sgt->sgl);
+	dcore_segments(pages, dev, direct, max_seg, boundary, sgt->sgl);
 
 	/*
 	 * Several devices, or one device through several attachments, map the
@@ -571,7 +579,7 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 	if (ret)
 		goto err_table;
 	/* A copy is not sharing: refuse whatever the DMA layer bounced. */
-	if (!dcore_maps_own_pages(dev, sgt)) {
+	if (!dcore_maps_own_pages(dev, direct, sgt)) {
 		dma_unmap_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 		ret = -EBUSY;
 		goto err_table;
