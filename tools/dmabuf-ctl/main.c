@@ -548,15 +548,20 @@ static int cmd_alloc(int argc, char **argv)
 
 /* ---- fill, verify, dump ------------------------------------------------ */
 
-static int buffer_size(int fd, uint64_t *size)
+/* The buffer @spec names, and its size: the fd, or -exit code. */
+static int open_buffer(const char *spec, uint64_t *size)
 {
-	off_t end = lseek(fd, 0, SEEK_END);	/* a dma-buf's size */
+	int fd = ctl_target_fd(spec);
+	off_t end;
 
+	if (fd < 0)
+		return fd;
+	end = lseek(fd, 0, SEEK_END);	/* a dma-buf's size */
 	if (end < 0)
-		return ctl_error(EXIT_FAILED, "size of the buffer: %s", strerror(errno));
+		return -ctl_error(EXIT_FAILED, "size of the buffer: %s", strerror(errno));
 	lseek(fd, 0, SEEK_SET);
 	*size = end;
-	return EXIT_OK;
+	return fd;
 }
 
 static int cmd_fill_verify(int argc, char **argv, int verify)
@@ -571,12 +576,9 @@ static int cmd_fill_verify(int argc, char **argv, int verify)
 		return ctl_error(EXIT_USAGE, "%s FD|PID:FD SEED", argv[0]);
 	if (!parse_seed(argv[2], &seed))
 		return ctl_error(EXIT_USAGE, "%s: bad seed '%s'", argv[0], argv[2]);
-	fd = ctl_target_fd(argv[1]);
+	fd = open_buffer(argv[1], &size);
 	if (fd < 0)
 		return -fd;
-	ret = buffer_size(fd, &size);
-	if (ret)
-		return ret;
 	if (!verify) {
 		ret = fill_buffer(fd, size, seed);
 		if (!ret)
@@ -615,18 +617,15 @@ static int cmd_dump(int argc, char **argv)
 	long long off = 0, len = 256;
 	uint64_t size, i;
 	const uint8_t *p;
-	int fd, ret;
+	int fd;
 
 	if (argc < 2 || argc > 4 ||
 	    (argc > 2 && !parse_int(argv[2], LLONG_MAX, &off)) ||
 	    (argc > 3 && !parse_int(argv[3], LLONG_MAX, &len)))
 		return ctl_error(EXIT_USAGE, "dump FD|PID:FD [OFFSET [LENGTH]]");
-	fd = ctl_target_fd(argv[1]);
+	fd = open_buffer(argv[1], &size);
 	if (fd < 0)
 		return -fd;
-	ret = buffer_size(fd, &size);
-	if (ret)
-		return ret;
 	if ((uint64_t)off >= size)
 		return ctl_error(EXIT_USAGE, "dump: offset %lld is past the end (%" PRIu64 " bytes)",
 				 off, size);
