@@ -232,7 +232,7 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 	unsigned int top = dcore_top_index(max_chunk), first = top;
 	unsigned int zone = dcore_first_zone(dma_limit);
 	gfp_t account = READ_ONCE(dcore_memcg_account) ? __GFP_ACCOUNT : 0;
-	unsigned int nr = 0, largest = 0, reason = DCORE_REFUSED_NO_MEMORY;
+	unsigned int nr = 0, largest_order = 0, reason = DCORE_REFUSED_NO_MEMORY;
 	struct dmabuf_core_chunk *chunks;
 	struct page *page;
 	int ret;
@@ -267,7 +267,7 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 		}
 		chunks[nr].page = page;
 		chunks[nr].order = dcore_chunk_orders[first];
-		largest = max(largest, chunks[nr].order);
+		largest_order = max(largest_order, chunks[nr].order);
 		left -= 1UL << chunks[nr].order;
 		nr++;
 
@@ -283,7 +283,7 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 	pages->nr_chunks = nr;
 	pages->nr_pages = nr_pages;
 	trace_dmabuf_core_storage(size, dma_limit, max_chunk, nr,
-				  PAGE_SIZE << largest);
+				  PAGE_SIZE << largest_order);
 	return 0;
 
 err_free:
