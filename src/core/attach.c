@@ -3,18 +3,21 @@
  * The importer API: attachments and their mappings, for buffers of ours
  * and for any other kernel dma-buf alike.
  *
- * Every call goes through the kernel's dma-buf importer calls, so an
+ * Attach and detach go through the kernel's dma-buf importer calls, so an
  * attachment made here is a kernel attachment like any driver's (listed in
- * the kernel's debugfs, seen by the exporter's attach hook).  On top, the
- * core remembers every table it handed out, on the attachment it was mapped
+ * the kernel's debugfs, seen by the exporter's attach hook).  The core
+ * remembers every table it handed out, on the attachment it was mapped
  * through, so that an unmap of any other table is refused instead of
  * reaching the exporter, and so that a detach can clean up after an
- * importer that forgot to unmap.  That record is kept for buffers of ours
- * too, beside kernel_ops.c's record of every mapping: the table the
- * kernel hands an importer need not be the exporter's.  With
- * CONFIG_DMABUF_DEBUG, kernels after 6.12 (7.3 here) hand out a copy and
- * take the copy back at unmap, so only the table as handed out identifies
- * a mapping.
+ * importer that forgot to unmap.
+ *
+ * Maps of another exporter's buffer go through the kernel's
+ * dma_buf_map_attachment(), and attach.c keeps their records.  Maps of a
+ * buffer of ours go straight to kernel_ops.c, which records every mapping
+ * of its buffers, kernel drivers' too: the core is that dma-buf's
+ * exporter, so the detour through the kernel would only add its
+ * reservation lock, and, with CONFIG_DMABUF_DEBUG on kernels after 6.12
+ * (7.3 here), a copy of the table that would need a second record.
  */
 #include <linux/device.h>
 #include <linux/dma-buf.h>
@@ -112,9 +115,12 @@ void dmabuf_core_detach(struct dmabuf_core_buffer *buf,
 	b = to_core_buffer(buf);
 	dev = att->dev;
 
-	mutex_lock(&b->lock);
-	list_splice_init(&a->importer_maps, &left);
-	mutex_unlock(&b->lock);
+	/* A buffer of ours: kernel_ops.c unmaps what is left, at detach. */
+	if (b->imported) {
+		mutex_lock(&b->lock);
+		list_splice_init(&a->importer_maps, &left);
+		mutex_unlock(&b->lock);
+	}
 	list_for_each_entry_safe(m, next, &left, node) {
 		dev_warn(dev, "dmabuf-core buffer %llu detached while mapped\n",
 			 buf->id);
@@ -141,8 +147,9 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_detach, DMABUF_CORE_NS);
  * DMA segments, never its pages (which belong to the exporter, and which
  * the kernel scrambles with CONFIG_DMABUF_DEBUG).  Give it back with
  * dmabuf_core_unmap_attachment() and the same @dir.  An exporter that
- * deferred allocation allocates here.  The kernel waits for the buffer's
- * kernel fences before returning the table.
+ * deferred allocation allocates here.  The buffer's kernel fences (an
+ * exporter moving its storage) are waited for before the table is
+ * returned, as the kernel's dma_buf_map_attachment() does.
  *
  * Context: process context; may sleep.  Do not hold the dma-buf's
  * reservation lock.
@@ -169,8 +176,9 @@ dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
 	if (!a->core_api || !valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
 	b = to_core_buffer(att->buf);
+	if (!b->imported)
+		return dcore_own_map(a, dir);
 
-	/* A read-only buffer of ours is refused (-EACCES) by kernel_ops.c. */
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
@@ -212,7 +220,11 @@ int dmabuf_core_unmap_attachment(struct dmabuf_core_attachment *att,
 	if (IS_ERR_OR_NULL(att) || !att->buf || IS_ERR_OR_NULL(sgt))
 		return -EINVAL;
 	a = to_core_attachment(att);
+	if (!a->core_api)
+		return -EINVAL;
 	b = to_core_buffer(att->buf);
+	if (!b->imported)
+		return dcore_own_unmap(a, sgt, dir);
 
 	mutex_lock(&b->lock);
 	list_for_each_entry(m, &a->importer_maps, node) {

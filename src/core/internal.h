@@ -58,26 +58,6 @@ struct core_buffer {
 };
 
 /**
- * struct core_attachment - the core's state of an attachment
- * @pub:	what exporters and importers see
- * @kattach:	the kernel's attachment behind it; immutable
- * @mappings:	own buffers: every live mapping of this attachment, made by
- *		any importer (struct core_mapping), under &core_buffer.lock
- * @importer_maps: mappings made with dmabuf_core_map_attachment() and not
- *		yet given back (struct core_mapping), under &core_buffer.lock
- * @core_api:	made by dmabuf_core_attach() (not by a kernel driver's
- *		dma_buf_attach()); it then holds a buffer and a device
- *		reference
- */
-struct core_attachment {
-	struct dmabuf_core_attachment pub;
-	struct dma_buf_attachment *kattach;
-	struct list_head mappings;
-	struct list_head importer_maps;
-	bool core_api;
-};
-
-/**
  * struct core_mapping - one live mapping of an attachment
  * @node:	entry in one of an attachment's lists
  * @sgt:	the table
@@ -87,6 +67,34 @@ struct core_mapping {
 	struct list_head node;
 	struct sg_table *sgt;
 	enum dma_data_direction dir;
+};
+
+/**
+ * struct core_attachment - the core's state of an attachment
+ * @pub:	what exporters and importers see
+ * @kattach:	the kernel's attachment behind it; immutable
+ * @mappings:	own buffers: every live mapping of this attachment (struct
+ *		core_mapping), made by a kernel driver through the kernel's
+ *		dma_buf_map_attachment() or, on attachments of @core_api, by
+ *		dmabuf_core_map_attachment() directly, under &core_buffer.lock
+ * @importer_maps: imported buffers: mappings made with
+ *		dmabuf_core_map_attachment() and not yet given back (struct
+ *		core_mapping), under &core_buffer.lock
+ * @core_api:	made by dmabuf_core_attach() (not by a kernel driver's
+ *		dma_buf_attach()); it then holds a buffer and a device
+ *		reference
+ * @first_map:	own buffers: the record of one entry of @mappings, free
+ *		while its &core_mapping.sgt is NULL, so that an attachment
+ *		mapped once at a time (the usual importer) needs no
+ *		allocation per map; under &core_buffer.lock
+ */
+struct core_attachment {
+	struct dmabuf_core_attachment pub;
+	struct dma_buf_attachment *kattach;
+	struct list_head mappings;
+	struct list_head importer_maps;
+	bool core_api;
+	struct core_mapping first_map;
 };
 
 static inline struct core_buffer *to_core_buffer(struct dmabuf_core_buffer *buf)
@@ -112,6 +120,10 @@ const struct dma_buf_ops *dcore_dma_buf_ops(const struct dmabuf_core_ops *ops);
 bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf);
 int dcore_vmap_get(struct core_buffer *b, struct iosys_map *map);
 void dcore_vmap_put(struct core_buffer *b);
+struct sg_table *dcore_own_map(struct core_attachment *a,
+			       enum dma_data_direction dir);
+int dcore_own_unmap(struct core_attachment *a, struct sg_table *sgt,
+		    enum dma_data_direction dir);
 
 /* import.c: buffers of other exporters. */
 struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf);

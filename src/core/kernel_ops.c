@@ -77,7 +77,10 @@ static void dcore_unmap_locked(struct core_attachment *a,
 	WRITE_ONCE(b->nr_mappings, b->nr_mappings - 1);
 	b->pub.ops->unmap(&a->pub, m->sgt, m->dir);
 	trace_dmabuf_core_unmap(b->pub.id, a->pub.dev, m->dir);
-	kfree(m);
+	if (m == &a->first_map)
+		m->sgt = NULL;
+	else
+		kfree(m);
 }
 
 static void dcore_op_detach(struct dma_buf *dmabuf,
@@ -106,11 +109,14 @@ static void dcore_op_detach(struct dma_buf *dmabuf,
 	kfree(a);
 }
 
-static struct sg_table *dcore_op_map(struct dma_buf_attachment *kattach,
-				     enum dma_data_direction dir)
+/*
+ * Map @a through the exporter and record the table on the attachment, for
+ * the kernel's map_dma_buf and for dmabuf_core_map_attachment() alike.
+ */
+static struct sg_table *dcore_map_record(struct core_attachment *a,
+					 enum dma_data_direction dir)
 {
-	struct core_buffer *b = dcore_of(kattach->dmabuf);
-	struct core_attachment *a = kattach->priv;
+	struct core_buffer *b = to_core_buffer(a->pub.buf);
 	struct core_mapping *m;
 	struct sg_table *sgt;
 	int ret;
@@ -125,17 +131,19 @@ static struct sg_table *dcore_op_map(struct dma_buf_attachment *kattach,
 	if (dir != DMA_TO_DEVICE && !dmabuf_core_is_writable(&b->pub))
 		return ERR_PTR(-EACCES);
 
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
-	if (!m)
-		return ERR_PTR(-ENOMEM);
 	ret = mutex_lock_interruptible(&b->lock);
 	if (ret)
-		goto err_free;
+		return ERR_PTR(ret);
+	m = a->first_map.sgt ? kzalloc(sizeof(*m), GFP_KERNEL) : &a->first_map;
+	if (!m) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
 	sgt = b->pub.ops->map(&a->pub, dir);
 	if (IS_ERR_OR_NULL(sgt)) {
 		ret = sgt ? PTR_ERR(sgt) : -ENOMEM;
 		trace_dmabuf_core_map(b->pub.id, a->pub.dev, dir, 0, ret);
-		goto err_unlock;
+		goto err_free;
 	}
 	trace_dmabuf_core_map(b->pub.id, a->pub.dev, dir, sgt->nents, 0);
 	m->sgt = sgt;
@@ -145,32 +153,95 @@ static struct sg_table *dcore_op_map(struct dma_buf_attachment *kattach,
 	mutex_unlock(&b->lock);
 	return sgt;
 
+err_free:
+	if (m != &a->first_map)
+		kfree(m);
 err_unlock:
 	mutex_unlock(&b->lock);
-err_free:
-	kfree(m);
 	return ERR_PTR(ret);
+}
+
+static struct sg_table *dcore_op_map(struct dma_buf_attachment *kattach,
+				     enum dma_data_direction dir)
+{
+	return dcore_map_record(kattach->priv, dir);
+}
+
+/*
+ * Unmap the live mapping of @a whose table is @sgt, when its direction is
+ * @dir (any direction when @any_dir).  Return: 0, or -EINVAL when there is
+ * no such mapping.
+ */
+static int dcore_unmap_record(struct core_attachment *a, struct sg_table *sgt,
+			      enum dma_data_direction dir, bool any_dir)
+{
+	struct core_buffer *b = to_core_buffer(a->pub.buf);
+	struct core_mapping *m;
+	int ret = -EINVAL;
+
+	mutex_lock(&b->lock);
+	list_for_each_entry(m, &a->mappings, node) {
+		if (m->sgt != sgt)
+			continue;
+		if (any_dir || m->dir == dir) {
+			dcore_unmap_locked(a, m);
+			ret = 0;
+		}
+		break;
+	}
+	mutex_unlock(&b->lock);
+	return ret;
 }
 
 static void dcore_op_unmap(struct dma_buf_attachment *kattach,
 			   struct sg_table *sgt, enum dma_data_direction dir)
 {
-	struct core_buffer *b = dcore_of(kattach->dmabuf);
-	struct core_attachment *a = kattach->priv;
-	struct core_mapping *m;
-
-	mutex_lock(&b->lock);
-	list_for_each_entry(m, &a->mappings, node) {
-		if (m->sgt == sgt) {
-			dcore_unmap_locked(a, m);
-			mutex_unlock(&b->lock);
-			return;
-		}
-	}
-	mutex_unlock(&b->lock);
 	/* The kernel hands back only tables this attachment mapped. */
-	WARN_ONCE(1, "dmabuf-core: unmap of a table buffer %llu never mapped\n",
-		  b->pub.id);
+	WARN_ONCE(dcore_unmap_record(kattach->priv, sgt, dir, true),
+		  "dmabuf-core: unmap of a table buffer %llu never mapped\n",
+		  dcore_of(kattach->dmabuf)->pub.id);
+}
+
+/**
+ * dcore_own_map - dmabuf_core_map_attachment() of a buffer of ours
+ * @a: an attachment dmabuf_core_attach() made
+ * @dir: the direction
+ *
+ * Straight to the exporter under the buffer's lock, without the kernel's
+ * dma_buf_map_attachment() and its reservation lock: the core is this
+ * buffer's dma-buf exporter, and the table goes to the importer exactly
+ * as the exporter made it.  As the kernel does for importers that are not
+ * dynamic, the buffer's kernel fences (an exporter moving the storage)
+ * are waited for first.
+ *
+ * Return: the table or an ERR_PTR().
+ */
+struct sg_table *dcore_own_map(struct core_attachment *a,
+			       enum dma_data_direction dir)
+{
+	long ret;
+
+	ret = dma_resv_wait_timeout(a->pub.buf->dmabuf->resv,
+				    DMA_RESV_USAGE_KERNEL, true,
+				    MAX_SCHEDULE_TIMEOUT);
+	if (ret < 0)
+		return ERR_PTR(ret);
+	return dcore_map_record(a, dir);
+}
+
+/**
+ * dcore_own_unmap - dmabuf_core_unmap_attachment() of a buffer of ours
+ * @a: the attachment
+ * @sgt: a table dcore_own_map() returned for it
+ * @dir: its direction
+ *
+ * Return: 0, or -EINVAL for a table that is not a live mapping of @a in
+ * direction @dir.
+ */
+int dcore_own_unmap(struct core_attachment *a, struct sg_table *sgt,
+		    enum dma_data_direction dir)
+{
+	return dcore_unmap_record(a, sgt, dir, false);
 }
 
 static void dcore_op_release(struct dma_buf *dmabuf)

@@ -341,6 +341,76 @@ out:
 	dmabuf_core_put(buf);
 }
 
+/*
+ * One attachment mapped several times at once: the first live mapping's
+ * record is part of the attachment, the others are allocated, and any
+ * order of unmaps frees the right ones (kmemleak and KASAN watch on the
+ * debug kernel).
+ */
+static void st_map_several(void)
+{
+	struct sg_table *sgt[3], *again;
+	struct dmabuf_core_attachment *att;
+	struct dmabuf_core_buffer *buf;
+	unsigned int maps = st.maps, unmaps = st.unmaps, i;
+	int ret;
+
+	buf = st_export(2 * PAGE_SIZE, O_RDWR);
+	if (IS_ERR(buf)) {
+		CHECK("export", false, "got %ld", PTR_ERR(buf));
+		return;
+	}
+	att = dmabuf_core_attach(buf, st_dev);
+	if (IS_ERR(att)) {
+		CHECK("attach", false, "got %ld", PTR_ERR(att));
+		goto out;
+	}
+	sgt[0] = dmabuf_core_map_attachment(att, DMA_TO_DEVICE);
+	sgt[1] = dmabuf_core_map_attachment(att, DMA_FROM_DEVICE);
+	st.map_ret = -ENOMEM;
+	again = dmabuf_core_map_attachment(att, DMA_TO_DEVICE);
+	st.map_ret = 0;
+	sgt[2] = dmabuf_core_map_attachment(att, DMA_BIDIRECTIONAL);
+	CHECK("three live mappings of one attachment",
+	      !IS_ERR(sgt[0]) && !IS_ERR(sgt[1]) && !IS_ERR(sgt[2]) &&
+	      sgt[0] != sgt[1] && sgt[1] != sgt[2] && sgt[0] != sgt[2] &&
+	      st.maps - maps == 3, "got %d %d %d, %u maps",
+	      PTR_ERR_OR_ZERO(sgt[0]), PTR_ERR_OR_ZERO(sgt[1]),
+	      PTR_ERR_OR_ZERO(sgt[2]), st.maps - maps);
+	CHECK("a failed map beside live ones changes nothing",
+	      PTR_ERR(again) == -ENOMEM && st.maps - maps == 3 && st.unmaps == unmaps,
+	      "got %ld", PTR_ERR(again));
+	for (i = 0; i < 3; i++)
+		if (IS_ERR(sgt[i]))
+			goto out_detach;
+
+	/* The middle one, then the first: the attachment's own record. */
+	ret = dmabuf_core_unmap_attachment(att, sgt[1], DMA_FROM_DEVICE);
+	ret = ret ?: dmabuf_core_unmap_attachment(att, sgt[0], DMA_TO_DEVICE);
+	CHECK("unmaps in any order", ret == 0 && st.unmaps - unmaps == 2,
+	      "got %d, %u unmaps", ret, st.unmaps - unmaps);
+	sgt[0] = dmabuf_core_map_attachment(att, DMA_TO_DEVICE);
+	sgt[1] = dmabuf_core_map_attachment(att, DMA_TO_DEVICE);
+	CHECK("maps again beside the one left",
+	      !IS_ERR(sgt[0]) && !IS_ERR(sgt[1]) && st.maps - maps == 5,
+	      "got %d %d", PTR_ERR_OR_ZERO(sgt[0]), PTR_ERR_OR_ZERO(sgt[1]));
+	ret = dmabuf_core_unmap_attachment(att, sgt[2], DMA_TO_DEVICE);
+	CHECK("unmap still checks the direction of each",
+	      ret == -EINVAL && st.unmaps - unmaps == 2, "got %d", ret);
+	ret = dmabuf_core_unmap_attachment(att, sgt[2], DMA_BIDIRECTIONAL);
+	for (i = 0; i < 2; i++)
+		if (!IS_ERR(sgt[i]))
+			ret = ret ?: dmabuf_core_unmap_attachment(att, sgt[i],
+								  DMA_TO_DEVICE);
+	CHECK("every mapping unmapped once",
+	      ret == 0 && st.maps - maps == 5 && st.unmaps - unmaps == 5,
+	      "got %d, %u maps, %u unmaps", ret, st.maps - maps, st.unmaps - unmaps);
+out_detach:
+	dmabuf_core_detach(buf, att);
+out:
+	dmabuf_core_put(buf);
+}
+
 static void st_read_only(void)
 {
 	struct dmabuf_core_attachment *att;
@@ -708,6 +778,7 @@ static int __init dmabuf_selftest_init(void)
 	st_export_validation();
 	st_references();
 	st_attach_map();
+	st_map_several();
 	st_read_only();
 	st_release_after_detach();
 	st_kernel_importer();
