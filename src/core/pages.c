@@ -276,7 +276,13 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 			reason = DCORE_REFUSED_KILLED;
 			goto err_free;
 		}
-		cond_resched();
+		/*
+		 * The allocator's might_sleep() is already a resched point on
+		 * voluntary preemption; this one is for the other models, not
+		 * needed after every page of a fragmented buffer.
+		 */
+		if (!(nr % 64))
+			cond_resched();
 	}
 
 	pages->chunks = chunks;
