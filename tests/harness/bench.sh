@@ -12,7 +12,10 @@
 # (every kernel's table, with the date and kernel releases).
 # The figures never fail the run: a guest that crashes, prints a kernel
 # problem report or cannot run a benchmark's operations does (verdict.sh).
-# Under TCG only ratios mean anything; the tables say so.
+# Under TCG only ratios mean anything; the tables say so. The guests' RAM
+# is preallocated (boot.sh): a page the guest touches for the first time
+# otherwise costs the host a page fault and zeroing, many times an
+# allocation's own cost, charged to whichever contender gets it first.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -229,9 +232,10 @@ main() {
     {
         echo "# make bench results"
         echo
-        echo "Run on $(date -u '+%Y-%m-%d %H:%M UTC'), QEMU TCG (no KVM), guests -smp 2 -m 6G,"
-        echo "BENCH_REPS=$BENCH_REPS%, the kernels' own boot options (no slab debugging,"
-        echo "no KFENCE sampling, Debian's init_on_alloc). Under TCG only the ratios mean anything."
+        echo "Run on $(date -u '+%Y-%m-%d %H:%M UTC'), QEMU TCG (no KVM), guests -smp 2 -m 6G"
+        echo "with their RAM preallocated (-mem-prealloc), BENCH_REPS=$BENCH_REPS%, the kernels' own"
+        echo "boot options (no slab debugging, no KFENCE sampling, Debian's init_on_alloc)."
+        echo "Under TCG only the ratios mean anything."
     } >"$BENCH_DIR/results.md"
     for fam in $BENCH_KERNELS; do
         check_family "$fam"

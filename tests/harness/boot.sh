@@ -86,6 +86,11 @@ main() {
     case "$MODE" in
         iommu-*) machine=(-machine q35 -device intel-iommu,intremap=off
                           -device edu,dma_mask=0xffffffff) ;;
+        # Guest RAM backed by host memory from the start: the first guest
+        # touch of a page otherwise costs a host page fault and zeroing,
+        # 10-20 times an allocation's own cost, charged to whichever
+        # contender happens to get never-used pages first.
+        bench) machine=(-mem-prealloc) ;;
     esac
 
     log "booting $KREL ($FAMILY, $MODE, tcg thread=$TCG_THREAD); console: $log"
