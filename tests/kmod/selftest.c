@@ -576,6 +576,48 @@ static int st_segments_of(struct page *block, unsigned int first,
  * Physically adjacent chunks share a segment, within the device's segment
  * size and boundary; chunks out of order do not.
  */
+/*
+ * Page storage of single pages, so that its chunk array (16 KiB) and the
+ * page array of its vmap (8 KiB) are larger than a page: the branch of
+ * the arrays' allocator that tries kmalloc without retrying, vmalloc
+ * after it.
+ */
+static void st_page_arrays(void)
+{
+	struct dmabuf_core_pages pages = {};
+	struct iosys_map map = {};
+	unsigned int i, single = 0;
+	u32 *first, *last;
+	int ret;
+
+	ret = dmabuf_core_pages_alloc(&pages, SZ_4M, U64_MAX, PAGE_SIZE);
+	CHECK("4 MiB of single pages", ret == 0 && pages.nr_chunks == SZ_4M / PAGE_SIZE &&
+	      pages.nr_pages == SZ_4M / PAGE_SIZE, "got %d, %u chunks", ret, pages.nr_chunks);
+	if (ret)
+		return;
+	for (i = 0; i < pages.nr_chunks; i++)
+		single += pages.chunks[i].order == 0 && pages.chunks[i].page;
+	CHECK("every chunk one page", single == pages.nr_chunks, "%u of %u", single,
+	      pages.nr_chunks);
+	ret = dmabuf_core_pages_vmap(&pages, &map);
+	CHECK("vmap of 1,024 single pages", ret == 0 && map.vaddr, "got %d", ret);
+	if (!ret) {
+		((u32 *)map.vaddr)[0] = 0xfeed;
+		((u32 *)map.vaddr)[SZ_4M / 4 - 1] = 0xbeef;
+		first = kmap_local_page(pages.chunks[0].page);
+		last = kmap_local_page(pages.chunks[pages.nr_chunks - 1].page);
+		CHECK("the vmap covers the first and the last page in order",
+		      first[0] == 0xfeed && last[PAGE_SIZE / 4 - 1] == 0xbeef,
+		      "read 0x%x 0x%x", first[0], last[PAGE_SIZE / 4 - 1]);
+		kunmap_local(last);
+		kunmap_local(first);
+		dmabuf_core_pages_vunmap(&map);
+	}
+	dmabuf_core_pages_free(&pages);
+	CHECK("free empties the storage", !dmabuf_core_pages_allocated(&pages) &&
+	      !pages.chunks, "%u chunks", pages.nr_chunks);
+}
+
 static void st_adjacent_chunks(void)
 {
 	struct page *block = alloc_pages(GFP_KERNEL, 5);	/* 128 KiB, aligned */
@@ -786,6 +828,7 @@ static int __init dmabuf_selftest_init(void)
 	st_vmap();
 	st_segment_limits();
 	st_adjacent_chunks();
+	st_page_arrays();
 	pr_info("selftest: %u passed, %u failed, %u exports\n", passed, failed, exports);
 	return 0;
 }
