@@ -183,7 +183,9 @@ static unsigned long dcore_chunks_estimate(unsigned long nr, unsigned int top)
  * direct reclaim and compaction included, before it falls back to
  * vmalloc.  In fragmented memory that took 33-99 ms per 256 MiB buffer
  * on 7.3 (more than a third of its allocation) for arrays vmalloc serves
- * at once.  Here: a quick kmalloc, and vmalloc when that fails.
+ * at once.  Here: a kmalloc from what is free (no reclaim, no compaction,
+ * no kswapd woken for an order the buffer's own pages just failed to
+ * find), and vmalloc when that fails.
  */
 static void *dcore_kvmalloc_array(size_t n, size_t size, gfp_t account)
 {
@@ -196,7 +198,7 @@ static void *dcore_kvmalloc_array(size_t n, size_t size, gfp_t account)
 	if (bytes <= PAGE_SIZE)
 		return kmalloc(bytes, gfp | __GFP_RETRY_MAYFAIL);
 	if (bytes <= KMALLOC_MAX_SIZE) {
-		p = kmalloc(bytes, gfp | __GFP_NORETRY);
+		p = kmalloc(bytes, (gfp | __GFP_NORETRY) & ~__GFP_RECLAIM);
 		if (p)
 			return p;
 	}
