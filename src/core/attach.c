@@ -145,7 +145,8 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_detach, DMABUF_CORE_NS);
  * The table covers the whole buffer and is already DMA-mapped for
  * &dmabuf_core_attachment.dev: use sg_dma_address() and sg_dma_len() of its
  * DMA segments, never its pages (which belong to the exporter, and which
- * the kernel scrambles with CONFIG_DMABUF_DEBUG).  Give it back with
+ * the kernel scrambles with CONFIG_DMABUF_DEBUG in tables of other
+ * exporters' buffers).  Give it back with
  * dmabuf_core_unmap_attachment() and the same @dir.  An exporter that
  * deferred allocation allocates here.  The buffer's kernel fences (an
  * exporter moving its storage) are waited for before the table is

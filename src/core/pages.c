@@ -85,12 +85,15 @@ static gfp_t dcore_chunk_gfp(gfp_t zone, unsigned int order, gfp_t account)
 
 	/*
 	 * Opportunistic, as the kernel's system heap: no reclaim, no
-	 * compaction.  A failed attempt then costs little, and the smaller
-	 * chunks that follow are joined into segments where they turn out
-	 * physically adjacent (dcore_segments()).
+	 * compaction, and (unlike the heap) none of the reserves that an
+	 * allocation which cannot block may otherwise take.  A failed
+	 * attempt then costs little, and the smaller chunks that follow are
+	 * joined into segments where they turn out physically adjacent
+	 * (dcore_segments()).
 	 */
 	if (order)
-		return (gfp | __GFP_COMP | __GFP_NORETRY) & ~__GFP_RECLAIM;
+		return (gfp | __GFP_COMP | __GFP_NORETRY | __GFP_NOMEMALLOC) &
+		       ~__GFP_RECLAIM;
 	/*
 	 * Try hard, but fail rather than invoke the OOM killer: also the
 	 * memory cgroup's, which a charge that may not retry never wakes.
@@ -185,7 +188,7 @@ static unsigned long dcore_chunks_estimate(unsigned long nr, unsigned int top)
  * on 7.3 (more than a third of its allocation) for arrays vmalloc serves
  * at once.  Here: a kmalloc from what is free (no reclaim, no compaction,
  * no kswapd woken for an order the buffer's own pages just failed to
- * find), and vmalloc when that fails.
+ * find, no atomic reserves), and vmalloc when that fails.
  */
 static void *dcore_kvmalloc_array(size_t n, size_t size, gfp_t account)
 {
@@ -198,7 +201,8 @@ static void *dcore_kvmalloc_array(size_t n, size_t size, gfp_t account)
 	if (bytes <= PAGE_SIZE)
 		return kmalloc(bytes, gfp | __GFP_RETRY_MAYFAIL);
 	if (bytes <= KMALLOC_MAX_SIZE) {
-		p = kmalloc(bytes, (gfp | __GFP_NORETRY) & ~__GFP_RECLAIM);
+		p = kmalloc(bytes, (gfp | __GFP_NORETRY | __GFP_NOMEMALLOC) &
+			    ~__GFP_RECLAIM);
 		if (p)
 			return p;
 	}

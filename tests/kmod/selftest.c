@@ -573,14 +573,10 @@ static int st_segments_of(struct page *block, unsigned int first,
 }
 
 /*
- * Physically adjacent chunks share a segment, within the device's segment
- * size and boundary; chunks out of order do not.
- */
-/*
  * Page storage of single pages, so that its chunk array (16 KiB) and the
  * page array of its vmap (8 KiB) are larger than a page: the branch of
- * the arrays' allocator that tries kmalloc without retrying, vmalloc
- * after it.
+ * the arrays' allocator that tries kmalloc without reclaim (vmalloc only
+ * when that fails, which an unfragmented guest does not make happen).
  */
 static void st_page_arrays(void)
 {
@@ -618,6 +614,10 @@ static void st_page_arrays(void)
 	      !pages.chunks, "%u chunks", pages.nr_chunks);
 }
 
+/*
+ * Physically adjacent chunks share a segment, within the device's segment
+ * size and boundary; chunks out of order do not.
+ */
 static void st_adjacent_chunks(void)
 {
 	struct page *block = alloc_pages(GFP_KERNEL, 5);	/* 128 KiB, aligned */
