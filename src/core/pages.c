@@ -310,9 +310,10 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 			goto err_free;
 		}
 		/*
-		 * The allocator's might_sleep() is already a resched point on
-		 * voluntary preemption; this one is for the other models, not
-		 * needed after every page of a fragmented buffer.
+		 * Order-0 chunks, which may reclaim, pass the allocator's
+		 * might_sleep(), a resched point under voluntary preemption;
+		 * every 64 chunks (at most 64 MiB of zeroing) covers larger
+		 * chunks and the other preemption models.
 		 */
 		if (!(nr % 64))
 			cond_resched();
