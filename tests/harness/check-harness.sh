@@ -4,6 +4,7 @@
 #   tests/harness/check-harness.sh            verdict cases, then the boots
 #   HARNESS_BOOTS=0 tests/harness/check-harness.sh   verdict cases only
 #   tests/harness/check-harness.sh warn hang          those injections only
+#   tests/harness/check-harness.sh demo               the demo boots only
 #
 # 1. Verdict cases (seconds): verdict.sh on made-up logs of one family. A
 #    clean run must pass; a wrong nonce, a missing or unknown test name, a
@@ -24,6 +25,10 @@
 #      hang    a test program never returns (PROG_TIMEOUT=90: above the
 #              slowest program's time, t_fragment's ~35 s)
 #      leak    /dev/dmabuf buffers of up to 1 MiB never free their pages
+# 4. The demo (`make demo` of scratch copies, two boots side by side): the
+#    unmodified demo passes; a demo whose program prints kernel-like lines
+#    (WARNING:, BUG:, dmabuf-core:) while the demo exporter's init prints a
+#    real warning of ours fails with that warning as its only failure.
 # Prints one "PASS: harness: ..." / "FAIL: harness: ..." line per case and
 # "N passed, M failed" last; exits non-zero on any failure.
 set -euo pipefail
@@ -123,12 +128,56 @@ verdict_cases() {
         "append_console '[    9.000000] dmabuf_selftest: dmabuf-core-harness: expect warning: detached while mapped'"
     verdict_case "a family-only name is expected there only" 0 '' \
         "sed -i 's/debug only/never/' \$V/names"
-    # Console modes (demo, dkms) look for their own script's exit note.
-    local c=\$V/logs/6.12-dkms.log
-    verdict_case "a clean DKMS guest console passes" 0 '' \
-        "printf 'PASS: dkms-guest: one\\nharness: /run-dkms.sh exited with status 0\\n' >$c; cp \$V/logs/6.12.status \$V/logs/6.12-dkms.status; MODE_OF_CASE=dkms"
-    verdict_case "a DKMS guest that stopped early fails" 1 "run-dkms.sh did not finish" \
-        "printf 'PASS: dkms-guest: one\\n' >$c; cp \$V/logs/6.12.status \$V/logs/6.12-dkms.status; MODE_OF_CASE=dkms"
+    # The demo: its output on its own port, judged with expected-demo.txt.
+    local d=\$V/logs/6.12-demo
+    verdict_case "the demo's own run passes" 0 '' "demo_run"
+    verdict_case "a demo printing lines that look like the kernel's passes" 0 '' \
+        "demo_run '[    9.000000] WARNING: CPU: 0 PID: 1 at dmabuf_core (printed by the demo)' 'dmabuf-core: BUG: Oops (printed by the demo)'"
+    verdict_case "a warning of ours during the demo fails" 1 "unexpected warning of ours: .*dmabuf_demo_exporter" \
+        "demo_run; printf '%s\\n' '[    9.000000] dmabuf_demo_exporter: dmabuf-core buffer 1: a warning' >>$d.log"
+    verdict_case "a demo that crashed fails" 2 "demo_share ran to completion: killed by signal 11" \
+        "demo_run; sed -i '/^PASS: demo: both/d; s/^PASS: demo: demo_share ran.*/FAIL: demo: demo_share ran to completion: killed by signal 11/' $d.results"
+    verdict_case "a demo whose QEMU was killed after the done marker fails" 1 "QEMU did not end by itself" \
+        "demo_run; sed -i 's/^rc=.*/rc=124/' $d.status"
+    # The DKMS guest: a listed prefix must be reported at least once.
+    local k=\$V/logs/6.12-dkms
+    verdict_case "the DKMS guest's own run passes" 0 '' "dkms_run"
+    verdict_case "a DKMS guest without a prefix's names fails" 1 "never reported: t_alloc: \\*" \
+        "dkms_run; sed -i '/^PASS: t_alloc: /d' $k.results"
+    verdict_case "a DKMS guest that stopped early fails" 3 "run-dkms.sh did not finish" \
+        "dkms_run; sed -i '/all modules unloaded/,\$d' $k.results"
+}
+
+# A made-up demo run on the results port, as run-demo.sh prints it, with
+# the demo's own heading (it names dmabuf-core) and the lines in "$@".
+demo_run() {
+    local r=$V/logs/6.12-demo.results l
+    {
+        echo "harness: /run-demo.sh on 6.12.0 (KVER_FAMILY=6.12)"
+        echo "== dmabuf-core: one buffer, two devices, one process =="
+        for l in "$@"; do echo "$l"; done
+        sed -n 's/^\([a-z]\)/PASS: \1/p' "$REPO_ROOT/tests/guest/expected-demo.txt"
+        echo "DMABUF-TESTS-DONE $NONCE"
+        echo "harness: /run-demo.sh exited with status 0"
+    } >"$r"
+    cp "$V/logs/6.12.log" "$V/logs/6.12-demo.log"
+    cp "$V/logs/6.12.status" "$V/logs/6.12-demo.status"
+    MODE_OF_CASE=demo
+}
+
+# A made-up DKMS guest run: every listed name, a prefix by one group.
+dkms_run() {
+    local r=$V/logs/6.12-dkms.results
+    {
+        echo "harness: /run-dkms.sh on 6.12.0 (KVER_FAMILY=6.12)"
+        sed -n '/^[a-z]/{s/\*$/some group: a note/;s/^/PASS: /;p}' \
+            "$REPO_ROOT/tests/guest/expected-dkms.txt"
+        echo "DMABUF-TESTS-DONE $NONCE"
+        echo "harness: /run-dkms.sh exited with status 0"
+    } >"$r"
+    cp "$V/logs/6.12.log" "$V/logs/6.12-dkms.log"
+    cp "$V/logs/6.12.status" "$V/logs/6.12-dkms.status"
+    MODE_OF_CASE=dkms
 }
 
 # ---- 2. apt sources -----------------------------------------------------------
@@ -282,16 +331,78 @@ injection_cases() {
     done
 }
 
+# ---- 4. the demo ---------------------------------------------------------------
+
+# `make demo` of a scratch copy in $WORK/demo-$1 on HARNESS_KERNEL, after
+# the functions $2... edit it (each takes the copy's path); output in
+# demo.out, exit status in demo.rc.
+demo_boot() {
+    local d=$WORK/demo-$1 edit rc=0
+    shift
+    scratch_copy "$d"
+    for edit in "$@"; do
+        "$edit" "$d" || { echo "the edit $edit did not apply" >"$d/demo.out"; echo 99 >"$d/demo.rc"; return 0; }
+    done
+    (cd "$d" && env -u BUILD_DIR -u SRC_DIR -u TESTS_BIN -u GUEST_DIR \
+        DEMO_KERNEL="$HARNESS_KERNEL" tests/harness/demo.sh) >"$d/demo.out" 2>&1 </dev/null || rc=$?
+    echo "$rc" >"$d/demo.rc"
+}
+
+# The demo's own program prints what looks like kernel problems, before
+# its heading (which names dmabuf-core: already).
+demo_prints_kernel_lines() {
+    local f=$1/tests/demo_share.c
+    awk '/== dmabuf-core: one buffer/ {
+        print "\tprintf(\"[    1.000000] WARNING: CPU: 0 PID: 1 at dmabuf_core_export+0x1\\nBUG: kernel NULL pointer dereference (printed by the demo)\\n\");"
+    } { print }' "$f" >"$f.new" && mv "$f.new" "$f" && grep -q 'printed by the demo' "$f"
+}
+
+# The demo exporter's init prints a real warning of ours (after its
+# declarations: the first empty line).
+demo_exporter_warns() {
+    local f=$1/src/demo/exporter.c
+    awk '{ print }
+        /^static int __init demo_exporter_init/ { init = 1 }
+        init && /^$/ { print "\tpr_warn(\"dmabuf-demo: an injected warning of ours\\n\");"; init = 0 }
+    ' "$f" >"$f.new" && mv "$f.new" "$f" && grep -q 'injected warning of ours' "$f"
+}
+
+demo_cases() {
+    log "check-harness: make demo on $HARNESS_KERNEL: unmodified, and printing kernel-like lines beside a real warning"
+    demo_boot clean &
+    demo_boot warn demo_prints_kernel_lines demo_exporter_warns &
+    wait
+    local d=$WORK/demo-clean
+    if [ "$(cat "$d/demo.rc")" = 0 ] && grep -qE "^$HARNESS_KERNEL: [1-9][0-9]* passed, 0 failed$" "$d/demo.out"; then
+        ok "demo: the unmodified demo passes: $(grep -E "^$HARNESS_KERNEL: " "$d/demo.out")"
+    else
+        bad "demo: the unmodified demo fails (output: $d/demo.out)"
+        tail -n 15 "$d/demo.out" | sed 's/^/    /'
+    fi
+    d=$WORK/demo-warn
+    if [ "$(cat "$d/demo.rc")" != 0 ] && [ "$(cat "$d/demo.rc")" != 99 ] &&
+        grep -qE "^$HARNESS_KERNEL: [1-9][0-9]* passed, 1 failed$" "$d/demo.out" &&
+        grep -q "FAIL: kernel: unexpected warning of ours: .*an injected warning of ours" "$d/demo.out" &&
+        grep -q "printed by the demo" "$d/demo.out"; then
+        ok "demo: lines the demo prints are not kernel lines; a warning of ours during the demo fails it"
+    else
+        bad "demo: wanted exactly the injected warning as the one failure (output: $d/demo.out)"
+        tail -n 15 "$d/demo.out" | sed 's/^/    /'
+    fi
+}
+
 main() {
-    local cases=${*:-crash missing warn hang leak}
+    local cases=${*:-crash missing warn hang leak demo}
     rm -rf "$V"
     verdict_cases
     exit_after_main_case
     if [ "$HARNESS_BOOTS" != 0 ]; then
         require_root
         apt_sources_case
+        case " $cases " in *" demo "*) demo_cases ;; esac
+        cases=$(printf '%s\n' $cases | { grep -vx demo || true; } | tr '\n' ' ')
         # shellcheck disable=SC2086
-        injection_cases $cases
+        [ -z "${cases// }" ] || injection_cases $cases
     fi
     echo
     echo "$NPASS passed, $NFAIL failed"

@@ -3,22 +3,27 @@
 #
 #   tests/harness/verdict.sh FAMILY [tests|nobounce|stress|demo|dkms|iommu-*|bench]
 #
-# tests mode reads build/logs/FAMILY.results (the guest's own serial port),
-# FAMILY.log (the kernel's console) and FAMILY.status (boot.sh), and counts:
+# Every mode reads build/logs/NAME.results (the guest's own serial port),
+# NAME.log (the kernel's console) and NAME.status (boot.sh), where NAME is
+# FAMILY in tests mode and FAMILY-MODE otherwise, and counts:
 #   - each "PASS: ..." line of the results as a pass, each "FAIL: ..." line
 #     as a failure;
 #   - one failure unless the results end with "DMABUF-TESTS-DONE <nonce>"
 #     carrying this boot's nonce, and one unless the guest script exited 0;
+#   - one failure when QEMU did not end by itself (killed by its timeout,
+#     or failed), even after the done marker;
 #   - one failure per expected test name (tests/guest/expected-names.txt,
-#     for this family) that the results never mention, and one per PASS name
-#     that the list does not have;
+#     for this family; expected-MODE.txt in the other modes) that the
+#     results never mention, and one per PASS name that the list does not
+#     have;
 #   - one failure per console line showing a kernel problem (FORBIDDEN
 #     below), and per warning of our own modules that no
-#     "dmabuf-core-harness: expect warning: TEXT" line announced.
-# demo and dkms modes read FAMILY-MODE.log alone: its PASS/FAIL lines,
-# kernel problems, and the init's note that run-MODE.sh exited 0.
+#     "dmabuf-core-harness: expect warning: TEXT" line announced. Nothing
+#     the guest's programs print reaches the console: their output is on
+#     the results port.
 # Prints "FAMILY: N passed, M failed" and then every failure line, and
-# writes "N M" to build/logs/<name>.tally. Exits 0 (the caller decides).
+# writes "N M" to build/logs/<name>.tally (removed first, so that a verdict
+# that died cannot leave an old one behind). Exits 0 (the caller decides).
 # EXPECTED_NAMES points at another name list (harness self-tests).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -30,17 +35,16 @@ check_family "$FAMILY"
 DONE_MARKER=DMABUF-TESTS-DONE
 EXPECTED_NAMES=${EXPECTED_NAMES:-$REPO_ROOT/tests/guest/expected-names.txt}
 # nobounce (a swiotlb=force boot running run-nobounce.sh), stress
-# (run-stress.sh, `make check-stress`) and the two iommu boots
-# (run-iommu.sh) are judged like tests, each with a list of its own.
+# (run-stress.sh, `make check-stress`), the two iommu boots (run-iommu.sh),
+# demo (run-demo.sh) and dkms (run-dkms.sh) are judged like tests, each
+# with a list of its own.
 case "$MODE" in
+    tests) ;;
     nobounce) EXPECTED_NAMES=${EXPECTED_NOBOUNCE:-$REPO_ROOT/tests/guest/expected-nobounce.txt} ;;
     stress) EXPECTED_NAMES=${EXPECTED_STRESS:-$REPO_ROOT/tests/guest/expected-stress.txt} ;;
-    iommu-*|bench) EXPECTED_NAMES=$REPO_ROOT/tests/guest/expected-$MODE.txt ;;
+    *) EXPECTED_NAMES=${EXPECTED_MODE_NAMES:-$REPO_ROOT/tests/guest/expected-$MODE.txt} ;;
 esac
-rc=0 secs='?' tmo='?' nonce=''     # from boot.sh's .status file
-# Modes whose test output has a serial port of its own (boot.sh).
-RESULTS_PORT=0
-case "$MODE" in tests|nobounce|stress|iommu-*|bench) RESULTS_PORT=1 ;; esac
+rc='' secs='?' tmo='?' nonce=''     # from boot.sh's .status file
 
 # Kernel problem reports, as extended regexps (one per line), looked for in
 # every console line.
@@ -104,11 +108,9 @@ clean_log() {
 }
 
 # Print one "FAIL: kernel: ..." line per console line of cleaned log $1 that
-# reports a problem, in console order. With $2 = demo the log also holds the
-# guest's own lines: those without a printk timestamp that start with PASS:
-# or FAIL: are not looked at.
+# reports a problem, in console order.
 scan_console() {
-    awk -v mode="$2" -v ours="$OURS" -v fine="$OURS_FINE" -v tag="$EXPECT_TAG" \
+    awk -v ours="$OURS" -v fine="$OURS_FINE" -v tag="$EXPECT_TAG" \
         -v patfile=<(printf '%s\n' "$FORBIDDEN") '
         BEGIN {
             n = 0
@@ -117,8 +119,7 @@ scan_console() {
         }
         {
             body = $0
-            stamped = sub(/^\[ *[0-9]+\.[0-9]+\] /, "", body)
-            if (mode == "demo" && !stamped && body ~ /^(PASS|FAIL): /) next
+            sub(/^\[ *[0-9]+\.[0-9]+\] /, "", body)
             if ((i = index(body, tag)) > 0) {
                 expect[++nexp] = substr(body, i + length(tag))
                 next
@@ -174,7 +175,9 @@ expected_names() {
 }
 
 # Failures of the name check: expected names absent from the results, and
-# PASS names the list does not have.
+# PASS names the list does not have. A listed name ending in "*" is a
+# prefix: at least one reported name must start with it, and PASS names
+# that do are known.
 name_check() {
     local exp pass_names all_names
     [ -r "$EXPECTED_NAMES" ] || { echo "FAIL: no expected-name list $EXPECTED_NAMES"; return 0; }
@@ -182,10 +185,33 @@ name_check() {
     expected_names >"$exp"
     pass_names=$(names_of PASS "$results")
     all_names=$( { names_of PASS "$results"; names_of FAIL "$results"; } | LC_ALL=C sort -u)
-    LC_ALL=C comm -23 "$exp" <(printf '%s\n' "$all_names" | sed '/^$/d') |
-        sed 's/^/FAIL: expected test never reported: /'
-    LC_ALL=C comm -13 "$exp" <(printf '%s\n' "$pass_names" | sed '/^$/d') |
-        sed 's/^/FAIL: test not in the expected list: /'
+    awk -v all="$all_names" -v pass="$pass_names" '
+        function known(n,   i) {
+            if (n in exact) return 1
+            for (i = 1; i <= np; i++)
+                if (index(n, prefix[i]) == 1) return 1
+            return 0
+        }
+        /\*$/ { prefix[++np] = substr($0, 1, length($0) - 1); next }
+        { exact[$0] = 1 }
+        END {
+            na = split(all, a, "\n")
+            for (i = 1; i <= na; i++) if (a[i] != "") seen[a[i]] = 1
+            for (n in exact)
+                if (!(n in seen)) miss[n] = 1
+            for (i = 1; i <= np; i++) {
+                hit = 0
+                for (n in seen) if (index(n, prefix[i]) == 1) hit = 1
+                if (!hit) miss[prefix[i] "*"] = 1
+            }
+            for (n in miss) print "FAIL: expected test never reported: " n | "LC_ALL=C sort"
+            close("LC_ALL=C sort")
+            npass = split(pass, p, "\n")
+            for (i = 1; i <= npass; i++)
+                if (p[i] != "" && !known(p[i]))
+                    print "FAIL: test not in the expected list: " p[i]
+        }
+    ' "$exp"
     rm -f "$exp"
 }
 
@@ -207,6 +233,9 @@ tests_verdict() {
     sed -n 's/^FAIL: /&/p' "$results"
     st=$(script_status "$script" "$results")
     last=$(grep -E "^$DONE_MARKER( |\$)" "$results" | tail -n1 || true)
+    if [ -n "$rc" ] && [ "$rc" != 0 ]; then
+        echo "FAIL: QEMU did not end by itself: $(why_stopped)"
+    fi
     if [ -z "$last" ]; then
         echo "FAIL: $DONE_MARKER missing: $(why_stopped)"
     elif [ "$last" != "$DONE_MARKER $nonce" ]; then
@@ -218,20 +247,7 @@ tests_verdict() {
         echo "FAIL: $script exited with status $st"
     fi
     name_check
-    scan_console "$console" tests
-}
-
-# demo and dkms guests print to the console: run-demo.sh / run-dkms.sh.
-console_verdict() {
-    local st script=run-${MODE%%-*}.sh
-    sed -n 's/^FAIL: /&/p' "$console"
-    st=$(script_status "$script" "$console")
-    if [ -z "$st" ]; then
-        echo "FAIL: $script did not finish: $(why_stopped)"
-    elif [ "$st" != 0 ]; then
-        echo "FAIL: $script exited with status $st"
-    fi
-    scan_console "$console" demo
+    scan_console "$console"
 }
 
 main() {
@@ -239,17 +255,14 @@ main() {
     [ "$MODE" = tests ] || name=$FAMILY-$MODE
     log=$LOG_DIR/$name.log
     status=$LOG_DIR/$name.status
+    rm -f "$LOG_DIR/$name.tally"
     [ -f "$log" ] || die "no console log $log"
     console=$(mktemp)
     results=$(mktemp)
     trap 'rm -f "$console" "$results"' EXIT   # globals, for the trap
     clean_log "$log" >"$console"
-    if [ "$RESULTS_PORT" = 1 ]; then
-        if [ -f "$LOG_DIR/$name.results" ]; then
-            clean_log "$LOG_DIR/$name.results" >"$results"
-        fi
-    else
-        cp "$console" "$results"
+    if [ -f "$LOG_DIR/$name.results" ]; then
+        clean_log "$LOG_DIR/$name.results" >"$results"
     fi
     if [ -f "$status" ]; then
         rc=$(sed -n 's/^rc=//p' "$status")
@@ -258,13 +271,8 @@ main() {
         nonce=$(sed -n 's/^nonce=//p' "$status")
     fi
 
-    if [ "$RESULTS_PORT" = 1 ]; then
-        fails=$(tests_verdict)
-        pass=$(grep -c '^PASS: ' "$results" || true)
-    else
-        fails=$(console_verdict)
-        pass=$(grep -Ec '^PASS: ' "$console" || true)
-    fi
+    fails=$(tests_verdict)
+    pass=$(grep -c '^PASS: ' "$results" || true)
     nfail=0
     [ -n "$fails" ] && nfail=$(printf '%s\n' "$fails" | wc -l)
 
