@@ -4,7 +4,9 @@
 #   - checkpatch.pl --strict and kernel-doc -Wall, from the newest Debian
 #     linux-source-* package, over every kernel source and header;
 #   - a W=1 build with sparse (C=2) for every target kernel (KERNELS= limits
-#     the set, as for make check), failing on any warning.
+#     the set, as for make check), failing on any warning;
+#   - readme-commands.sh: every command the README has a user run is run
+#     by some CI target.
 #
 # Prints each finding and a last line "lint: N problems"; exits non-zero on
 # any.
@@ -133,6 +135,7 @@ main() {
         check_family "$family"
         run_build "$family"
     done
+    "$HARNESS_DIR/readme-commands.sh" || problem "README commands without a place in CI (above)"
     echo "lint: $PROBLEMS problems"
     [ "$PROBLEMS" -eq 0 ]
 }

@@ -2,7 +2,8 @@
 # The DKMS upgrade scenario, end to end, as a user lives it:
 #
 #   1. a Debian 12 system with the 6.1 kernel headers installs
-#      dmabuf-core-dkms: DKMS builds and installs the modules for 6.1 and
+#      dmabuf-core-dkms and dmabuf-core-tools as the README says (one
+#      apt-get install): DKMS builds and installs the modules for 6.1 and
 #      leaves their Module.symvers in /usr/src/dmabuf-core/<6.1 release>/;
 #      then dmabuf-example-dkms, a third-party driver that DKMS builds
 #      against it;
@@ -13,13 +14,17 @@
 #      one: every module's signature names that key's serial;
 #   4. the stock 6.12 kernel boots under QEMU with the DKMS-built modules,
 #      loaded by modprobe from a depmod'd tree (the example pulls in
-#      dmabuf_core), and passes the smoke tests;
+#      dmabuf_core), and passes the smoke tests, the packaged dmabuf-demo
+#      and `dmabuf-ctl list` among them;
 #   5. purging dmabuf-core-dkms while the example is installed removes
 #      both packages (apt: the example depends on it), every module for
-#      every kernel and /usr/src/dmabuf-core.
+#      every kernel and /usr/src/dmabuf-core;
+#   6. the README's commands without packages: make, make install, make
+#      uninstall, make install-dkms, make uninstall-dkms, for 6.12.
 #
 #   tests/harness/upgrade.sh [DKMS_DEB]   (default build/packages/dmabuf-core-dkms_*_all.deb;
-#                                          dmabuf-example-dkms is taken from beside it)
+#                                          dmabuf-example-dkms and
+#                                          dmabuf-core-tools are taken from beside it)
 #
 # The system is a bookworm chroot made once with debootstrap
 # ($CACHE_DIR/bookworm-base, headers pre-downloaded) and copied afresh for
@@ -186,9 +191,16 @@ boot_with_dkms_modules() {
     collect_modules "$krel"
     mkdir -p "$DKMS_BUILD/kernels"
     cp "$(kernel_env_file "$family")" "$DKMS_BUILD/kernels/"
-    # The guest's smoke tests are the project's test programs.
+    # The guest's smoke tests are the project's test programs, and the
+    # packaged dmabuf-demo and dmabuf-ctl (dynamic: initramfs.sh adds
+    # their libraries).
     make -s -C "$REPO_ROOT/tests" >/dev/null || die "building the test programs failed"
-    export BUILD_DIR=$DKMS_BUILD
+    rm -rf "$DKMS_BUILD/tests-bin"
+    mkdir -p "$DKMS_BUILD/tests-bin"
+    cp -a "$REPO_ROOT/tests/bin/." "$DKMS_BUILD/tests-bin/"
+    cp "$ROOT/usr/bin/dmabuf-demo" "$ROOT/usr/bin/dmabuf-ctl" "$DKMS_BUILD/tests-bin/" ||
+        fail "dmabuf-core-tools installed no /usr/bin/dmabuf-demo and dmabuf-ctl"
+    export BUILD_DIR=$DKMS_BUILD TESTS_BIN=$DKMS_BUILD/tests-bin
     "$HARNESS_DIR/initramfs.sh" "$family" dkms >/dev/null
     "$HARNESS_DIR/boot.sh" "$family" dkms || true
     out=$("$HARNESS_DIR/verdict.sh" "$family" dkms 2>&1 || true)
@@ -201,8 +213,65 @@ boot_with_dkms_modules() {
     fi
 }
 
+# The README's commands for building and installing without the packages,
+# run as a user runs them (without sudo: the chroot's user is root) in a
+# copy of the tree, once the packages are gone. The chroot's `uname -r` is
+# the host's, so each make gets KERNELRELEASE= of release $1, as the README
+# says to do for another kernel. tests/harness/readme-commands.sh keeps the
+# README's commands and the places that run them together.
+README_SRC=/tmp/dmabuf-core-src
+readme_commands() {
+    local krel=$1
+    mkdir -p "$ROOT$README_SRC"
+    (cd "$SRC_DIR" && git ls-files -z --cached --others --exclude-standard |
+        xargs -0 cp --parents -t "$ROOT$README_SRC")
+    : >"$LOG_DIR/upgrade-readme.log"
+    log "upgrade: the README's make, make install, make install-dkms and their uninstalls, for $krel"
+    expect "README: make builds the three modules" readme_built "$krel"
+    expect "README: make install puts the modules in updates/, the headers and Module.symvers in place" \
+        readme_installed "$krel"
+    expect "README: make uninstall removes them" readme_uninstalled "$krel"
+    expect "README: make install-dkms adds the sources to DKMS and installs for the release" \
+        readme_dkms_installed "$krel"
+    expect "README: make uninstall-dkms removes the DKMS entry, the modules and the sources" \
+        readme_dkms_uninstalled "$krel"
+    rm -rf "${ROOT:?}$README_SRC"
+}
+
+# `make TARGET KERNELRELEASE=$1` in the copy of the tree, in the chroot.
+readme_make() {
+    in_root make -C "$README_SRC" "$2" KERNELRELEASE="$1" >>"$LOG_DIR/upgrade-readme.log" 2>&1
+}
+
+readme_built() {
+    local m
+    readme_make "$1" all || return 1
+    for m in dmabuf_core dmabuf_demo_exporter dmabuf_demo_importer; do
+        [ -f "$ROOT$README_SRC/$m.ko" ] || return 1
+    done
+}
+
+readme_installed() {
+    readme_make "$1" install && [ -f "$ROOT/lib/modules/$1/updates/dmabuf_core.ko" ] &&
+        [ -f "$ROOT/usr/include/linux/dmabuf_core.h" ] &&
+        [ -f "$ROOT/usr/src/dmabuf-core/$1/Module.symvers" ]
+}
+
+readme_uninstalled() {
+    readme_make "$1" uninstall && [ ! -e "$ROOT/lib/modules/$1/updates/dmabuf_core.ko" ] &&
+        [ ! -e "$ROOT/usr/include/linux/dmabuf_core.h" ] && [ ! -e "$ROOT/usr/src/dmabuf-core" ]
+}
+
+readme_dkms_installed() { readme_make "$1" install-dkms && installed_for "$1"; }
+
+readme_dkms_uninstalled() {
+    readme_make "$1" uninstall-dkms && nothing_for "$1" &&
+        [ ! -e "$ROOT/usr/src/dmabuf-core-$(cat "$SRC_DIR/VERSION")" ] &&
+        [ -z "$(in_root dkms status dmabuf-core 2>/dev/null)" ]
+}
+
 main() {
-    local deb=${1:-} debs k61 k612 example_deb mark
+    local deb=${1:-} debs k61 k612 example_deb tools_deb mark
     require_root
     if [ -z "$deb" ]; then
         debs=("$BUILD_DIR"/packages/dmabuf-core-dkms_*_all.deb)
@@ -211,6 +280,8 @@ main() {
     [ -f "$deb" ] || die "no dmabuf-core-dkms package: run tests/harness/package.sh first"
     example_deb=$(dirname "$deb")/$(basename "$deb" | sed 's/^dmabuf-core-dkms_/dmabuf-example-dkms_/')
     [ -f "$example_deb" ] || die "no $example_deb beside $deb"
+    tools_deb=$(ls "$(dirname "$deb")"/dmabuf-core-tools_*_amd64.deb 2>/dev/null | tail -n 1)
+    [ -f "$tools_deb" ] || die "no dmabuf-core-tools package beside $deb"
     mkdir -p "$LOG_DIR"
     : >"$LOG_DIR/upgrade-apt.log"
     "$HARNESS_DIR/deps.sh" >/dev/null
@@ -223,13 +294,14 @@ main() {
     trap 'umount_under "$ROOT"' EXIT
     fresh_root
 
-    log "upgrade: install the 6.1 headers, then $(basename "$deb")"
+    log "upgrade: install the 6.1 headers, then $(basename "$deb") and $(basename "$tools_deb")"
     root_install "$(headers_pkg 6.1)" || fail "installing $(headers_pkg 6.1) (log: $LOG_DIR/upgrade-apt.log)"
-    cp "$deb" "$ROOT/tmp/"
-    if root_install "/tmp/$(basename "$deb")"; then
-        pass "dmabuf-core-dkms installs"
+    cp "$deb" "$tools_deb" "$ROOT/tmp/"
+    # As the README has it: both packages in one apt-get install.
+    if root_install "/tmp/$(basename "$deb")" "/tmp/$(basename "$tools_deb")"; then
+        pass "dmabuf-core-dkms and dmabuf-core-tools install"
     else
-        fail "dmabuf-core-dkms installs (log: $LOG_DIR/upgrade-apt.log)"
+        fail "dmabuf-core-dkms and dmabuf-core-tools install (log: $LOG_DIR/upgrade-apt.log)"
     fi
     expect "DKMS built and installed the modules for $k61 at package install" installed_for "$k61"
     expect "dmabuf-core's build for $k61 left its Module.symvers in /usr/src/dmabuf-core/$k61" \
@@ -285,6 +357,8 @@ main() {
     else
         fail "purge left: $(dkms_modules "$k61") $(dkms_modules "$k612") $(ls -d "$ROOT"/usr/src/dmabuf-* 2>&1) $(in_root dkms status 2>&1)"
     fi
+
+    readme_commands "$k612"
 
     umount_under "$ROOT"
     rm -rf "$ROOT"
