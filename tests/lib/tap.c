@@ -668,13 +668,11 @@ int harness_arg_u64(const char *name, uint64_t *val)
 	return found;
 }
 
-long long harness_mem_slack_kib(long long dflt)
+int harness_slab_quarantine(void)
 {
-	uint64_t mb;
+	uint64_t on;
 
-	if (harness_arg_u64("mem_slack_mb", &mb) && mb > 0 && mb < (1ULL << 40))
-		return (long long)mb * 1024;
-	return dflt;
+	return harness_arg_u64("slab_quarantine", &on) && on == 1;
 }
 
 uint64_t total_ram_bytes(void)

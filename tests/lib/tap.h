@@ -145,12 +145,12 @@ int recv_fd(int sock, void *data, size_t len);		/* fd / -errno */
 /* Misc system facts. */
 long long meminfo_kib(const char *key);		/* -1 if not found */
 /*
- * How much less MemFree a leak check may end with, in KiB: dflt, unless the
- * kernel command line has dmabuf_harness.mem_slack_mb=N (the debug kernel:
- * KASAN's quarantine holds freed memory for a while; kmemleak is the leak
- * check there).
+ * 1 when the kernel keeps freed slab objects for a while (generic KASAN's
+ * quarantine, on the debug kernel: boot.sh puts dmabuf_harness.
+ * slab_quarantine=1 on its command line).  MemFree-based leak checks then
+ * count unreclaimable slab as free; kmemleak finds slab leaks there.
  */
-long long harness_mem_slack_kib(long long dflt);
+int harness_slab_quarantine(void);
 /*
  * dmabuf_harness.@name=VALUE from the kernel command line (decimal, or hex
  * with 0x): 1 and *val set when present and well formed, else 0.
