@@ -169,10 +169,14 @@ check_tools_deb() {   # check_tools_deb DEB SRC WORK
     [ -x "$x/usr/bin/dmabuf-demo" ] || missing+=(usr/bin/dmabuf-demo)
     [ -x "$x/usr/bin/dmabuf-ctl" ] || missing+=(usr/bin/dmabuf-ctl)
     [ -f "$x/usr/share/man/man1/dmabuf-ctl.1.gz" ] || missing+=(usr/share/man/man1/dmabuf-ctl.1.gz)
-    for f in "$src"/tests/*.c; do
-        t=$(basename "$f" .c)
-        case $t in demo_share | t_perm) continue ;; esac   # see debian/rules
+    # Exactly the programs debian/dmabuf-core-tools.programs lists.
+    for t in $(sed -n 's/^\(t_[a-z0-9_]*\)$/\1/p' "$src/debian/dmabuf-core-tools.programs"); do
         [ -x "$x/usr/libexec/dmabuf-core/$t" ] || missing+=("usr/libexec/dmabuf-core/$t")
+    done
+    for f in "$x"/usr/libexec/dmabuf-core/*; do
+        [ -f "$f" ] || continue
+        grep -qx "$(basename "$f")" "$src/debian/dmabuf-core-tools.programs" ||
+            missing+=("(not listed, but shipped: ${f#"$x"})")
     done
     for f in "$x"/usr/bin/* "$x"/usr/libexec/dmabuf-core/*; do
         [ -f "$f" ] || continue
