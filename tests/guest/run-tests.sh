@@ -31,6 +31,12 @@ selftest() {
 	else
 		fail "selftest released every exported buffer exactly once: exports $(cat $p/exports 2>&1) releases $(cat $p/releases 2>&1)"
 	fi
+	# kmemleak's positive control (debug kernel): one allocation dropped on
+	# purpose, which the check at the end must find.
+	if [ -e /sys/kernel/debug/kmemleak ]; then
+		check "plant a leak for kmemleak to find" \
+			sh -c 'echo 1 >/sys/module/dmabuf_selftest/parameters/leak_canary'
+	fi
 	check "rmmod dmabuf_selftest" rmmod dmabuf_selftest
 }
 
@@ -156,8 +162,9 @@ else
 	fail "udev: /run-udev.sh missing from the initramfs"
 fi
 
-# 8. On a kernel with kmemleak (the debug kernel): nothing unreferenced.
-kmemleak_check
+# 8. On a kernel with kmemleak (the debug kernel): nothing unreferenced but
+#    the leak planted on purpose, which must be reported.
+kmemleak_check canary
 
 # 9. The debug kernel's checkers: still armed at the end?
 debug_checkers_check

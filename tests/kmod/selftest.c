@@ -32,6 +32,39 @@ module_param(failed, uint, 0444);
 module_param(exports, uint, 0444);
 module_param(releases, uint, 0444);
 
+/*
+ * kmemleak's positive control: writing 1 here drops one allocation filled
+ * with ST_CANARY_BYTE on purpose, and the debug kernel's guest requires
+ * kmemleak to report it (tests/guest/checks.sh), so that a leak check that
+ * cannot fail is noticed.
+ */
+#define ST_CANARY_SIZE	64
+#define ST_CANARY_BYTE	0x5a
+
+static noinline void st_leak_canary(void)
+{
+	void *p = kmalloc(ST_CANARY_SIZE, GFP_KERNEL);
+
+	if (p)
+		memset(p, ST_CANARY_BYTE, ST_CANARY_SIZE);
+}
+
+static int st_leak_canary_set(const char *val, const struct kernel_param *kp)
+{
+	bool leak;
+	int ret = kstrtobool(val, &leak);
+
+	if (!ret && leak)
+		st_leak_canary();
+	return ret;
+}
+
+static const struct kernel_param_ops st_leak_canary_ops = {
+	.set = st_leak_canary_set,
+};
+module_param_cb(leak_canary, &st_leak_canary_ops, NULL, 0200);
+MODULE_PARM_DESC(leak_canary, "Write 1 to leak one 64-byte allocation of 0x5a bytes (kmemleak's positive control)");
+
 static struct platform_device *st_pdev;
 static struct device *st_dev;
 
