@@ -251,14 +251,17 @@ readme_built() {
     done
 }
 
+# (Compressed as the kernel's own modules are, where its config says so.)
 readme_installed() {
-    readme_make "$1" install && [ -f "$ROOT/lib/modules/$1/updates/dmabuf_core.ko" ] &&
+    readme_make "$1" install &&
+        [ -n "$(find "$ROOT/lib/modules/$1/updates" -maxdepth 1 -name 'dmabuf_core.ko*')" ] &&
         [ -f "$ROOT/usr/include/linux/dmabuf_core.h" ] &&
         [ -f "$ROOT/usr/src/dmabuf-core/$1/Module.symvers" ]
 }
 
 readme_uninstalled() {
-    readme_make "$1" uninstall && [ ! -e "$ROOT/lib/modules/$1/updates/dmabuf_core.ko" ] &&
+    readme_make "$1" uninstall &&
+        [ -z "$(find "$ROOT/lib/modules/$1/updates" -maxdepth 1 -name 'dmabuf*.ko*')" ] &&
         [ ! -e "$ROOT/usr/include/linux/dmabuf_core.h" ] && [ ! -e "$ROOT/usr/src/dmabuf-core" ]
 }
 
