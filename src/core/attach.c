@@ -60,7 +60,7 @@ dmabuf_core_attach(struct dmabuf_core_buffer *buf, struct device *dev)
 	b = to_core_buffer(buf);
 
 	if (b->imported) {
-		a = kzalloc(sizeof(*a), GFP_KERNEL);
+		a = kzalloc(sizeof(*a), DCORE_GFP_RECORD);
 		if (!a)
 			return ERR_PTR(-ENOMEM);
 		kattach = dma_buf_attach(buf->dmabuf, dev);
@@ -180,7 +180,7 @@ dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
 	if (!b->imported)
 		return dcore_own_map(a, dir);
 
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	m = kzalloc(sizeof(*m), DCORE_GFP_RECORD);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	sgt = dma_buf_map_attachment_unlocked(a->kattach, dir);

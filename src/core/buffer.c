@@ -154,7 +154,7 @@ dmabuf_core_export_from(const struct dmabuf_core_export_info *info,
 	if (!try_module_get(info->owner))
 		return ERR_PTR(-ENOENT);
 
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	b = kzalloc(sizeof(*b), DCORE_GFP_RECORD);
 	if (!b) {
 		ret = -ENOMEM;
 		goto err_module;

@@ -47,7 +47,7 @@ struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf)
 		return &b->pub;
 	}
 
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	b = kzalloc(sizeof(*b), DCORE_GFP_RECORD);
 	if (!b) {
 		mutex_unlock(&dcore_import_lock);
 		dma_buf_put(dmabuf);

@@ -5,6 +5,7 @@
 
 #include <linux/atomic.h>
 #include <linux/dma-direction.h>
+#include <linux/gfp.h>
 #include <linux/iosys-map.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -13,6 +14,14 @@
 
 struct dma_buf;
 struct dma_buf_ops;
+
+/*
+ * Records a user can keep alive (buffers, attachments, mappings, import
+ * wrappers): charged to the memory cgroup of the task that makes them, and
+ * refused with -ENOMEM at its limit rather than waking its OOM killer.
+ */
+#define DCORE_GFP_RECORD	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOWARN)
 struct dmabuf_core_query;
 struct dmabuf_core_stats;
 

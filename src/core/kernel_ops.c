@@ -41,7 +41,7 @@ static int dcore_op_attach(struct dma_buf *dmabuf,
 	struct core_attachment *a;
 	int ret = 0;
 
-	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	a = kzalloc(sizeof(*a), DCORE_GFP_RECORD);
 	if (!a)
 		return -ENOMEM;
 	a->pub.buf = &b->pub;
@@ -134,7 +134,8 @@ static struct sg_table *dcore_map_record(struct core_attachment *a,
 	ret = mutex_lock_interruptible(&b->lock);
 	if (ret)
 		return ERR_PTR(ret);
-	m = a->first_map.sgt ? kzalloc(sizeof(*m), GFP_KERNEL) : &a->first_map;
+	m = a->first_map.sgt ? kzalloc(sizeof(*m), DCORE_GFP_RECORD) :
+			       &a->first_map;
 	if (!m) {
 		ret = -ENOMEM;
 		goto err_unlock;

@@ -597,11 +597,13 @@ dmabuf_core_pages_map(const struct dmabuf_core_pages *pages,
 	max_seg = max_t(size_t, PAGE_SIZE, rounddown(max_seg, PAGE_SIZE));
 	nents = dcore_segments(pages, dev, direct, max_seg, boundary, NULL);
 
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	/* Charged: an importer may keep mappings alive as long as it likes. */
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+		      __GFP_NOWARN);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, nents, GFP_KERNEL | __GFP_RETRY_MAYFAIL |
-			     __GFP_NOWARN);
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL_ACCOUNT |
+			     __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (ret)
 		goto err_free;
 

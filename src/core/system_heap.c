@@ -79,7 +79,7 @@ struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags)
 		return ERR_PTR(-ENOMEM);
 	}
 
-	pages = kzalloc(sizeof(*pages), GFP_KERNEL);
+	pages = kzalloc(sizeof(*pages), DCORE_GFP_RECORD);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	ret = dmabuf_core_pages_alloc(pages, len, U64_MAX, 0);

@@ -9,11 +9,19 @@
 
 #include <linux/capability.h>
 #include <linux/dma-mapping.h>
+#include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/platform_device.h>
 #include <dmabuf_demo_pattern.h>
 
 #define DEMO_WORDS_PER_PAGE	(PAGE_SIZE / sizeof(__le32))
+
+/*
+ * What a user keeps alive (buffers, held attachments) is charged to its
+ * memory cgroup and refused with -ENOMEM at the limit, never an OOM kill.
+ */
+#define DEMO_GFP_RECORD		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOWARN)
 
 /**
  * demo_device_create - a platform device standing for a DMA-capable device

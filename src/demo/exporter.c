@@ -253,7 +253,7 @@ static long demo_ioctl_create(void __user *uarg)
 	if (req.size > (u64)READ_ONCE(max_size_mb) << 20)
 		return -ENOMEM;
 
-	db = kzalloc(sizeof(*db), GFP_KERNEL);
+	db = kzalloc(sizeof(*db), DEMO_GFP_RECORD);
 	if (!db)
 		return -ENOMEM;
 	info.ops = &demo_ops;
