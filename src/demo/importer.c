@@ -14,7 +14,6 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iosys-map.h>
-#include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -22,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/xarray.h>
 #include <linux/dmabuf_core.h>
 #include <uapi/linux/dmabuf_demo.h>
 
@@ -41,6 +41,11 @@ static int nr_max_seg_kb;
 module_param_array(max_seg_kb, uint, &nr_max_seg_kb, 0444);
 MODULE_PARM_DESC(max_seg_kb,
 		 "Largest DMA segment of each importer device in KiB, at least one page; 0: no limit (default)");
+
+static unsigned int max_holds = 4096;
+module_param(max_holds, uint, 0644);
+MODULE_PARM_DESC(max_holds,
+		 "Most attachments ATTACH keeps per open importer node (default 4096)");
 
 /**
  * struct demo_importer - one importing device and its node
@@ -62,44 +67,42 @@ static unsigned int nr_importers;
 /**
  * struct demo_importer_file - an open importer node
  * @imp:	the importer
- * @lock:	protects @held
- * @held:	attachments kept between calls (struct demo_hold)
+ * @lock:	protects @held and @nr_held; taken interruptibly, as
+ *		ACCESS holds it across a fence wait of unbounded length
+ * @held:	attachments kept between calls (struct
+ *		dmabuf_core_attachment), indexed by their buffer's id
+ * @nr_held:	entries in @held, at most max_holds
  */
 struct demo_importer_file {
 	struct demo_importer *imp;
-	struct mutex lock;	/* guards @held */
-	struct list_head held;
+	struct mutex lock;	/* guards @held, @nr_held */
+	struct xarray held;
+	unsigned int nr_held;
 };
 
-/**
- * struct demo_hold - an attachment kept by ATTACH until DETACH or close
- * @node:	entry in &demo_importer_file.held
- * @att:	the attachment; it holds the buffer reference
+/*
+ * The attachment this file holds on @buf, or NULL.  A buffer's id is
+ * stable while the attachment holds the buffer; the comparison only
+ * matters where an unsigned long index is narrower than the id.
  */
-struct demo_hold {
-	struct list_head node;
-	struct dmabuf_core_attachment *att;
-};
-
-static struct demo_hold *demo_find_hold(struct demo_importer_file *f,
-					struct dmabuf_core_buffer *buf)
+static struct dmabuf_core_attachment *
+demo_find_hold(struct demo_importer_file *f, struct dmabuf_core_buffer *buf)
 {
-	struct demo_hold *hold;
+	struct dmabuf_core_attachment *att;
 
 	lockdep_assert_held(&f->lock);
-	list_for_each_entry(hold, &f->held, node)
-		if (hold->att->buf == buf)
-			return hold;
-	return NULL;
+	att = xa_load(&f->held, (unsigned long)buf->id);
+	return att && att->buf == buf ? att : NULL;
 }
 
 static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 			      bool attach)
 {
+	struct dmabuf_core_attachment *att;
 	struct dmabuf_demo_attach req;
-	struct demo_hold *hold;
 	struct dmabuf_core_buffer *buf;
-	long ret = 0;
+	unsigned long index;
+	long ret;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
@@ -108,37 +111,46 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 	buf = dmabuf_core_get(req.fd);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
+	index = (unsigned long)buf->id;
 
-	mutex_lock(&f->lock);
-	hold = demo_find_hold(f, buf);
+	ret = mutex_lock_interruptible(&f->lock);
+	if (ret)
+		goto out_put;
+	att = demo_find_hold(f, buf);
 	if (!attach) {
-		if (hold) {
-			list_del(&hold->node);
-			dmabuf_core_detach(buf, hold->att);
-			kfree(hold);
+		if (att) {
+			xa_erase(&f->held, index);
+			f->nr_held--;
+			dmabuf_core_detach(buf, att);
 		} else {
 			ret = -ENOENT;
 		}
 		goto out_unlock;
 	}
-	if (hold) {
+	/* A different buffer at the index only where the id was truncated. */
+	if (xa_load(&f->held, index)) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	hold = kzalloc(sizeof(*hold), GFP_KERNEL);
-	if (!hold) {
-		ret = -ENOMEM;
+	/* Every hold keeps a buffer alive after its fds are closed. */
+	if (f->nr_held >= READ_ONCE(max_holds)) {
+		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	hold->att = dmabuf_core_attach(buf, &f->imp->pdev->dev);
-	if (IS_ERR(hold->att)) {
-		ret = PTR_ERR(hold->att);
-		kfree(hold);
+	att = dmabuf_core_attach(buf, &f->imp->pdev->dev);
+	if (IS_ERR(att)) {
+		ret = PTR_ERR(att);
 		goto out_unlock;
 	}
-	list_add_tail(&hold->node, &f->held);
+	ret = xa_insert(&f->held, index, att, DEMO_GFP_RECORD);
+	if (ret) {
+		dmabuf_core_detach(buf, att);
+		goto out_unlock;
+	}
+	f->nr_held++;
 out_unlock:
 	mutex_unlock(&f->lock);
+out_put:
 	dmabuf_core_put(buf);
 	return ret;
 }
@@ -275,7 +287,6 @@ static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 	struct dmabuf_core_attachment *att, *temp = NULL;
 	struct dmabuf_demo_access req;
 	enum dma_data_direction dir;
-	struct demo_hold *hold;
 	struct sg_table *sgt;
 	struct dmabuf_core_buffer *buf;
 	long ret;
@@ -295,11 +306,11 @@ static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 	req.dma_bits = fls64(dma_get_mask(dev));
 
 	/* Keep the lock: a held attachment must not go away under us. */
-	mutex_lock(&f->lock);
-	hold = demo_find_hold(f, buf);
-	if (hold) {
-		att = hold->att;
-	} else {
+	ret = mutex_lock_interruptible(&f->lock);
+	if (ret)
+		goto out_put;
+	att = demo_find_hold(f, buf);
+	if (!att) {
 		temp = dmabuf_core_attach(buf, dev);
 		if (IS_ERR(temp)) {
 			ret = PTR_ERR(temp);
@@ -328,6 +339,7 @@ out_detach:
 		dmabuf_core_detach(buf, temp);
 out_unlock:
 	mutex_unlock(&f->lock);
+out_put:
 	dmabuf_core_put(buf);
 	if (!demo_may_see_addresses()) {
 		req.lowest_dma = 0;
@@ -378,12 +390,12 @@ static int demo_importer_open(struct inode *inode, struct file *file)
 	struct miscdevice *misc = file->private_data;
 	struct demo_importer_file *f;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = kzalloc(sizeof(*f), DEMO_GFP_RECORD);
 	if (!f)
 		return -ENOMEM;
 	f->imp = container_of(misc, struct demo_importer, node);
 	mutex_init(&f->lock);
-	INIT_LIST_HEAD(&f->held);
+	xa_init(&f->held);
 	file->private_data = f;
 	return 0;
 }
@@ -391,12 +403,13 @@ static int demo_importer_open(struct inode *inode, struct file *file)
 static int demo_importer_release(struct inode *inode, struct file *file)
 {
 	struct demo_importer_file *f = file->private_data;
-	struct demo_hold *hold, *next;
+	struct dmabuf_core_attachment *att;
+	unsigned long index;
 
-	list_for_each_entry_safe(hold, next, &f->held, node) {
-		dmabuf_core_detach(hold->att->buf, hold->att);
-		kfree(hold);
-	}
+	/* The last reference: no ioctl runs, the lock is not needed. */
+	xa_for_each(&f->held, index, att)
+		dmabuf_core_detach(att->buf, att);
+	xa_destroy(&f->held);
 	mutex_destroy(&f->lock);
 	kfree(f);
 	return 0;

@@ -124,7 +124,12 @@ struct dmabuf_demo_exporter_stats {
  *
  * ATTACH gets the buffer and attaches the importer's device, and keeps both
  * until DETACH with an fd of the same buffer, or until the importer node is
- * closed.  At most one held attachment per buffer and open file (-EBUSY).
+ * closed.  At most one held attachment per buffer and open file (-EBUSY),
+ * and at most the importer module's max_holds parameter per open file
+ * (default 4096; -ENOSPC beyond).  The held attachment is charged to the
+ * caller's memory cgroup (-ENOMEM at its limit), the buffer to its
+ * creator's.  ATTACH, DETACH and ACCESS wait for the open file's lock
+ * interruptibly (-EINTR).
  */
 struct dmabuf_demo_attach {
 	__s32 fd;
