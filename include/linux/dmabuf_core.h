@@ -268,6 +268,7 @@ int dmabuf_core_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map);
 void dmabuf_core_vunmap(struct dmabuf_core_buffer *buf, struct iosys_map *map);
 
 int dmabuf_core_lock_storage(struct dmabuf_core_buffer *buf);
+int dmabuf_core_lock_storage_killable(struct dmabuf_core_buffer *buf);
 void dmabuf_core_unlock_storage(struct dmabuf_core_buffer *buf);
 
 int dmabuf_core_sync_mappings_for_cpu(struct dmabuf_core_buffer *buf,

@@ -374,6 +374,30 @@ int dmabuf_core_lock_storage(struct dmabuf_core_buffer *buf)
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_lock_storage, DMABUF_CORE_NS);
 
 /**
+ * dmabuf_core_lock_storage_killable - dmabuf_core_lock_storage(), giving
+ *	up only for a fatal signal
+ * @buf: a buffer of ours, of the caller's own exporter
+ *
+ * For a fault taken in kernel mode (a copy_to_user() into a mapping of the
+ * buffer): failing it fails the system call with -EFAULT, so an ordinary
+ * signal must not end the wait; retrying it would spin in the kernel with
+ * the signal pending.  Same rules as dmabuf_core_lock_storage().
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -EINTR when the task was killed, or -EINVAL for an imported
+ * buffer.
+ */
+int dmabuf_core_lock_storage_killable(struct dmabuf_core_buffer *buf)
+{
+	struct core_buffer *b = to_core_buffer(buf);
+
+	if (b->imported)
+		return -EINVAL;
+	return mutex_lock_killable(&b->lock);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_lock_storage_killable, DMABUF_CORE_NS);
+
+/**
  * dmabuf_core_unlock_storage - undo dmabuf_core_lock_storage()
  * @buf: the buffer
  */

@@ -166,13 +166,18 @@ static vm_fault_t demo_fault(struct vm_fault *vmf)
 	vm_fault_t ret;
 
 	/*
-	 * Interrupted: a user access returns to userspace, where the signal
-	 * is handled and the access retried; a kernel copy fails (-EFAULT)
-	 * rather than spin on the instruction with the signal pending.
+	 * A user access interrupted by a signal returns to userspace, where
+	 * the signal is handled and the access retried.  A kernel copy
+	 * (read(2) into the mapping) cannot retry without spinning on the
+	 * instruction, and failing it fails the system call with -EFAULT:
+	 * it waits, and gives up only when the task is killed.
 	 */
-	if (dmabuf_core_lock_storage(buf))
-		return vmf->flags & FAULT_FLAG_USER ? VM_FAULT_NOPAGE :
-						      VM_FAULT_SIGBUS;
+	if (vmf->flags & FAULT_FLAG_USER) {
+		if (dmabuf_core_lock_storage(buf))
+			return VM_FAULT_NOPAGE;
+	} else if (dmabuf_core_lock_storage_killable(buf)) {
+		return VM_FAULT_SIGBUS;
+	}
 	/* Out of memory is SIGBUS, never the OOM killer. */
 	if (demo_ensure_storage(buf)) {
 		ret = VM_FAULT_SIGBUS;
