@@ -65,6 +65,9 @@ int main(void)
 	printf("\n== dmabuf-core: one buffer, two devices, one process ==\n\n");
 	printf("Devices: exporter (a camera, say), importer0 (%u-bit DMA), importer1 (%u-bit DMA, %llu KiB segments)\n\n",
 	       i0.dma_bits, i1.dma_bits, (unsigned long long)i1.max_segment / 1024);
+	if (geteuid())
+		printf("(Not root: addresses, page hashes, chunk and segment counts read 0; the kernel\n"
+		       " shows where pages are, and how contiguous, to CAP_SYS_ADMIN only.)\n\n");
 
 	fd = demo_create(SIZE, O_RDWR | O_CLOEXEC);
 	expect(fd >= 0, "create");

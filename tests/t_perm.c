@@ -111,10 +111,18 @@ static int demo_hides_addresses(char *msg, size_t msglen)
 		snprintf(msg, msglen, "demo fill/storage/access failed: %s", errstr(errno));
 		goto out;
 	}
-	if (!st.allocated || !st.chunks || acc.checksum != fill.checksum) {
-		snprintf(msg, msglen, "demo sharing: allocated %u, chunks %u, checksums %llx %llx",
-			 st.allocated, st.chunks, (unsigned long long)acc.checksum,
+	if (!st.allocated || acc.checksum != fill.checksum) {
+		snprintf(msg, msglen, "demo sharing: allocated %u, checksums %llx %llx",
+			 st.allocated, (unsigned long long)acc.checksum,
 			 (unsigned long long)fill.checksum);
+		goto out;
+	}
+	/* How contiguous the pages are is hidden like where they are. */
+	if (st.chunks || st.largest_chunk || acc.segments || acc.largest_segment) {
+		snprintf(msg, msglen, "layout shown to an unprivileged user: %u chunks "
+			 "(largest %llu), %u segments (largest %llu)", st.chunks,
+			 (unsigned long long)st.largest_chunk, acc.segments,
+			 (unsigned long long)acc.largest_segment);
 		goto out;
 	}
 	if (st.lowest_phys || st.highest_phys || st.pages_hash ||

@@ -404,10 +404,13 @@ static long demo_ioctl_storage(void __user *uarg)
 	dmabuf_core_unlock_storage(buf);
 	dmabuf_core_put(buf);
 
+	/* How contiguous the pages are says where they are: hidden alike. */
 	if (!demo_may_see_addresses()) {
 		req.lowest_phys = 0;
 		req.highest_phys = 0;
 		req.pages_hash = 0;
+		req.chunks = 0;
+		req.largest_chunk = 0;
 	}
 	if (copy_to_user(uarg, &req, sizeof(req)))
 		return -EFAULT;

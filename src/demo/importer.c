@@ -341,10 +341,13 @@ out_unlock:
 	mutex_unlock(&f->lock);
 out_put:
 	dmabuf_core_put(buf);
+	/* How contiguous the pages are says where they are: hidden alike. */
 	if (!demo_may_see_addresses()) {
 		req.lowest_dma = 0;
 		req.highest_dma = 0;
 		req.pages_hash = 0;
+		req.segments = 0;
+		req.largest_segment = 0;
 	}
 	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
 		ret = -EFAULT;

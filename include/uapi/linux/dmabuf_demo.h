@@ -64,11 +64,14 @@ struct dmabuf_demo_pattern {
  * struct dmabuf_demo_storage - argument of %DMABUF_DEMO_IOCTL_STORAGE
  * @fd:		in: a buffer fd created by this exporter
  * @allocated:	out: 1 once backing storage exists, else 0
- * @chunks:	out: number of physically contiguous chunks
+ * @chunks:	out: number of physically contiguous chunks (0 without
+ *		CAP_SYS_ADMIN, as @largest_chunk: how contiguous the pages
+ *		are tells where they are)
  * @reserved0:	in: must be 0
  * @lowest_phys:	out: lowest physical address of the storage
  * @highest_phys:	out: highest physical address (last byte)
- * @largest_chunk:	out: size in bytes of the largest chunk
+ * @largest_chunk:	out: size in bytes of the largest chunk (0 without
+ *		CAP_SYS_ADMIN)
  * @dma_limit:	out: highest address every device attached at allocation
  *		time could reach (the tightest DMA mask)
  * @pages_hash:	out: FNV-1a over the physical address of every page, in
@@ -148,13 +151,15 @@ struct dmabuf_demo_attach {
  * @checksum:	out: FNV-1a of the contents the device saw (READ) or wrote
  *		(WRITE)
  * @bytes:	out: bytes covered by the mapping
- * @segments:	out: DMA segments of the mapping
+ * @segments:	out: DMA segments of the mapping (0 without CAP_SYS_ADMIN,
+ *		as @largest_segment and the addresses)
  * @bounced:	out: segments whose DMA addresses are not where the CPU
  *		sees the buffer (a bounce buffer); 0 when the buffer has no
  *		kernel mapping to compare with; 0 for true sharing
  * @fits_mask:	out: 1 if every DMA address is within the device's mask
  * @dma_bits:	out: the device's DMA mask width
- * @largest_segment:	out: largest DMA segment in bytes
+ * @largest_segment:	out: largest DMA segment in bytes (0 without
+ *		CAP_SYS_ADMIN)
  * @lowest_dma:		out: lowest DMA address of the mapping
  * @highest_dma:	out: highest DMA address (last byte)
  * @pages_hash:	out: FNV-1a over the physical address of every page
