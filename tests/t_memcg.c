@@ -21,66 +21,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/cg.h"
 #include "lib/demo.h"
 #include "lib/tap.h"
 
-#define CG_ROOT		"/sys/fs/cgroup"
 #define CG		CG_ROOT "/t_memcg"
 #define PARAMS		"/sys/module/dmabuf_core/parameters/"
 #define VIDEO_GID	44
 #define TESTER_UID	1000
 
-/* The value after "@key " in a flat keyed file (memory.events, vmstat). */
-static long long keyed(const char *path, const char *key)
+static long long memcg_current(void)
 {
-	FILE *f = fopen(path, "re");
-	char line[256];
-	size_t klen = strlen(key);
-	long long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ' ') {
-			v = atoll(line + klen + 1);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-static long long cg_current(void)
-{
-	return read_param_ll(CG "/memory.current");
-}
-
-static int join(const char *cg)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	return write_file(path, "0");
+	return cg_current(CG);
 }
 
 static int setup_cgroup(void)
 {
-	struct stat st;
+	int r = cg_make(CG, "64M");
 
-	if (stat(CG_ROOT "/cgroup.controllers", &st) &&
-	    mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
-		return -errno;
-	if (write_file(CG_ROOT "/cgroup.subtree_control", "+memory"))
-		return -EIO;
-	if (mkdir(CG, 0755) && errno != EEXIST)
-		return -errno;
-	if (write_file(CG "/memory.max", "64M"))
-		return -EIO;
-	return join(CG);
+	return r ? r : cg_join(CG);
 }
 
 static void test_limit(void)
@@ -101,12 +64,12 @@ static void test_limit(void)
 	tg_end();
 
 	tg_begin("a 32 MiB buffer is charged to its cgroup and uncharged when it goes");
-	c0 = cg_current();
+	c0 = memcg_current();
 	fd = alloc_buf(32 * MiB, O_RDWR | O_CLOEXEC);
-	c1 = cg_current();
+	c1 = memcg_current();
 	if (expect_rc("alloc 32 MiB", fd, 0))
 		close(fd);
-	c2 = cg_current();
+	c2 = memcg_current();
 	/* (Up to 64 pages per CPU may come from a precharged stock.) */
 	CHECK(c1 - c0 >= (long long)(31 * MiB), "memory.current %lld -> %lld with the buffer",
 	      c0, c1);
@@ -118,9 +81,9 @@ static void test_limit(void)
 
 	tg_begin("memcg_account=0 leaves pages uncharged");
 	CHECK(!write_file(PARAMS "memcg_account", "N"), "memcg_account not writable");
-	c0 = cg_current();
+	c0 = memcg_current();
 	fd = alloc_buf(128 * MiB, O_RDWR | O_CLOEXEC);
-	c1 = cg_current();
+	c1 = memcg_current();
 	if (expect_rc("alloc 128 MiB uncharged", fd, 0))
 		close(fd);
 	CHECK(c1 - c0 < (long long)(8 * MiB), "memory.current %lld -> %lld", c0, c1);
@@ -232,7 +195,7 @@ int main(void)
 	CHECK(setup_cgroup() == 0, "setting up " CG);
 	if (tg_end())
 		test_limit();
-	join(CG_ROOT);
+	cg_join(CG_ROOT);
 	rmdir(CG);
 
 	test_total_cap();

@@ -104,6 +104,9 @@ run_prog t_memcg
 # 5. The kernel's dma-buf world: heaps, udmabuf, and vgem as a stock peer.
 load_vgem
 run_prog t_interop
+# What group video can make the demo nodes keep (cgroups, the hold cap),
+# and their ioctls and faults under signals (a vgem fence).
+run_prog t_kmem
 # Allocation failures injected into those paths (kernels with failslab).
 [ -d /sys/kernel/debug/failslab ] && run_prog t_faults
 # A third-party driver built against the installed layout, sharing with
