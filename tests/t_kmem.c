@@ -21,11 +21,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -185,15 +187,20 @@ static int send_batch(int sock, const int *fds, int n, int cmd)
  * its fd, on the next importer fd when one is full, until refused; then
  * keep everything until told to exit.
  */
-static int holder(int sock)
+static int holder(int sock, int done, struct holder_report *rep)
 {
-	struct holder_report rep = { 0 };
 	int imp[NR_IMPORTERS], fds[BATCH];
 	int i, n, r, cur = 0;
 
 	if (cg_join(CG_HOLDER) || drop_to_tester())
 		return 100;
-	/* Opened up front: an open at the limit would be the kernel's to refuse. */
+	/*
+	 * Opened up front, and the report's page touched: an open, a page
+	 * table or a socket buffer at the limit would be the kernel's to
+	 * refuse, with the cgroup's OOM killer.  Answers go through an
+	 * eventfd, which allocates nothing.
+	 */
+	memset(rep, 0, sizeof(*rep));
 	for (i = 0; i < NR_IMPORTERS; i++) {
 		imp[i] = importer_open(0);
 		if (imp[i] < 0)
@@ -201,20 +208,31 @@ static int holder(int sock)
 	}
 	while ((n = recv_batch(sock, fds, BATCH)) >= 0) {
 		for (i = 0; i < n; i++) {
-			r = rep.stopped ? 0 : demo_attach(imp[cur], fds[i]);
+			r = rep->stopped ? 0 : demo_attach(imp[cur], fds[i]);
 			while (r == -ENOSPC && ++cur < NR_IMPORTERS)
 				r = demo_attach(imp[cur], fds[i]);
-			if (!r && !rep.stopped)
-				rep.holds++;
-			else if (!rep.stopped)
-				rep.stopped = cur < NR_IMPORTERS ? 1 : 2, rep.err = -r;
+			if (!r && !rep->stopped)
+				rep->holds++;
+			else if (!rep->stopped)
+				rep->stopped = cur < NR_IMPORTERS ? 1 : 2, rep->err = -r;
 			close(fds[i]);
 		}
-		rep.importer_fds = cur + 1;
-		if (write(sock, &rep, sizeof(rep)) != sizeof(rep))
+		rep->importer_fds = cur + 1;
+		if (eventfd_write(done, 1))
 			return 102;
 	}
 	return n == -2 ? 0 : 103;	/* the exit releases everything */
+}
+
+/* The holder's answer to a batch, 0; or -1 when none came in 60 s. */
+static int wait_holder(int done)
+{
+	struct pollfd p = { .fd = done, .events = POLLIN };
+	eventfd_t ev;
+
+	if (poll(&p, 1, 60 * 1000) != 1)
+		return -1;
+	return eventfd_read(done, &ev) ? -1 : 0;
 }
 
 static void test_memcg_holds(void)
@@ -222,9 +240,9 @@ static void test_memcg_holds(void)
 	long long kills0 = keyed("/proc/vmstat", "oom_kill"), created = 0;
 	long long cr_slab0, cr_slab1, ho_cur, ho_slab, ho_events, cap = max_holds();
 	struct dmabuf_demo_exporter_stats e0, e1;
-	struct holder_report rep = { 0 };
+	struct holder_report rep = { 0 }, *shared;
 	char events[160];
-	int sv[2], fds[BATCH], i, n, status = 0, tries;
+	int sv[2], fds[BATCH], i, n, status = 0, tries, done;
 	struct timespec t0, t1;
 	pid_t pid;
 
@@ -240,11 +258,19 @@ static void test_memcg_holds(void)
 		tg_end();
 		return;
 	}
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	done = eventfd(0, EFD_CLOEXEC);
+	if (!CHECK(shared != MAP_FAILED && done >= 0, "mmap/eventfd: %s", errstr(errno))) {
+		tg_end();
+		return;
+	}
+	memset(shared, 0, sizeof(*shared));
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		_exit(holder(sv[1]));
+		_exit(holder(sv[1], done, shared));
 	}
 	close(sv[1]);
 	cr_slab0 = cg_stat(CG_CREATOR, "slab_unreclaimable");
@@ -258,9 +284,9 @@ static void test_memcg_holds(void)
 		created += n;
 		if (n < BATCH)
 			tg_fail("CREATE after %lld: %s", created, errstr(-fds[n]));
-		else if (send_batch(sv[0], fds, n, 0) ||
-			 read(sv[0], &rep, sizeof(rep)) != sizeof(rep))
+		else if (send_batch(sv[0], fds, n, 0) || wait_holder(done))
 			tg_fail("the holder stopped answering after %lld", created);
+		rep = *shared;
 		for (i = 0; i < n; i++)
 			close(fds[i]);
 		if (!tg_ok() || rep.stopped)
@@ -293,6 +319,8 @@ static void test_memcg_holds(void)
 
 	send_batch(sv[0], NULL, 0, 1);
 	close(sv[0]);
+	close(done);
+	munmap(shared, sizeof(*shared));
 	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "fork/wait");
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "holder %s %d",
 	      WIFEXITED(status) ? "exit" : "signal",
