@@ -82,25 +82,10 @@ int ctl_open_node(void)
 	return -ctl_error(EXIT_FAILED, "%s: %s", DMABUF_NODE, strerror(errno));
 }
 
-void ctl_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 int ctl_read_fdinfo(pid_t pid, int fd, struct ctl_fdinfo *info)
 {
-	char path[64], line[256], *v;
+	char path[64], text[1024], *line, *v, *next;
+	size_t n = 0, r;
 	FILE *f;
 
 	memset(info, 0, sizeof(*info));
@@ -108,52 +93,48 @@ int ctl_read_fdinfo(pid_t pid, int fd, struct ctl_fdinfo *info)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
+	while (n < sizeof(text) - 1 && (r = fread(text + n, 1, sizeof(text) - 1 - n, f)) > 0)
+		n += r;
+	fclose(f);
+	text[n] = 0;
+	for (line = text; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = 0;
 		v = strchr(line, ':');
 		if (!v)
 			continue;
 		*v++ = 0;
+		if (!strcmp(line, "name"))
+			break;
 		v += strspn(v, " \t");
-		if (!strcmp(line, "size"))
+		if (!strcmp(line, "ino"))
+			info->ino = strtoul(v, NULL, 10);
+		else if (!strcmp(line, "size"))
 			info->size = strtoull(v, NULL, 10);
 		else if (!strcmp(line, "count"))
 			info->count = strtol(v, NULL, 10);
 		else if (!strcmp(line, "exp_name"))
 			snprintf(info->exp_name, sizeof(info->exp_name), "%s", v);
-		else if (!strcmp(line, "name"))
-			snprintf(info->name, sizeof(info->name), "%s", v);
 	}
-	fclose(f);
+	/* "name:\t" and the rest, newlines and all: no line after it is the kernel's. */
+	if (*line) {
+		if (*next)
+			next[-1] = '\n';
+		v += *v == '\t';
+		n = strlen(v);
+		if (n && v[n - 1] == '\n')
+			v[n - 1] = 0;
+		snprintf(info->name, sizeof(info->name), "%s", v);
+	}
 	return 0;
 }
 
-int ctl_is_dmabuf_fd(pid_t pid, int fd, unsigned long *ino)
-{
-	char path[64], target[256];
-	struct stat st;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return 0;
-	target[n] = 0;
-	/* dma-bufs are files of the kernel's dmabuf pseudo filesystem. */
-	if (strncmp(target, "/dmabuf:", 8) || stat(path, &st))
-		return 0;
-	*ino = st.st_ino;
-	return 1;
-}
-
-/* @fd is the dma-buf whose inode is @ino (and not whatever reused its number). */
-static int same_dmabuf(int fd, unsigned long ino)
+int ctl_is_dmabuf(int fd, struct stat *st)
 {
 	struct statfs sfs;
-	struct stat st;
 
-	return !fstatfs(fd, &sfs) && sfs.f_type == DMA_BUF_MAGIC &&
-	       !fstat(fd, &st) && st.st_ino == ino;
+	return !fstatfs(fd, &sfs) && sfs.f_type == DMA_BUF_MAGIC && !fstat(fd, st);
 }
 
 static int parse_int(const char *s, long long max, long long *out)
@@ -169,61 +150,50 @@ int ctl_target_fd(const char *spec)
 {
 	const char *colon = strchr(spec, ':');
 	long long pid, fd;
-	unsigned long ino;
-	int pidfd, got;
+	struct stat st;
+	char pidstr[24];
+	int pidfd, got, err;
 
 	if (!colon) {
 		if (!parse_int(spec, INT_MAX, &fd))
 			return -ctl_error(EXIT_USAGE, "'%s' is neither FD nor PID:FD", spec);
-		if (!ctl_is_dmabuf_fd(getpid(), fd, &ino))
+		if (!ctl_is_dmabuf(fd, &st))
 			return -ctl_error(EXIT_NO_TARGET, "fd %lld is not a dma-buf", fd);
 		return fd;
 	}
-	if (colon == spec || !parse_int(colon + 1, INT_MAX, &fd)) {
+	snprintf(pidstr, sizeof(pidstr), "%.*s", (int)(colon - spec), spec);
+	if (colon == spec || !parse_int(colon + 1, INT_MAX, &fd) ||
+	    !parse_int(pidstr, INT_MAX, &pid) || !pid)
 		return -ctl_error(EXIT_USAGE, "'%s' is neither FD nor PID:FD", spec);
-	}
-	{
-		char pidstr[24];
-
-		snprintf(pidstr, sizeof(pidstr), "%.*s", (int)(colon - spec), spec);
-		if (!parse_int(pidstr, INT_MAX, &pid) || !pid)
-			return -ctl_error(EXIT_USAGE, "'%s' is neither FD nor PID:FD", spec);
-	}
 	pidfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (pidfd < 0) {
 		if (errno == ESRCH)
 			return -ctl_error(EXIT_NO_TARGET, "process %lld is gone (or never was)", pid);
 		return -ctl_error(ctl_errno_code(errno), "process %lld: %s", pid, strerror(errno));
 	}
-	if (!ctl_is_dmabuf_fd(pid, fd, &ino)) {
-		char path[64];
-		struct stat st;
-
-		close(pidfd);
-		snprintf(path, sizeof(path), "/proc/%lld/fd/%lld", pid, fd);
-		if (lstat(path, &st) && (errno == EACCES || errno == EPERM))
-			return -ctl_error(EXIT_DENIED, "process %lld: permission denied reading its fds", pid);
-		if (lstat(path, &st))
-			return -ctl_error(EXIT_NO_TARGET, "process %lld has no fd %lld", pid, fd);
-		return -ctl_error(EXIT_NO_TARGET, "fd %lld of process %lld is not a dma-buf", fd, pid);
-	}
+	/*
+	 * The file is taken once and what was taken is checked: a look at
+	 * /proc/PID/fd/FD first would leave the process time to put another
+	 * file there.
+	 */
 	got = syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
-	if (got >= 0 && !same_dmabuf(got, ino)) {
-		close(got);
-		close(pidfd);
-		return -ctl_error(EXIT_NO_TARGET, "fd %lld of process %lld changed while it was taken", fd, pid);
-	}
+	err = errno;
+	close(pidfd);
 	if (got < 0) {
-		int err = errno;
-
-		close(pidfd);
 		if (err == EPERM || err == EACCES)
 			return -ctl_error(EXIT_DENIED, "not allowed to take fd %lld of process %lld: run as its user (with ptrace allowed) or as root",
 					  fd, pid);
+		if (err == EBADF)
+			return -ctl_error(EXIT_NO_TARGET, "process %lld has no fd %lld", pid, fd);
+		if (err == ESRCH)
+			return -ctl_error(EXIT_NO_TARGET, "process %lld is gone (or never was)", pid);
 		return -ctl_error(ctl_errno_code(err), "fd %lld of process %lld: %s", fd, pid,
 				  strerror(err));
 	}
-	close(pidfd);
+	if (!ctl_is_dmabuf(got, &st)) {
+		close(got);
+		return -ctl_error(EXIT_NO_TARGET, "fd %lld of process %lld is not a dma-buf", fd, pid);
+	}
 	return got;
 }
 
@@ -233,6 +203,7 @@ static int cmd_info(int argc, char **argv)
 {
 	struct dmabuf_core_query q = { 0 };
 	struct ctl_fdinfo fi;
+	char esc[CTL_ESC(sizeof(fi.name))];
 	int json = 0, fd, node, node_err, queried = 0, i;
 	const char *spec = NULL;
 	unsigned long ino = 0;
@@ -275,8 +246,9 @@ static int cmd_info(int argc, char **argv)
 	} else {
 		printf("inode:       %lu\n", ino);
 		printf("size:        %" PRIu64 "\n", fi.size);
-		printf("exporter:    %s\n", fi.exp_name);
-		printf("name:        %s\n", fi.name[0] ? fi.name : "-");
+		printf("exporter:    %s\n", ctl_escape(esc, sizeof(esc), fi.exp_name));
+		printf("name:        %s\n",
+		       fi.name[0] ? ctl_escape(esc, sizeof(esc), fi.name) : "-");
 		printf("file refs:   %ld\n", fi.count);
 		if (queried && !(q.info & DMABUF_CORE_QUERY_FOREIGN)) {
 			printf("id:          %llu\n", (unsigned long long)q.id);
