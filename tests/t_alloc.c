@@ -183,7 +183,7 @@ static void test_len_above_cap(void)
 		over = cap + page_size;
 	}
 	if (over >= ram) {
-		tg_note("skipped: cap %llu MiB (max_size_mb=%lld) not below total RAM %llu MiB",
+		tg_skip("cap %llu MiB (max_size_mb=%lld) not below total RAM %llu MiB",
 			(unsigned long long)(cap / MiB), param,
 			(unsigned long long)(ram / MiB));
 		tg_end();

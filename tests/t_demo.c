@@ -158,7 +158,7 @@ static void t_negotiation(void)
 	expect_rc("fill", demo_fill(fd, 5, &fill), 0);	/* fixes storage */
 	expect_rc("storage", demo_storage(fd, &st), 0);
 	if (!high_ram) {
-		tg_note("skipped: no RAM above 4 GiB");
+		tg_skip("no RAM above 4 GiB");
 	} else if (CHECK(st.highest_phys >= FOUR_GIB,
 			 "64-bit storage landed below 4 GiB (%#llx)",
 			 (unsigned long long)st.highest_phys)) {

@@ -66,7 +66,8 @@ harness_arg() {
 # run_prog PROG [ARGS...]: run test program /tests/PROG under a watchdog and
 # check how it ended. One more check line, "PROG ran to completion", passes
 # only when the program exited 0 after a closing "# PROG: N passed, M
-# failed" line that agrees with the PASS:/FAIL: lines it printed. A missing
+# failed, K skipped" line that agrees with the PASS:/FAIL:/SKIP: lines it
+# printed. A missing
 # program, a crash (signal), a non-zero exit or a hang fails it; on a hang
 # (dmabuf_harness.prog_timeout seconds, default 300) the kernel's task dump
 # (sysrq t and w) goes to the console before the program is killed.
@@ -108,18 +109,19 @@ run_prog() {
 	cat "$out"
 	npass=$(grep -c "^PASS: $prog: " "$out")
 	nfail=$(grep -c "^FAIL: $prog: " "$out")
-	closing=$(sed -n "s/^# $prog: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p" "$out" | tail -n 1)
+	nskip=$(grep -c "^SKIP: $prog: " "$out")
+	closing=$(sed -n "s/^# $prog: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p" "$out" | tail -n 1)
 	how="exit $st"
 	[ $st -gt 128 ] && how="killed by signal $((st - 128))"
 	[ -e /tmp/run_prog.timeout ] && how="hung: killed after ${tmo}s"
 	if [ -z "$closing" ]; then
 		fail "$prog ran to completion: $how, no closing count line"
-	elif [ "$closing" != "$npass $nfail" ]; then
-		fail "$prog ran to completion: $how, closing count '$closing' but $npass PASS and $nfail FAIL lines"
+	elif [ "$closing" != "$npass $nfail $nskip" ]; then
+		fail "$prog ran to completion: $how, closing count '$closing' but $npass PASS, $nfail FAIL and $nskip SKIP lines"
 	elif [ $st -ne $((nfail > 0)) ]; then
 		fail "$prog ran to completion: $how with $nfail failures"
 	else
-		pass "$prog ran to completion: exit $st, $npass passed, $nfail failed, ${secs}s"
+		pass "$prog ran to completion: exit $st, $npass passed, $nfail failed, $nskip skipped, ${secs}s"
 	fi
 	rm -f "$out"
 }

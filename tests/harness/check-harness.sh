@@ -128,6 +128,15 @@ verdict_cases() {
         "append_console '[    9.000000] dmabuf_selftest: dmabuf-core-harness: expect warning: detached while mapped'"
     verdict_case "a family-only name is expected there only" 0 '' \
         "sed -i 's/debug only/never/' \$V/names"
+    # A skip is never a pass, and satisfies the list only where it says so.
+    verdict_case "a SKIP the list allows on this family passes" 0 '0 skipped|1 skipped' \
+        "sed -i 's/^guest: two\$/[skip-on 6.1 6.12] &/' \$V/names; sed -i 's/^PASS: guest: two.*/SKIP: guest: two: no peer/' $R"
+    verdict_case "a SKIP is not counted as a pass" 0 '^6.12: 1 passed, 0 failed, 1 skipped$' \
+        "sed -i 's/^guest: two\$/[skip-on 6.12] &/' \$V/names; sed -i 's/^PASS: guest: two.*/SKIP: guest: two: no peer/' $R"
+    verdict_case "a SKIP the list does not allow fails" 1 'skipped where it must run \(6.12\): guest: two' \
+        "sed -i 's/^PASS: guest: two.*/SKIP: guest: two: no peer/' $R"
+    verdict_case "a SKIP allowed on another family only fails" 1 'skipped where it must run' \
+        "sed -i 's/^guest: two\$/[skip-on 6.1] &/' \$V/names; sed -i 's/^PASS: guest: two.*/SKIP: guest: two: no peer/' $R"
     # The demo: its output on its own port, judged with expected-demo.txt.
     local d=\$V/logs/6.12-demo
     verdict_case "the demo's own run passes" 0 '' "demo_run"
@@ -384,7 +393,7 @@ demo_cases() {
     demo_boot warn demo_prints_kernel_lines demo_exporter_warns &
     wait
     local d=$WORK/demo-clean
-    if [ "$(cat "$d/demo.rc")" = 0 ] && grep -qE "^$HARNESS_KERNEL: [1-9][0-9]* passed, 0 failed$" "$d/demo.out"; then
+    if [ "$(cat "$d/demo.rc")" = 0 ] && grep -qE "^$HARNESS_KERNEL: [1-9][0-9]* passed, 0 failed, 0 skipped$" "$d/demo.out"; then
         ok "demo: the unmodified demo passes: $(grep -E "^$HARNESS_KERNEL: " "$d/demo.out")"
     else
         bad "demo: the unmodified demo fails (output: $d/demo.out)"
@@ -392,7 +401,7 @@ demo_cases() {
     fi
     d=$WORK/demo-warn
     if [ "$(cat "$d/demo.rc")" != 0 ] && [ "$(cat "$d/demo.rc")" != 99 ] &&
-        grep -qE "^$HARNESS_KERNEL: [1-9][0-9]* passed, 1 failed$" "$d/demo.out" &&
+        grep -qE "^$HARNESS_KERNEL: [1-9][0-9]* passed, 1 failed, 0 skipped$" "$d/demo.out" &&
         grep -q "FAIL: kernel: unexpected warning of ours: .*an injected warning of ours" "$d/demo.out" &&
         grep -q "printed by the demo" "$d/demo.out"; then
         ok "demo: lines the demo prints are not kernel lines; a warning of ours during the demo fails it"

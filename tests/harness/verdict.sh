@@ -7,7 +7,8 @@
 # NAME.log (the kernel's console) and NAME.status (boot.sh), where NAME is
 # FAMILY in tests mode and FAMILY-MODE otherwise, and counts:
 #   - each "PASS: ..." line of the results as a pass, each "FAIL: ..." line
-#     as a failure;
+#     as a failure, each "SKIP: ..." line as a skip (never a pass): one
+#     failure per skipped name the list does not allow to skip on FAMILY;
 #   - one failure unless the results end with "DMABUF-TESTS-DONE <nonce>"
 #     carrying this boot's nonce, and one unless the guest script exited 0;
 #   - one failure when QEMU did not end by itself (killed by its timeout,
@@ -21,7 +22,7 @@
 #     "dmabuf-core-harness: expect warning: TEXT" line announced. Nothing
 #     the guest's programs print reaches the console: their output is on
 #     the results port.
-# Prints "FAMILY: N passed, M failed" and then every failure line, and
+# Prints "FAMILY: N passed, M failed, K skipped" and then every failure line, and
 # writes "N M" to build/logs/<name>.tally (removed first, so that a verdict
 # that died cannot leave an old one behind). Exits 0 (the caller decides).
 # EXPECTED_NAMES points at another name list (harness self-tests).
@@ -159,7 +160,9 @@ expected_names() {
         /^[[:space:]]*(#|$)/ { next }
         {
             line = $0
-            if (line ~ /^\[/) {
+            if (line ~ /^\[skip-on /) {
+                sub(/^\[[^]]*\] */, "", line)
+            } else if (line ~ /^\[/) {
                 sel = substr(line, 2, index(line, "]") - 2)
                 line = substr(line, index(line, "]") + 1)
                 sub(/^ +/, "", line)
@@ -174,8 +177,22 @@ expected_names() {
     ' "$EXPECTED_NAMES" | LC_ALL=C sort -u
 }
 
-# Failures of the name check: expected names absent from the results, and
-# PASS names the list does not have. A listed name ending in "*" is a
+# The names this family may report as SKIP: "[skip-on fam ...]" lines.
+skippable_names() {
+    awk -v fam="$FAMILY" '
+        /^\[skip-on / {
+            sel = substr($0, 10, index($0, "]") - 10)
+            line = substr($0, index($0, "]") + 1)
+            sub(/^ +/, "", line)
+            nf = split(sel, f, / +/)
+            for (i = 1; i <= nf; i++) if (f[i] == fam) print line
+        }
+    ' "$EXPECTED_NAMES" | LC_ALL=C sort -u
+}
+
+# Failures of the name check: expected names absent from the results, PASS
+# names the list does not have, and SKIP names it does not let skip here
+# (a SKIP is never a pass: it counts as reported only). A listed name ending in "*" is a
 # prefix: at least one reported name must start with it, and PASS names
 # that do are known.
 name_check() {
@@ -184,7 +201,8 @@ name_check() {
     exp=$(mktemp)
     expected_names >"$exp"
     pass_names=$(names_of PASS "$results")
-    all_names=$( { names_of PASS "$results"; names_of FAIL "$results"; } | LC_ALL=C sort -u)
+    all_names=$( { names_of PASS "$results"; names_of FAIL "$results"
+                   names_of SKIP "$results"; } | LC_ALL=C sort -u)
     awk -v all="$all_names" -v pass="$pass_names" '
         function known(n,   i) {
             if (n in exact) return 1
@@ -212,6 +230,8 @@ name_check() {
                     print "FAIL: test not in the expected list: " p[i]
         }
     ' "$exp"
+    LC_ALL=C comm -23 <(names_of SKIP "$results") <(skippable_names) |
+        sed "s/^/FAIL: skipped where it must run ($FAMILY): /"
     rm -f "$exp"
 }
 
@@ -251,7 +271,7 @@ tests_verdict() {
 }
 
 main() {
-    local name=$FAMILY log status pass fails nfail
+    local name=$FAMILY log status pass fails nfail skip=0
     [ "$MODE" = tests ] || name=$FAMILY-$MODE
     log=$LOG_DIR/$name.log
     status=$LOG_DIR/$name.status
@@ -273,10 +293,11 @@ main() {
 
     fails=$(tests_verdict)
     pass=$(grep -c '^PASS: ' "$results" || true)
+    skip=$(grep -c '^SKIP: ' "$results" || true)
     nfail=0
     [ -n "$fails" ] && nfail=$(printf '%s\n' "$fails" | wc -l)
 
-    echo "$FAMILY: $pass passed, $nfail failed"
+    echo "$FAMILY: $pass passed, $nfail failed, $skip skipped"
     if [ -n "$fails" ]; then
         printf '%s\n' "$fails" | sed 's/^/  /'
         echo "  (console log: $log)"

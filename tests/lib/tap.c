@@ -21,7 +21,7 @@
 #include "tap.h"
 
 const char *tap_prog = "?";
-int tap_passed, tap_failed;
+int tap_passed, tap_failed, tap_skipped;
 size_t page_size = 4096;
 
 /* ------------------------------------------------------------------ */
@@ -36,6 +36,7 @@ static struct {
 	size_t len;
 	int nfail;
 	int truncated;
+	int skipped;
 	char note[512];
 } grp;
 
@@ -110,6 +111,16 @@ void tg_note(const char *fmt, ...)
 	va_end(ap);
 }
 
+void tg_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(grp.note, sizeof(grp.note), fmt, ap);
+	va_end(ap);
+	grp.skipped = 1;
+}
+
 int tg_ok(void)
 {
 	return grp.nfail == 0;
@@ -121,7 +132,10 @@ int tg_end(void)
 
 	if (!grp.open)
 		return 1;
-	if (ok) {
+	if (ok && grp.skipped) {
+		tap_skipped++;
+		printf("SKIP: %s: %s: %s\n", tap_prog, grp.name, grp.note);
+	} else if (ok) {
 		tap_passed++;
 		if (grp.note[0])
 			printf("PASS: %s: %s: %s\n", tap_prog, grp.name, grp.note);
@@ -182,7 +196,8 @@ int tap_finish(void)
 {
 	if (grp.open)
 		tg_end();
-	printf("# %s: %d passed, %d failed\n", tap_prog, tap_passed, tap_failed);
+	printf("# %s: %d passed, %d failed, %d skipped\n", tap_prog, tap_passed,
+	       tap_failed, tap_skipped);
 	fflush(stdout);
 	return tap_failed ? 1 : 0;
 }

@@ -5,12 +5,17 @@
  * Output protocol (stdout, one line per assertion group):
  *   PASS: <prog>: <group>[: <note>]
  *   FAIL: <prog>: <group>: <detail>[; <detail>...]
- *   # <prog>: N passed, M failed          (last line)
+ *   SKIP: <prog>: <group>: <reason>
+ *   # <prog>: N passed, M failed, K skipped   (last line)
  *
  * A group is opened with tg_begin(), any number of checks record failure
  * details into it, tg_end() prints its single line.  Checks never abort:
  * every group runs, the program exits 1 from tap_finish() if any group
- * failed.
+ * failed.  A group that could not run here (the kernel lacks the peer it
+ * needs) calls tg_skip() with the reason: it is a skip, never a pass, and
+ * the harness accepts it only where the name list allows it
+ * (tests/guest/expected-names.txt).  A failure recorded in the group
+ * before or after tg_skip() still makes it a FAIL.
  */
 #ifndef DMABUF_TESTS_TAP_H
 #define DMABUF_TESTS_TAP_H
@@ -37,7 +42,7 @@
 #define TAP_PRINTF(a, b)	__attribute__((format(printf, a, b)))
 
 extern const char *tap_prog;
-extern int tap_passed, tap_failed;
+extern int tap_passed, tap_failed, tap_skipped;
 extern size_t page_size;
 
 /* Program start / end.  tap_finish() returns the exit status (0 or 1). */
@@ -49,6 +54,8 @@ void tg_begin(const char *name);
 void tg_fail(const char *fmt, ...) TAP_PRINTF(1, 2);
 void tg_fail_at(int line, const char *fmt, ...) TAP_PRINTF(2, 3);
 void tg_note(const char *fmt, ...) TAP_PRINTF(1, 2);	/* PASS-line note */
+/* The group did not run here: SKIP line with this reason. */
+void tg_skip(const char *fmt, ...) TAP_PRINTF(1, 2);
 int tg_ok(void);	/* no failure recorded in the open group so far */
 int tg_end(void);	/* prints the line; returns 1 if the group passed */
 
