@@ -116,8 +116,11 @@ static void join_threads(pthread_t *t, int n)
 
 struct importer_arg {
 	int imp;
-	unsigned long done;
+	unsigned long done, attached;
 };
+
+/* Times an importer thread picked up the published fd. */
+static atomic_ulong picked;
 
 static void *closer(void *arg)
 {
@@ -125,13 +128,20 @@ static void *closer(void *arg)
 
 	for (i = 0; i < n; i++) {
 		int fd = alloc_buf(page_size * (1 + i % 4), O_RDWR | O_CLOEXEC);
+		unsigned long seen = atomic_load(&picked), spins;
 
 		if (fd < 0) {
 			race_fail("ALLOC: %s", errstr(-fd));
 			break;
 		}
 		atomic_store(&shared_fd, fd);
-		sched_yield();
+		/*
+		 * Close only once an importer has the fd in hand (or after a
+		 * while): the close then races its attach, instead of most
+		 * buffers coming and going before any importer looked.
+		 */
+		for (spins = 0; spins < 1000 && atomic_load(&picked) == seen; spins++)
+			sched_yield();
 		atomic_store(&shared_fd, -1);
 		close(fd);
 	}
@@ -151,8 +161,10 @@ static void *importer_thread(void *arg)
 
 		if (fd < 0)
 			continue;
+		atomic_fetch_add(&picked, 1);
 		r = demo_attach(a->imp, fd);
 		if (!r) {
+			a->attached++;
 			r = demo_detach(a->imp, fd);
 			/* fd may now name another buffer: then ENOENT. */
 			if (r && r != -ENOENT && r != -EBADF && r != -EINVAL)
@@ -171,7 +183,7 @@ static void *importer_thread(void *arg)
 static void race_close_vs_import(void)
 {
 	struct importer_arg args[3] = { { .imp = -1 }, { .imp = -1 }, { .imp = -1 } };
-	unsigned long n = 1500 * scale, done = 0;
+	unsigned long n = 1500 * scale, done = 0, attached = 0;
 	pthread_t t[4];
 	int i, r;
 
@@ -192,9 +204,13 @@ static void race_close_vs_import(void)
 	}
 	join_threads(t, 4);
 	race_report();
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		done += args[i].done;
-	tg_note("%lu buffers closed under %lu imports", n, done);
+		attached += args[i].attached;
+	}
+	/* The race ran only if imports of a live, published fd succeeded. */
+	CHECK(attached > 0, "no attach ever succeeded in %lu imports", done);
+	tg_note("%lu buffers closed under %lu imports, %lu attached", n, done, attached);
 out:
 	for (i = 0; i < 3; i++)
 		if (args[i].imp >= 0)
@@ -351,9 +367,16 @@ static void race_churn(void)
 /* ------------------------------------------------------------------ */
 /* 3. signals during allocation and first map                          */
 
+/* Set by the main thread around each ALLOC and FILL. */
+static volatile sig_atomic_t in_call;
+/* Signals handled while one of those calls was in progress. */
+static volatile sig_atomic_t hits_in_call;
+
 static void on_usr1(int sig)
 {
 	(void)sig;
+	if (in_call)
+		hits_in_call = hits_in_call + 1;
 }
 
 struct sig_arg {
@@ -380,17 +403,24 @@ static void race_signals(void)
 	struct dmabuf_demo_pattern pat;
 	unsigned long i, n = 40 * scale, ok = 0, eintr = 0;
 	struct sig_arg sarg = { .target = pthread_self() };
+	struct dmabuf_demo_exporter_stats e0, e1;
+	struct dmabuf_core_stats s0, s1;
 	pthread_t t;
 	int fd, r;
 
 	tg_begin("signals during allocation and first map get success or EINTR, nothing leaked");
 	race_reset();
+	hits_in_call = 0;
+	if (!CHECK(!stats(&s0) && !demo_exporter_stats(&e0), "STATS"))
+		goto out;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
 	if (!CHECK(!pthread_create(&t, NULL, signaller, &sarg), "signal thread"))
 		goto out;
 	for (i = 0; i < n; i++) {
+		in_call = 1;
 		fd = alloc_buf(8 * MiB, O_RDWR | O_CLOEXEC);
+		in_call = 0;
 		if (fd >= 0) {
 			ok++;
 			close(fd);
@@ -405,7 +435,9 @@ static void race_signals(void)
 			race_fail("CREATE: %s", errstr(-fd));
 			continue;
 		}
+		in_call = 1;
 		r = demo_fill(fd, (uint32_t)i, &pat);
+		in_call = 0;
 		if (!r) {
 			ok++;
 			if (pat.checksum != demo_expected_checksum(8 * MiB, (uint32_t)i))
@@ -420,27 +452,58 @@ static void race_signals(void)
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
 	race_report();
-	tg_note("%lu signals, %lu completed, %lu interrupted", sarg.sent, ok, eintr);
+	/* The race happened: signals arrived while a call was under way. */
+	CHECK(hits_in_call > 0, "no signal of %lu arrived during an ALLOC or FILL",
+	      sarg.sent);
+	CHECK_U64("calls completed or interrupted", ok + eintr, 2 * n);
+	/* Nothing leaked: the buffers, their bytes and the demo's books. */
+	if (CHECK(!stats(&s1) && !demo_exporter_stats(&e1), "STATS after")) {
+		CHECK_U64("live buffers", s1.live_buffers, s0.live_buffers);
+		CHECK_U64("live bytes", s1.live_bytes, s0.live_bytes);
+		CHECK_U64("system pages", s1.system_pages, s0.system_pages);
+		CHECK_U64("demo buffers released", e1.released - e0.released,
+			  e1.created - e0.created);
+		CHECK_U64("demo maps unmapped", e1.unmapped - e0.unmapped,
+			  e1.mapped - e0.mapped);
+	}
+	tg_note("%lu signals, %d during a call, %lu completed, %lu interrupted",
+		sarg.sent, (int)hits_in_call, ok, eintr);
 out:
 	signal(SIGUSR1, SIG_DFL);
 	tg_end();
 }
 
+/*
+ * Shared with the killed children (MAP_SHARED): how many buffers the
+ * child has held, and whether it is inside an ALLOC or FILL right now.
+ */
+struct kill_board {
+	atomic_ulong held;
+	atomic_int busy;
+};
+
 static int child_allocates(void *arg, char *msg, size_t msglen)
 {
+	struct kill_board *kb = arg;
 	struct dmabuf_demo_pattern pat;
 	int fd;
 
-	(void)arg;
 	(void)msg;
 	(void)msglen;
 	for (;;) {
+		atomic_store(&kb->busy, 1);
 		fd = alloc_buf(32 * MiB, O_RDWR);
-		if (fd >= 0)
+		atomic_store(&kb->busy, 0);
+		if (fd >= 0) {
+			atomic_fetch_add(&kb->held, 1);
 			close(fd);
+		}
 		fd = demo_create(32 * MiB, O_RDWR);
 		if (fd >= 0) {
-			demo_fill(fd, 1, &pat);
+			atomic_store(&kb->busy, 1);
+			if (!demo_fill(fd, 1, &pat))
+				atomic_fetch_add(&kb->held, 1);
+			atomic_store(&kb->busy, 0);
 			close(fd);
 		}
 	}
@@ -450,28 +513,53 @@ static int child_allocates(void *arg, char *msg, size_t msglen)
 static void race_sigkill(void)
 {
 	struct dmabuf_core_stats s0, s1;
-	unsigned long i, n = 12 * scale;
+	unsigned long i, n = 12 * scale, mid_call = 0, w;
+	struct kill_board *kb;
 	struct child c;
 	int status;
 
 	tg_begin("SIGKILL during allocation and first map leaves nothing behind");
 	if (!CHECK(!stats(&s0), "STATS"))
 		goto out;
+	kb = mmap(NULL, sizeof(*kb), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!CHECK(kb != MAP_FAILED, "mmap: %s", strerror(errno)))
+		goto out;
 	exporter_close();	/* children open their own */
 	for (i = 0; i < n; i++) {
 		struct timespec ts = { 0, (long)(1 + i % 7) * 3 * 1000 * 1000 };
 
-		if (child_start(&c, child_allocates, NULL)) {
+		atomic_store(&kb->held, 0);
+		atomic_store(&kb->busy, 0);
+		if (child_start(&c, child_allocates, kb)) {
 			tg_fail("fork: %s", strerror(errno));
 			break;
 		}
+		/*
+		 * Handshake: the child has held a buffer (its calls work),
+		 * and is back inside a call, before the kill is armed.
+		 */
+		for (w = 0; w < 10000 && !(atomic_load(&kb->held) && atomic_load(&kb->busy)); w++)
+			usleep(1000);
+		if (!CHECK(atomic_load(&kb->held) > 0, "child %lu never held a buffer in %lu ms",
+			   i, w)) {
+			/* The others would not either: no 10 s wait for each. */
+			kill(c.pid, SIGKILL);
+			waitpid(c.pid, &status, 0);
+			close(c.rfd);
+			break;
+		}
 		nanosleep(&ts, NULL);
+		if (atomic_load(&kb->busy))
+			mid_call++;
 		kill(c.pid, SIGKILL);
 		waitpid(c.pid, &status, 0);
 		close(c.rfd);
 		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 		      "child %lu ended with status %#x", i, status);
 	}
+	munmap(kb, sizeof(*kb));
+	/* The child is inside an ALLOC or FILL nearly all the time. */
+	CHECK(mid_call > 0, "no kill came during a call");
 	/* The killed children's files are released as they exit. */
 	for (i = 0; i < 50; i++) {
 		if (!stats(&s1) && s1.live_buffers == s0.live_buffers)
@@ -480,7 +568,7 @@ static void race_sigkill(void)
 	}
 	CHECK_U64("live buffers", s1.live_buffers, s0.live_buffers);
 	CHECK_U64("live bytes", s1.live_bytes, s0.live_bytes);
-	tg_note("%lu children killed mid-allocation", n);
+	tg_note("%lu children killed, %lu of them inside an ALLOC or FILL", n, mid_call);
 out:
 	tg_end();
 }
@@ -616,7 +704,8 @@ static void race_rmmod(void)
 	r = start_threads(t, 2, opener, opens, sizeof(opens[0]));
 	if (!CHECK(!r, "threads: %s", errstr(-r)))
 		goto out;
-	for (i = 0; i < n; i++) {
+	/* Past n attempts only while none has unloaded yet: the race must run. */
+	for (i = 0; i < n || (!unloads && i < 10 * n); i++) {
 		if (delete_module("dmabuf_demo_importer") == 0) {
 			unloads++;
 			r = load_importer();
@@ -635,7 +724,10 @@ static void race_rmmod(void)
 	/* Whatever happened, leave it loaded for the tests after us. */
 	if (access("/sys/module/dmabuf_demo_importer", F_OK))
 		CHECK(!load_importer(), "importer not loaded at the end");
-	tg_note("%lu rmmod attempts, %lu unloads, %lu opens", n, unloads,
+	/* Both sides of the race ran: unloads, and attaches on open files. */
+	CHECK(unloads > 0, "the importer never unloaded in %lu attempts", i);
+	CHECK(opens[0] + opens[1] > 0, "no open of the importer succeeded");
+	tg_note("%lu rmmod attempts, %lu unloads, %lu opens", i, unloads,
 		opens[0] + opens[1]);
 out:
 	tg_end();
