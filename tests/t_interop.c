@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/dma-buf.h>
@@ -333,14 +334,50 @@ static void t_vgem_export(void)
 struct access_thread {
 	int fd;
 	int ret;
+	volatile pid_t tid;	/* set just before the call */
 	volatile bool done;
 };
+
+/*
+ * Wait (up to 20 s) until thread @t is asleep inside ioctl(2): its
+ * /proc task entry says syscall ioctl and state S or D.  True when it
+ * is; false when it finished instead, or never got there.
+ */
+static bool asleep_in_ioctl(struct access_thread *t)
+{
+	char path[64], buf[256], *p;
+	int i, nr;
+	FILE *f;
+
+	for (i = 0; i < 2000 && !t->done; i++, usleep(10 * 1000)) {
+		if (!t->tid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)t->tid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		nr = fscanf(f, "%d", &nr) == 1 ? nr : -1;
+		fclose(f);
+		if (nr != SYS_ioctl)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)t->tid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		if (p && (p[2] == 'S' || p[2] == 'D'))
+			return !t->done;
+	}
+	return false;
+}
 
 /* The demo importer's device reads the buffer. */
 static void *do_access(void *arg)
 {
 	struct access_thread *t = arg;
 
+	t->tid = (pid_t)syscall(SYS_gettid);
 	t->ret = demo_access(imp0, t->fd, DMABUF_DEMO_ACCESS_READ, 0, NULL);
 	t->done = true;
 	return NULL;
@@ -352,6 +389,7 @@ static void *do_cpu_read(void *arg)
 	struct access_thread *t = arg;
 	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
 
+	t->tid = (pid_t)syscall(SYS_gettid);
 	t->ret = ioctl(t->fd, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
 	t->done = true;
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
@@ -395,9 +433,16 @@ static void t_vgem_fences(void)
 	c.fd = fd;
 	if (!CHECK(pthread_create(&cpu, NULL, do_cpu_read, &c) == 0, "pthread_create"))
 		c.fd = 0;
-	usleep(300 * 1000);
-	CHECK(!t.done, "the importer read without waiting for the write fence");
-	CHECK(!c.done, "DMA_BUF_IOCTL_SYNC START returned under a write fence");
+	/*
+	 * Each must be seen asleep in its ioctl, not merely not done yet
+	 * (a thread TCG has not run yet is not done either).
+	 */
+	CHECK(asleep_in_ioctl(&t) && !t.done,
+	      "the importer did not wait for the write fence (done %d)", t.done);
+	if (c.fd)
+		CHECK(asleep_in_ioctl(&c) && !c.done,
+		      "DMA_BUF_IOCTL_SYNC START did not wait for the write fence (done %d)",
+		      c.done);
 
 out_signal:
 	fs.fence = fa.out_fence;
