@@ -1224,6 +1224,64 @@ static void op_demo_storage(void)
 		judge("STORAGE of no demo buffer", K_EXPORTER, err, WANT_FAIL, 0);
 }
 
+/*
+ * The one documented reason a valid attach or access of a buffer of ours
+ * is refused with EBUSY by a demo importer: the 32-bit one (index 1)
+ * cannot reach where the storage lies, and no bounce is allowed.
+ */
+static int out_of_reach_allowed(const struct fent *imp, const struct fent *e)
+{
+	return imp->index != 0 && is_ours(e->kind);
+}
+
+static int imp_ioctl(int imp, unsigned long cmd, int fd)
+{
+	struct dmabuf_demo_attach a = { .fd = fd };
+
+	return ioctl(imp, cmd, &a) ? errno : 0;
+}
+
+/*
+ * An ATTACH of buffer fd @e said EBUSY (@attach) or a DETACH said ENOENT:
+ * find out from the importer whether it held the buffer, and leave things
+ * as they were.  EBUSY is right when the file holds an attachment (DETACH
+ * works; the ATTACH again restores it) or when the buffer is out of the
+ * device's reach; ENOENT when it holds none (an ATTACH works, and is
+ * undone).
+ */
+static void judge_hold(struct fent *imp, struct fent *e, int attach)
+{
+	int fd = e->fd, err;
+
+	if (attach) {
+		err = imp_ioctl(imp->fd, DMABUF_DEMO_IOCTL_DETACH, fd);
+		if (!err) {
+			err = imp_ioctl(imp->fd, DMABUF_DEMO_IOCTL_ATTACH, fd);
+			if (err)
+				violation("ATTACH again after a held attachment's DETACH: %s",
+					  errname(err));
+		} else if (err != ENOENT) {
+			violation("DETACH after ATTACH's EBUSY: %s", errname(err));
+		} else if (!out_of_reach_allowed(imp, e)) {
+			violation("ATTACH of a %s on importer%d: EBUSY with no attachment held",
+				  kind_names[e->kind], imp->index);
+		}
+		return;
+	}
+	err = imp_ioctl(imp->fd, DMABUF_DEMO_IOCTL_ATTACH, fd);
+	if (!err) {
+		err = imp_ioctl(imp->fd, DMABUF_DEMO_IOCTL_DETACH, fd);
+		if (err)
+			violation("DETACH of the probe's attachment: %s", errname(err));
+	} else if (err == EBUSY) {
+		if (!out_of_reach_allowed(imp, e))
+			violation("DETACH said ENOENT, the ATTACH after it EBUSY (importer%d, %s)",
+				  imp->index, kind_names[e->kind]);
+	} else {
+		violation("ATTACH after DETACH's ENOENT: %s", errname(err));
+	}
+}
+
 static void op_attach(int detach)
 {
 	struct dmabuf_demo_attach a = { 0 };
@@ -1250,10 +1308,13 @@ static void op_attach(int detach)
 		judge("ATTACH/DETACH (flags set)", K_IMPORTER, err, WANT_FAIL, EINVAL);
 	else if (!e || !is_buf(e->kind))
 		judge("ATTACH/DETACH of no buffer", K_IMPORTER, err, WANT_FAIL, 0);
-	else if (detach && err == ENOENT)
-		F.refused++;	/* no attachment held: the importer's answer */
-	else
-		judge("ATTACH/DETACH", K_IMPORTER, err, WANT_ANY, 0);
+	else if (err == (detach ? ENOENT : EBUSY)) {
+		F.refused++;	/* checked with the importer: */
+		judge_hold(&F.fds[i], e, !detach);
+	} else {
+		/* A valid buffer: success, or the refusal checked above. */
+		judge(detach ? "DETACH" : "ATTACH", K_IMPORTER, err, WANT_OK, 0);
+	}
 }
 
 static void op_access(void)
@@ -1292,8 +1353,15 @@ static void op_access(void)
 		judge("ACCESS (bad op or flags)", K_IMPORTER, err, WANT_FAIL, EINVAL);
 	else if (!e || !is_buf(e->kind))
 		judge("ACCESS of no buffer", K_IMPORTER, err, WANT_FAIL, 0);
+	else if (err == EBUSY && out_of_reach_allowed(&F.fds[i], e))
+		F.refused++;	/* the 32-bit device, storage out of its reach */
+	else if (a.op == DMABUF_DEMO_ACCESS_WRITE && is_ours(e->kind) &&
+		 e->b && e->b->accmode == O_RDONLY)
+		/* Devices never write a read-only buffer of ours. */
+		judge("ACCESS WRITE of a read-only buffer", K_IMPORTER, err, WANT_FAIL, EACCES);
 	else
-		judge("ACCESS", K_IMPORTER, err, WANT_ANY, 0);
+		/* Anything else valid must work: reads, writes, heap buffers. */
+		judge("ACCESS", K_IMPORTER, err, WANT_OK, 0);
 	if (err || !e || !e->b)
 		return;
 	memcpy(&a, F.scratch, sizeof(a));
