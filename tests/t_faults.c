@@ -39,6 +39,7 @@
 #define FAIL_MIN_ORDER	"4"
 
 static int make_it_fail = -1;	/* fd of MAKE_IT_FAIL */
+static int inject = 1;		/* 0: the control rounds, nothing fails */
 
 /* Outcomes per operation: successes, ENOMEM, and the first other error. */
 struct tally {
@@ -119,7 +120,7 @@ static int arm(const char *dir, const char *percent, int page_alloc)
 
 static void faults(int on)
 {
-	if (pwrite(make_it_fail, on ? "1" : "0", 1, 0) != 1) {
+	if (pwrite(make_it_fail, on && inject ? "1" : "0", 1, 0) != 1) {
 		/* Nothing useful to do but stop: output would fail too. */
 		_exit(3);
 	}
@@ -248,6 +249,16 @@ static void round_pass(uint64_t *rng, int sv[2])
 	close(fd);
 }
 
+/* One round of every path. */
+static void one_round(uint64_t *rng, int imp, int vgem, int sv[2])
+{
+	round_alloc(rng);
+	round_demo(rng, imp);
+	round_import(rng, imp);
+	round_prime(rng, vgem);
+	round_pass(rng, sv);
+}
+
 static int demo_live(uint64_t *created, uint64_t *released)
 {
 	struct dmabuf_demo_exporter_stats es;
@@ -300,13 +311,25 @@ int main(int argc, char **argv)
 	demo_live(&c0, &r0);
 
 	tg_begin("every injected failure is ENOMEM, the rest works");
-	for (i = 0; i < rounds; i++) {
-		round_alloc(&rng);
-		round_demo(&rng, imp);
-		round_import(&rng, imp);
-		round_prime(&rng, vgem);
-		round_pass(&rng, sv);
+	/*
+	 * Control: the same rounds with injection off must all succeed, or
+	 * a path that always fails would pass below as "failed with ENOMEM".
+	 */
+	inject = 0;
+	for (i = 0; i < 4; i++)
+		one_round(&rng, imp, vgem, sv);
+	for (i = 0; i < ARRAY_SIZE(tallies); i++) {
+		struct tally *t = &tallies[i];
+
+		CHECK(t->ok > 0 && !t->enomem && !t->other,
+		      "%s with injection off: %u worked, %u ENOMEM, %u other (first %s)",
+		      t->op, t->ok, t->enomem, t->other, errstr(t->first_err));
+		t->ok = t->enomem = t->other = 0;
+		t->first_err = 0;
 	}
+	inject = 1;
+	for (i = 0; i < rounds; i++)
+		one_round(&rng, imp, vgem, sv);
 	for (i = 0; i < ARRAY_SIZE(tallies); i++) {
 		struct tally *t = &tallies[i];
 
