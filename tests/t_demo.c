@@ -180,57 +180,76 @@ static void t_negotiation(void)
 	close(fd);
 }
 
+/*
+ * Both importers and the CPU on /dev/dmabuf buffer @fd of @size.  No
+ * bounce buffers: the 32-bit importer is refused when the pages lie above
+ * its reach (importer0's DMA addresses are the physical ones), and shares
+ * them when they do not; @low says which the caller set up.
+ */
+static void system_buffer_both(int fd, uint64_t size, int low)
+{
+	struct dmabuf_demo_access a0, a1;
+	void *p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (!CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno)))
+		return;
+	sync_buf(fd, DMABUF_CORE_SYNC_START | DMABUF_CORE_SYNC_WRITE);
+	fill_pattern(p, size, 99, 0);
+	sync_buf(fd, DMABUF_CORE_SYNC_END | DMABUF_CORE_SYNC_WRITE);
+	if (expect_rc("importer0 read",
+		      demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a0), 0)) {
+		CHECK_U64("importer0 checksum", a0.checksum, demo_checksum(p, size));
+		CHECK_U64("importer0 bounced", a0.bounced, 0);
+		CHECK((a0.highest_dma < FOUR_GIB) == low, "%s buffer ends at %#llx",
+		      low ? "low" : "default", (unsigned long long)a0.highest_dma);
+	}
+	if (!low) {
+		expect_rc("importer1 out of reach",
+			  demo_access(imp1, fd, DMABUF_DEMO_ACCESS_READ, 0, &a1), EBUSY);
+	} else if (expect_rc("importer1 read",
+			     demo_access(imp1, fd, DMABUF_DEMO_ACCESS_READ, 0, &a1), 0)) {
+		CHECK_U64("importer1 checksum", a1.checksum, demo_checksum(p, size));
+		CHECK_U64("importer1 bounced", a1.bounced, 0);
+		CHECK(a0.pages_hash == a1.pages_hash, "importers see different pages");
+	}
+	expect_rc("importer0 write",
+		  demo_access(imp0, fd, DMABUF_DEMO_ACCESS_WRITE, 0x55, &a0), 0);
+	sync_buf(fd, DMABUF_CORE_SYNC_START | DMABUF_CORE_SYNC_READ);
+	CHECK_U64("CPU sees the device's write", demo_checksum(p, size),
+		  demo_expected_checksum(size, 0x55));
+	sync_buf(fd, DMABUF_CORE_SYNC_END | DMABUF_CORE_SYNC_READ);
+	munmap(p, size);
+}
+
 static void t_system_buffer(void)
 {
 	const uint64_t size = 64 * KiB;
-	struct dmabuf_demo_access a0, a1;
-	size_t bad;
-	void *p;
+	struct ballast b;
 	int fd;
 
+	/*
+	 * Both branches, each asserted: a buffer where /dev/dmabuf puts it
+	 * first (above 4 GiB: the guest has RAM there), and one made to land
+	 * below 4 GiB by taking the memory above first.
+	 */
 	tg_begin("importers map /dev/dmabuf buffers; CPU and device agree");
+	if (!high_ram)
+		tg_fail("the guest has no RAM above 4 GiB: the refusal can not be shown");
 	fd = alloc_buf(size, O_RDWR);
-	if (!expect_rc("alloc", fd, 0)) {
-		tg_end();
-		return;
+	if (expect_rc("alloc", fd, 0)) {
+		system_buffer_both(fd, size, 0);
+		close(fd);
 	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno))) {
-		sync_buf(fd, DMABUF_CORE_SYNC_START | DMABUF_CORE_SYNC_WRITE);
-		fill_pattern(p, size, 99, 0);
-		sync_buf(fd, DMABUF_CORE_SYNC_END | DMABUF_CORE_SYNC_WRITE);
-		expect_rc("importer0 read",
-			  demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a0), 0);
-		CHECK_U64("importer0 checksum", a0.checksum, demo_checksum(p, size));
-		CHECK_U64("importer0 bounced", a0.bounced, 0);
-		/*
-		 * No bounce buffers: the 32-bit importer is refused when the
-		 * pages lie above its reach (importer0's DMA addresses are the
-		 * physical ones), and shares them when they do not.
-		 */
-		if (a0.highest_dma >= FOUR_GIB) {
-			expect_rc("importer1 out of reach",
-				  demo_access(imp1, fd, DMABUF_DEMO_ACCESS_READ, 0, &a1), EBUSY);
-			tg_note("storage above 4 GiB: 32-bit device refused");
-		} else {
-			expect_rc("importer1 read",
-				  demo_access(imp1, fd, DMABUF_DEMO_ACCESS_READ, 0, &a1), 0);
-			CHECK_U64("importer1 checksum", a1.checksum, demo_checksum(p, size));
-			CHECK_U64("importer1 bounced", a1.bounced, 0);
-			CHECK(a0.pages_hash == a1.pages_hash, "importers see different pages");
-			tg_note("storage below 4 GiB: 32-bit device shares it");
-		}
-		expect_rc("importer0 write",
-			  demo_access(imp0, fd, DMABUF_DEMO_ACCESS_WRITE, 0x55, &a0), 0);
-		sync_buf(fd, DMABUF_CORE_SYNC_START | DMABUF_CORE_SYNC_READ);
-		CHECK_U64("CPU sees the device's write", demo_checksum(p, size),
-			  demo_expected_checksum(size, 0x55));
-		sync_buf(fd, DMABUF_CORE_SYNC_END | DMABUF_CORE_SYNC_READ);
-		munmap(p, size);
+	fd = alloc_below_4g(size, imp0, &b);
+	if (expect_rc("alloc below 4 GiB", fd, 0)) {
+		system_buffer_both(fd, size, 1);
+		close(fd);
 	}
-	(void)bad;
+	tg_note("above 4 GiB refused by the 32-bit device, below shared (%d buffers taken first)",
+		b.n);
+	ballast_release(&b);
 	tg_end();
-	close(fd);
 }
 
 static void t_bad_input(void)

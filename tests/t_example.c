@@ -92,35 +92,53 @@ static void t_exports_reach_importers(void)
 	tg_end();
 }
 
+/* Importer0 (64-bit, no IOMMU: DMA address = physical): last byte, or 0. */
+static uint64_t highest_phys(int imp, int fd)
+{
+	struct dmabuf_demo_access a;
+
+	if (!expect_rc("importer0 read", demo_access(imp, fd, DMABUF_DEMO_ACCESS_READ, 0, &a), 0))
+		return 0;
+	return a.highest_dma;
+}
+
 static void t_imports_dmabuf(void)
 {
 	const uint64_t size = 256 * KiB;
 	struct dmabuf_example_import im;
-	struct dmabuf_demo_access a;
-	int fd, imp, high = 0;
+	struct ballast b = { .n = 0 };
+	int fd, imp;
 	void *p;
 
-	tg_begin("the example imports a /dev/dmabuf buffer and reads what was written");
-	fd = alloc_buf(size, O_RDWR | O_CLOEXEC);
-	if (!expect_rc("alloc", fd, 0)) {
+	/*
+	 * /dev/dmabuf takes pages anywhere: where they lie above 4 GiB, the
+	 * example's 32-bit device must be refused rather than bounced.  In
+	 * the 6 GiB guest a fresh buffer lands there.
+	 */
+	tg_begin("the example refuses a /dev/dmabuf buffer above its 4 GiB reach");
+	imp = importer_open(0);
+	if (!expect_rc("open importer0", imp, 0)) {
 		tg_end();
 		return;
 	}
-	/*
-	 * /dev/dmabuf takes pages anywhere: where they lie above 4 GiB, the
-	 * example's 32-bit device must be refused rather than bounced.
-	 * Importer0 (64-bit, no IOMMU: DMA address = physical) says where.
-	 */
-	imp = importer_open(0);
-	if (expect_rc("open importer0", imp, 0) &&
-	    expect_rc("importer0 read", demo_access(imp, fd, DMABUF_DEMO_ACCESS_READ, 0, &a), 0))
-		high = a.highest_dma >= FOUR_GIB;
-	close_if_open(imp);
+	fd = alloc_buf(size, O_RDWR | O_CLOEXEC);
+	if (expect_rc("alloc", fd, 0)) {
+		uint64_t top = highest_phys(imp, fd);
+
+		if (CHECK(top >= FOUR_GIB, "a fresh buffer ends at %#llx, below 4 GiB",
+			  (unsigned long long)top))
+			expect_rc("import of pages above 4 GiB", ex_import(fd, &im), EBUSY);
+		close(fd);
+	}
+	tg_end();
+
+	/* The same buffer below 4 GiB: the memory above is taken first. */
+	tg_begin("the example imports a /dev/dmabuf buffer and reads what was written");
+	fd = alloc_below_4g(size, imp, &b);
+	if (!expect_rc("alloc below 4 GiB", fd, 0))
+		goto out;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (high) {
-		expect_rc("import of pages above 4 GiB", ex_import(fd, &im), EBUSY);
-		tg_note("pages above 4 GiB: refused with EBUSY");
-	} else if (CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno))) {
+	if (CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno))) {
 		fill_pattern(p, size, 0xe8a3, 0);
 		if (expect_rc("import", ex_import(fd, &im), 0)) {
 			CHECK(im.checksum == demo_checksum(p, size), "checksum %llx, want %llx",
@@ -130,10 +148,13 @@ static void t_imports_dmabuf(void)
 			CHECK(im.segments >= 1, "segments %u", im.segments);
 			CHECK_U64("foreign", im.foreign, 0);
 		}
-	}
-	if (p != MAP_FAILED)
 		munmap(p, size);
+	}
 	close(fd);
+	tg_note("below 4 GiB after %d buffers took the memory above", b.n);
+out:
+	ballast_release(&b);
+	close(imp);
 	tg_end();
 }
 

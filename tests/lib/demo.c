@@ -9,6 +9,7 @@
 
 #include <dmabuf_demo_pattern.h>
 #include "demo.h"
+#include "tap.h"
 
 static int demo_ioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -151,4 +152,69 @@ uint64_t demo_zero_checksum(uint64_t size)
 uint64_t demo_checksum(const void *p, uint64_t len)
 {
 	return dmabuf_demo_fnv(DMABUF_DEMO_FNV_BASIS, p, len);
+}
+
+/* Free KiB of memory zone @zone ("Normal", "DMA32") of node 0, or -1. */
+static long long zone_free_kib(const char *zone)
+{
+	char line[256], name[32];
+	long long pages = -1;
+	int in_zone = 0;
+	FILE *f = fopen("/proc/zoneinfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node 0, zone %31s", name) == 1) {
+			in_zone = !strcmp(name, zone);
+			continue;
+		}
+		if (in_zone && sscanf(line, " pages free %lld", &pages) == 1)
+			break;
+	}
+	fclose(f);
+	return pages < 0 ? -1 : pages * 4;
+}
+
+int alloc_below_4g(uint64_t size, int imp, struct ballast *b)
+{
+	struct dmabuf_demo_access a;
+	int fd, filler, r;
+
+	b->n = 0;
+	while (b->n + 2 <= BALLAST_MAX) {
+		long long normal = zone_free_kib("Normal");
+		uint64_t fill;
+
+		fd = alloc_buf(size, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return fd;
+		r = demo_access(imp, fd, DMABUF_DEMO_ACCESS_READ, 0, &a);
+		if (r) {
+			close(fd);
+			return r;
+		}
+		if (a.highest_dma < 4 * GiB)
+			return fd;
+		/*
+		 * Some pages above 4 GiB: keep them taken, and take what
+		 * the zone above 4 GiB has left, so the allocator falls back
+		 * to the zones below it.
+		 */
+		b->fd[b->n++] = fd;
+		fill = normal > 16 * 1024 ? (uint64_t)normal * KiB : 16 * MiB;
+		if (fill > 256 * MiB)
+			fill = 256 * MiB;
+		filler = alloc_buf(fill, O_RDWR | O_CLOEXEC);
+		if (filler < 0)
+			return filler;
+		b->fd[b->n++] = filler;
+	}
+	return -ENOSPC;
+}
+
+void ballast_release(struct ballast *b)
+{
+	while (b->n > 0)
+		close(b->fd[--b->n]);
 }

@@ -30,6 +30,23 @@ int demo_access(int imp, int fd, uint32_t op, uint32_t seed,
 		struct dmabuf_demo_access *out);
 int demo_device_info(int imp, struct dmabuf_demo_device_info *out);
 
+/*
+ * A /dev/dmabuf buffer of @size (O_RDWR) whose pages all lie below 4 GiB,
+ * as importer @imp (64-bit, DMA address = physical) sees them: fd or
+ * -errno.  /dev/dmabuf takes pages from the highest zone first, above
+ * 4 GiB in a guest with RAM there; until a buffer lands below, the
+ * buffers tried and filler buffers taking the rest of that zone stay
+ * allocated in @b.  ballast_release() closes them (call it on every
+ * path, the fd returned may stay open).
+ */
+#define BALLAST_MAX	256
+struct ballast {
+	int fd[BALLAST_MAX];
+	int n;
+};
+int alloc_below_4g(uint64_t size, int imp, struct ballast *b);
+void ballast_release(struct ballast *b);
+
 /* FNV-1a of @size bytes of the pattern for @seed (seed 0 + zero: zeros). */
 uint64_t demo_expected_checksum(uint64_t size, uint32_t seed);
 uint64_t demo_zero_checksum(uint64_t size);
