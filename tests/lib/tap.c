@@ -336,6 +336,13 @@ int dev_fd(void)
 	return devfd;
 }
 
+void dev_close(void)
+{
+	if (devfd >= 0)
+		close(devfd);
+	devfd = -1;
+}
+
 int alloc_buf(uint64_t len, uint32_t fd_flags)
 {
 	struct dmabuf_core_alloc a;

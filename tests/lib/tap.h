@@ -96,6 +96,8 @@ int expect_rc(const char *what, long rc, int want);
 
 /* /dev/dmabuf, opened O_RDWR|O_CLOEXEC on first use; fd or -errno. */
 int dev_fd(void);
+/* Close that fd (it pins dmabuf_core); the next dev_fd() opens it again. */
+void dev_close(void);
 
 /* DMABUF_CORE_IOCTL_ALLOC on /dev/dmabuf: buffer fd or -errno. */
 int alloc_buf(uint64_t len, uint32_t fd_flags);
