@@ -39,14 +39,17 @@ module_param(releases, uint, 0444);
  * cannot fail is noticed.
  */
 #define ST_CANARY_SIZE	64
-#define ST_CANARY_BYTE	0x5a
+#define ST_CANARY_BYTE	0xc5	/* none of slub's poison or redzone bytes */
 
 static noinline void st_leak_canary(void)
 {
 	void *p = kmalloc(ST_CANARY_SIZE, GFP_KERNEL);
 
-	if (p)
-		memset(p, ST_CANARY_BYTE, ST_CANARY_SIZE);
+	if (!p)
+		return;
+	memset(p, ST_CANARY_BYTE, ST_CANARY_SIZE);
+	/* kmalloc() is malloc-like: without this the fill is a dead store. */
+	barrier_data(p);
 }
 
 static int st_leak_canary_set(const char *val, const struct kernel_param *kp)
@@ -63,7 +66,7 @@ static const struct kernel_param_ops st_leak_canary_ops = {
 	.set = st_leak_canary_set,
 };
 module_param_cb(leak_canary, &st_leak_canary_ops, NULL, 0200);
-MODULE_PARM_DESC(leak_canary, "Write 1 to leak one 64-byte allocation of 0x5a bytes (kmemleak's positive control)");
+MODULE_PARM_DESC(leak_canary, "Write 1 to leak one 64-byte allocation of 0xc5 bytes (kmemleak's positive control)");
 
 static struct platform_device *st_pdev;
 static struct device *st_dev;
