@@ -83,4 +83,19 @@ static inline bool dcore_dev_dma_direct(struct device *dev)
 #endif
 }
 
+/*
+ * Whether a DMA address of @dev (one that is a physical address) lies in a
+ * swiotlb bounce buffer: newer kernels (6.12 among ours) replaced
+ * is_swiotlb_buffer() with swiotlb_find_pool().
+ */
+#include <linux/swiotlb.h>
+static inline bool dcore_dma_bounced(struct device *dev, phys_addr_t paddr)
+{
+#ifdef DMABUF_CORE_HAVE_SWIOTLB_FIND_POOL
+	return swiotlb_find_pool(dev, paddr);
+#else
+	return is_swiotlb_buffer(dev, paddr);
+#endif
+}
+
 #endif /* _DMABUF_CORE_COMPAT_H */

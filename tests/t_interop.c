@@ -123,7 +123,7 @@ static void t_heap_import(void)
 	if (fd < 0) {
 		tg_end();
 		/* The next group needs the heap too: the same answer there. */
-		tg_begin("a read-only system-heap dma-buf maps as kernel importers map it");
+		tg_begin("a read-only system-heap dma-buf is read, never written, by the demo importer");
 		heap_alloc(64 * KiB, O_RDONLY | O_CLOEXEC);
 		tg_end();
 		return;
@@ -141,15 +141,15 @@ static void t_heap_import(void)
 	tg_end();
 
 	/*
-	 * The read-only rule is for buffers of ours: another exporter's
-	 * buffer is mapped as the kernel's own importers would map it.
+	 * The system heap maps a read-only buffer for device writes all the
+	 * same; the demo importer does not write it (regression: it did).
 	 */
-	tg_begin("a read-only system-heap dma-buf maps as kernel importers map it");
+	tg_begin("a read-only system-heap dma-buf is read, never written, by the demo importer");
 	fd = heap_alloc(64 * KiB, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		expect_rc("importer reads", demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, NULL), 0);
 		expect_rc("importer writes", demo_access(imp0, fd, DMABUF_DEMO_ACCESS_WRITE, 1, NULL),
-			  0);
+			  EACCES);
 		close(fd);
 	}
 	tg_end();
@@ -471,6 +471,41 @@ out:
 	tg_end();
 }
 
+/*
+ * Regression: the demo importer wrote into foreign buffers exported
+ * read-only.  A vgem buffer exported without DRM_RDWR is one.
+ */
+static void t_vgem_read_only_export(void)
+{
+	struct t_drm_create_dumb cd = { .width = 256, .height = 16, .bpp = 32 };
+	struct t_drm_prime_handle ph = { .flags = O_CLOEXEC };
+	struct dmabuf_demo_access a0, a1;
+	int fd = -1;
+
+	tg_begin("the importer's ACCESS WRITE of a read-only vgem export -> EACCES, bytes unchanged");
+	if (!CHECK(ioctl(vgem, T_DRM_IOCTL_MODE_CREATE_DUMB, &cd) == 0,
+		   "DRM_IOCTL_MODE_CREATE_DUMB: %s", errstr(errno)))
+		goto out;
+	ph.handle = cd.handle;
+	if (CHECK(ioctl(vgem, T_DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph) == 0,
+		  "PRIME_HANDLE_TO_FD: %s", errstr(errno)))
+		fd = ph.fd;
+	gem_close(cd.handle);
+	if (fd < 0)
+		goto out;
+	CHECK((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY, "the export is not read-only");
+	if (expect_rc("ACCESS READ", demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a0), 0)) {
+		expect_rc("ACCESS WRITE", demo_access(imp0, fd, DMABUF_DEMO_ACCESS_WRITE,
+						      0x5eed, NULL), EACCES);
+		if (expect_rc("ACCESS READ again",
+			      demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a1), 0))
+			CHECK_U64("checksum after the refused write", a1.checksum, a0.checksum);
+	}
+	close(fd);
+out:
+	tg_end();
+}
+
 int main(void)
 {
 	tap_init("t_interop");
@@ -490,6 +525,7 @@ int main(void)
 		t_vgem_in_negotiation();
 		t_vgem_export();
 		t_vgem_fences();
+		t_vgem_read_only_export();
 		close(vgem);
 	} else {
 		tg_begin("vgem card");

@@ -20,8 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/videodev2.h>
 #include <linux/dmabuf_demo.h>
@@ -107,16 +111,29 @@ static void t_capture_into_dmabuf_node(void)
 	tg_end();
 }
 
+/*
+ * A demo buffer's storage is placed by a device map (here the importer's
+ * ACCESS), a user fault or FILL; only then does it offer kernel drivers a
+ * kernel mapping.  0 or -errno.
+ */
+static int place_storage(int fd)
+{
+	return demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, NULL);
+}
+
 static void t_capture_into_demo_exporter(void)
 {
 	struct dmabuf_demo_exporter_stats s0, s1;
 	struct dmabuf_demo_storage st;
 	int fds[NBUF], i;
 
-	tg_begin("vivid captures into demo-exporter buffers: its vmap allocates the storage");
+	tg_begin("vivid captures into demo-exporter buffers once their storage is placed");
 	demo_exporter_stats(&s0);
-	for (i = 0; i < NBUF; i++)
+	for (i = 0; i < NBUF; i++) {
 		fds[i] = demo_create(vivid_frame_size, O_RDWR | O_CLOEXEC);
+		if (fds[i] >= 0)
+			expect_rc("storage placed by a device map", place_storage(fds[i]), 0);
+	}
 	if (CHECK(fds[0] >= 0 && fds[1] >= 0, "demo create failed")) {
 		capture_into(fds, "demo exporter");
 		if (expect_rc("STORAGE", demo_storage(fds[0], &st), 0))
@@ -128,6 +145,213 @@ static void t_capture_into_demo_exporter(void)
 	for (i = 0; i < NBUF; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	tg_end();
+}
+
+/*
+ * Regression: vb2-vmalloc maps a dma-buf at QBUF with dma_buf_vmap(), no
+ * attachment first, and the demo exporter allocated its storage in that
+ * vmap: a failed allocation (memory cgroup limit, SIGKILL) made every
+ * kernel's dma_buf_vmap() WARN.  A buffer without storage now offers no
+ * kernel mapping: QBUF fails with EFAULT and allocates nothing.  And a
+ * read-only buffer never offers one: vivid's capture would write it.
+ */
+static void t_no_vmap_before_storage(void)
+{
+	struct dmabuf_demo_exporter_stats s0, s1;
+	struct dmabuf_demo_storage st;
+	int fd, r;
+
+	tg_begin("a fresh demo buffer offers vivid no kernel mapping: QBUF -> EFAULT, nothing allocated");
+	r = vivid_reqbufs(1, V4L2_MEMORY_DMABUF);
+	if (!expect_rc("REQBUFS(DMABUF)", r < 0 ? r : 0, 0))
+		goto out;
+	demo_exporter_stats(&s0);
+	fd = demo_create(vivid_frame_size, O_RDWR | O_CLOEXEC);
+	if (expect_rc("demo create", fd < 0 ? fd : 0, 0)) {
+		expect_rc("QBUF of a fresh buffer", vivid_qbuf_dmabuf(0, fd, vivid_frame_size),
+			  EFAULT);
+		if (expect_rc("STORAGE", demo_storage(fd, &st), 0))
+			CHECK(!st.allocated, "vivid's QBUF allocated the storage");
+		demo_exporter_stats(&s1);
+		CHECK_U64("allocations", s1.allocations - s0.allocations, 0);
+		expect_rc("storage placed by a device map", place_storage(fd), 0);
+		expect_rc("QBUF once placed", vivid_qbuf_dmabuf(0, fd, vivid_frame_size), 0);
+		close(fd);
+	}
+	expect_rc("REQBUFS(0)", vivid_reqbufs(0, V4L2_MEMORY_DMABUF), 0);
+out:
+	tg_end();
+
+	tg_begin("a read-only demo buffer is refused by vivid's capture queue, bytes unchanged");
+	r = vivid_reqbufs(1, V4L2_MEMORY_DMABUF);
+	if (!expect_rc("REQBUFS(DMABUF)", r < 0 ? r : 0, 0))
+		goto out_ro;
+	fd = demo_create(vivid_frame_size, O_RDONLY | O_CLOEXEC);
+	if (expect_rc("demo create O_RDONLY", fd < 0 ? fd : 0, 0)) {
+		struct dmabuf_demo_access a0, a1;
+
+		expect_rc("ACCESS READ places the storage",
+			  demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a0), 0);
+		expect_rc("QBUF of a read-only buffer",
+			  vivid_qbuf_dmabuf(0, fd, vivid_frame_size), EFAULT);
+		/* Had it been queued, a frame would land in it now. */
+		if (vivid_stream(1) == 0) {
+			usleep(200 * 1000);
+			vivid_stream(0);
+		}
+		if (expect_rc("ACCESS READ again",
+			      demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a1), 0))
+			CHECK_U64("checksum", a1.checksum, a0.checksum);
+		close(fd);
+	}
+	expect_rc("REQBUFS(0)", vivid_reqbufs(0, V4L2_MEMORY_DMABUF), 0);
+out_ro:
+	tg_end();
+}
+
+#define CG_ROOT		"/sys/fs/cgroup"
+#define CG		CG_ROOT "/t_vivid"
+
+/*
+ * The report's reproducer: a task in a cgroup with memory.max = 32 MiB
+ * creates a 128 MiB demo buffer and QBUFs it into vivid (the guest runs
+ * with panic_on_warn: before the fix, a panic at dma_buf_vmap).  Now a
+ * clean EFAULT; placing the storage fails with ENOMEM; still no mapping.
+ */
+static void t_memcg_limit(void)
+{
+	struct stat sb;
+	int pfd[2], res[4] = { -1, -1, -1, -1 };
+	pid_t pid;
+	int status;
+
+	tg_begin("in a 32 MiB memory cgroup, QBUF of a fresh 128 MiB demo buffer -> EFAULT, no WARN");
+	if ((stat(CG_ROOT "/cgroup.controllers", &sb) &&
+	     mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL)) ||
+	    write_file(CG_ROOT "/cgroup.subtree_control", "+memory") ||
+	    (mkdir(CG, 0755) && errno != EEXIST) ||
+	    write_file(CG "/memory.max", "32M")) {
+		tg_fail("setting up " CG ": %s", errstr(errno));
+		goto out;
+	}
+	if (!CHECK(pipe2(pfd, O_CLOEXEC) == 0, "pipe: %s", errstr(errno)))
+		goto out_rmdir;
+	pid = fork();
+	if (pid == 0) {
+		int fd;
+
+		close(pfd[0]);
+		res[0] = write_file(CG "/cgroup.procs", "0");
+		fd = demo_create(128 << 20, O_RDWR | O_CLOEXEC);
+		if (!res[0] && fd >= 0 && vivid_open() >= 0 &&
+		    vivid_reqbufs(1, V4L2_MEMORY_DMABUF) > 0) {
+			res[1] = vivid_qbuf_dmabuf(0, fd, 128 << 20);
+			res[2] = place_storage(fd);
+			res[3] = vivid_qbuf_dmabuf(0, fd, 128 << 20);
+		}
+		if (write(pfd[1], res, sizeof(res)) != sizeof(res))
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (CHECK(pid > 0, "fork: %s", errstr(errno)) &&
+	    CHECK(read(pfd[0], res, sizeof(res)) == sizeof(res), "no report from the child")) {
+		expect_rc("joining the cgroup", res[0], 0);
+		expect_rc("QBUF of the fresh buffer", res[1], EFAULT);
+		expect_rc("placing 128 MiB of storage over the limit", res[2], ENOMEM);
+		expect_rc("QBUF after the failed placement", res[3], EFAULT);
+	}
+	close(pfd[0]);
+	if (pid > 0) {
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "child status %#x", status);
+	}
+out_rmdir:
+	rmdir(CG);
+out:
+	tg_end();
+}
+
+/*
+ * A child that loops forever: create a fresh 16 MiB buffer and QBUF it
+ * (@op 0: refused with EFAULT, no allocation), or place its storage with
+ * the importer's ACCESS and then QBUF it (@op 1: the offered mapping).
+ * It says so on @hs before the first ioctl; any unexpected result ends it
+ * with status 2.
+ */
+static void kill_child(int op, int hs)
+{
+	const size_t size = 16 << 20;
+	char c = 'x';
+	int fd, r;
+
+	if (vivid_open() < 0 || write(hs, &c, 1) != 1)
+		_exit(2);
+	for (;;) {
+		if (vivid_reqbufs(1, V4L2_MEMORY_DMABUF) <= 0)
+			_exit(2);
+		fd = demo_create(size, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			_exit(2);
+		if (op) {
+			r = demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, NULL);
+			if (r || vivid_qbuf_dmabuf(0, fd, size))
+				_exit(2);
+		} else if (vivid_qbuf_dmabuf(0, fd, size) != -EFAULT) {
+			_exit(2);
+		}
+		close(fd);
+		if (vivid_reqbufs(0, V4L2_MEMORY_DMABUF))
+			_exit(2);
+	}
+}
+
+static void t_sigkill_loop(void)
+{
+	struct dmabuf_demo_exporter_stats s0, s1;
+	unsigned int i, iters = 40, handshakes = 0, killed = 0, bad = 0;
+	struct pollfd pfd;
+	int hs[2], status;
+	pid_t pid;
+	char c;
+
+	tg_begin("children SIGKILLed while QBUFing and placing fresh demo buffers: no WARN, none leaked");
+	demo_exporter_stats(&s0);
+	for (i = 0; i < iters; i++) {
+		if (pipe2(hs, O_CLOEXEC))
+			break;
+		pid = fork();
+		if (pid == 0) {
+			close(hs[0]);
+			kill_child(i & 1, hs[1]);
+		}
+		close(hs[1]);
+		if (pid < 0) {
+			close(hs[0]);
+			break;
+		}
+		pfd = (struct pollfd){ .fd = hs[0], .events = POLLIN };
+		if (poll(&pfd, 1, 20000) == 1 && read(hs[0], &c, 1) == 1)
+			handshakes++;
+		close(hs[0]);
+		/* Varied delays, to land in the allocation's different steps. */
+		usleep((i * 7919) % 40000);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			killed++;
+		else
+			bad++;
+	}
+	demo_exporter_stats(&s1);
+	CHECK(i == iters, "fork or pipe failed at %u: %s", i, errstr(errno));
+	CHECK_U64("children that reached their ioctls", handshakes, iters);
+	CHECK_U64("children that ended by our SIGKILL", killed, iters);
+	CHECK_U64("children that saw an unexpected result", bad, 0);
+	CHECK(s1.created > s0.created, "no buffer was created");
+	CHECK_U64("buffers released of those created", s1.released - s0.released,
+		  s1.created - s0.created);
 	tg_end();
 }
 
@@ -203,8 +427,11 @@ static void t_queued_then_stopped(void)
 	int fds[NBUF], i, refs, r, ko;
 
 	tg_begin("stream stopped with our buffers queued; the exporter stays pinned until vivid lets go");
-	for (i = 0; i < NBUF; i++)
+	for (i = 0; i < NBUF; i++) {
 		fds[i] = demo_create(vivid_frame_size, O_RDWR | O_CLOEXEC);
+		if (fds[i] >= 0)
+			expect_rc("storage placed by a device map", place_storage(fds[i]), 0);
+	}
 	exporter_close();	/* an open node pins the module too */
 	refs = module_refcnt("dmabuf_demo_exporter") - NBUF;
 	if (!CHECK(fds[0] >= 0 && fds[1] >= 0, "demo create failed"))
@@ -267,6 +494,9 @@ int main(void)
 
 	t_capture_into_dmabuf_node();
 	t_capture_into_demo_exporter();
+	t_no_vmap_before_storage();
+	t_memcg_limit();
+	t_sigkill_loop();
 	t_expbuf_import();
 	t_queued_then_stopped();
 	close(vivid_fd);

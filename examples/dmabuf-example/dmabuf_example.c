@@ -127,6 +127,19 @@ static int example_export(struct dmabuf_example_export __user *uarg)
 		goto err_pages;
 	}
 	/* From here on the buffer owns @pages: example_release() frees them. */
+	/*
+	 * Kernel drivers get a kernel mapping (dma_buf_vmap()) only once the
+	 * exporter offered one, made here where a failure is ours to report.
+	 */
+	ret = dmabuf_core_lock_storage(buf);
+	if (!ret) {
+		ret = dmabuf_core_offer_vmap(buf);
+		dmabuf_core_unlock_storage(buf);
+	}
+	if (ret) {
+		dmabuf_core_put(buf);
+		return ret;
+	}
 	fd = dmabuf_core_fd(buf, O_CLOEXEC);
 	if (fd < 0) {
 		dmabuf_core_put(buf);

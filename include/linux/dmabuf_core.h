@@ -103,11 +103,13 @@ struct dmabuf_core_attachment;
  *		counts them, those of kernel drivers' dma_buf_vmap() and of
  *		dmabuf_core_vmap() together.  The dma-buf's reservation lock
  *		may or may not be held (dma_buf_vmap() takes it on 6.2 on,
- *		dmabuf_core_vmap() does not): do not assert it.  An exporter
- *		that deferred allocation allocates here too.  Without it,
- *		vmap fails with -EINVAL.  Fail only when memory runs out:
- *		every kernel's dma_buf_vmap() WARNs when this callback fails
- *		(dmabuf_core_vmap() returns the error quietly).
+ *		dmabuf_core_vmap() does not): do not assert it.  Kernel
+ *		drivers' dma_buf_vmap() never reaches it: they get the
+ *		mapping dmabuf_core_offer_vmap() made, and -EINVAL before
+ *		(every kernel's dma_buf_vmap() WARNs when this callback
+ *		fails).  Its callers are dmabuf_core_offer_vmap() and
+ *		dmabuf_core_vmap(), which return its error quietly.
+ *		Without it, vmap fails with -EINVAL.
  * @vunmap:	optional.  Undo @vmap, when the last vmap goes.
  */
 struct dmabuf_core_ops {
@@ -266,6 +268,7 @@ int dmabuf_core_wait_fences(struct dmabuf_core_buffer *buf, bool write,
 			    bool intr);
 int dmabuf_core_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map);
 void dmabuf_core_vunmap(struct dmabuf_core_buffer *buf, struct iosys_map *map);
+int dmabuf_core_offer_vmap(struct dmabuf_core_buffer *buf);
 
 int dmabuf_core_lock_storage(struct dmabuf_core_buffer *buf);
 int dmabuf_core_lock_storage_killable(struct dmabuf_core_buffer *buf);

@@ -168,7 +168,7 @@ dmabuf_core_export_from(const struct dmabuf_core_export_info *info,
 
 	/* The kernel pins this module (exp.owner) while the dma-buf lives. */
 	exp.exp_name = info->exp_name;
-	exp.ops = dcore_dma_buf_ops(info->ops);
+	exp.ops = dcore_dma_buf_ops();
 	exp.size = info->size;
 	exp.flags = info->flags & O_ACCMODE;
 	exp.priv = b;

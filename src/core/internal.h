@@ -47,6 +47,8 @@ struct dmabuf_core_stats;
  *		callers, under @lock
  * @vmap:	own buffers: the exporter's kernel mapping while @vmaps > 0,
  *		under @lock
+ * @vmap_kept:	own buffers: dmabuf_core_offer_vmap() made @vmap and holds
+ *		one of @vmaps until release; set once, under @lock
  * @ref:	imported buffers: references to this wrapper (an own buffer
  *		counts references on its dma-buf's file instead)
  * @hash:	imported buffers: entry in the import table, under its lock
@@ -62,6 +64,7 @@ struct core_buffer {
 	unsigned int nr_mappings;
 	unsigned int vmaps;
 	struct iosys_map vmap;
+	bool vmap_kept;
 	struct kref ref;
 	struct hlist_node hash;
 };
@@ -125,10 +128,12 @@ void dcore_query(struct dma_buf *dmabuf, struct dmabuf_core_query *q);
 void dcore_lockdep_prime(void);
 
 /* kernel_ops.c: the kernel's view of a buffer of ours. */
-const struct dma_buf_ops *dcore_dma_buf_ops(const struct dmabuf_core_ops *ops);
+const struct dma_buf_ops *dcore_dma_buf_ops(void);
 bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf);
 int dcore_vmap_get(struct core_buffer *b, struct iosys_map *map);
 void dcore_vmap_put(struct core_buffer *b);
+int dcore_vmap_get_locked(struct core_buffer *b, struct iosys_map *map);
+void dcore_vmap_put_locked(struct core_buffer *b);
 struct sg_table *dcore_own_map(struct core_attachment *a,
 			       enum dma_data_direction dir);
 int dcore_own_unmap(struct core_attachment *a, struct sg_table *sgt,

@@ -253,6 +253,10 @@ static void dcore_op_release(struct dma_buf *dmabuf)
 
 	/* Attachments go before the last reference, so none is left. */
 	WARN_ON(!list_empty(&b->attachments));
+	mutex_lock(&b->lock);
+	if (b->vmap_kept)
+		dcore_vmap_put_locked(b);
+	mutex_unlock(&b->lock);
 	WARN_ON(b->vmaps);
 	trace_dmabuf_core_release(b->pub.id, size, b->exp_name);
 	b->pub.ops->release(&b->pub);
@@ -330,29 +334,48 @@ static int dcore_op_end_cpu_access(struct dma_buf *dmabuf,
  * @map: set to the mapping
  *
  * The exporter's vmap runs for the first user only.  Users are the kernel's
- * dma_buf_vmap() (which counts its own nesting) and dmabuf_core_vmap(),
- * which comes here directly: every kernel's dma_buf_vmap() WARNs when the
- * callback fails, and an exporter's vmap may fail for want of memory, which
- * a user can cause.
+ * dma_buf_vmap() (which counts its own nesting), dmabuf_core_vmap(), and
+ * the mapping dmabuf_core_offer_vmap() keeps.  The kernel reaches this only
+ * through the table dmabuf_core_offer_vmap() installed, after it made the
+ * kept mapping: so for the kernel this never calls the exporter and never
+ * fails, and its dma_buf_vmap() never WARNs on our account.
  *
  * Return: 0 or the exporter's error.
  */
 int dcore_vmap_get(struct core_buffer *b, struct iosys_map *map)
 {
-	int ret = 0;
+	int ret;
 
-	/* Not interruptible: -EINTR would be a failure the kernel WARNs at. */
+	/* Not interruptible: the kernel's caller must not see -EINTR. */
 	mutex_lock(&b->lock);
+	ret = dcore_vmap_get_locked(b, map);
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
+int dcore_vmap_get_locked(struct core_buffer *b, struct iosys_map *map)
+{
+	int ret;
+
+	lockdep_assert_held(&b->lock);
 	if (!b->vmaps) {
 		ret = b->pub.ops->vmap(&b->pub, &b->vmap);
 		if (ret)
-			goto out;
+			return ret;
 	}
 	b->vmaps++;
 	*map = b->vmap;
-out:
-	mutex_unlock(&b->lock);
-	return ret;
+	return 0;
+}
+
+void dcore_vmap_put_locked(struct core_buffer *b)
+{
+	lockdep_assert_held(&b->lock);
+	if (!WARN_ON_ONCE(!b->vmaps) && !--b->vmaps) {
+		if (b->pub.ops->vunmap)
+			b->pub.ops->vunmap(&b->pub, &b->vmap);
+		iosys_map_clear(&b->vmap);
+	}
 }
 
 /**
@@ -362,11 +385,7 @@ out:
 void dcore_vmap_put(struct core_buffer *b)
 {
 	mutex_lock(&b->lock);
-	if (!WARN_ON_ONCE(!b->vmaps) && !--b->vmaps) {
-		if (b->pub.ops->vunmap)
-			b->pub.ops->vunmap(&b->pub, &b->vmap);
-		iosys_map_clear(&b->vmap);
-	}
+	dcore_vmap_put_locked(b);
 	mutex_unlock(&b->lock);
 }
 
@@ -381,9 +400,12 @@ static void dcore_op_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 }
 
 /*
- * Two tables: one for exporters with a kernel mapping, and one without
- * vmap, so that the kernel itself answers -EINVAL for those (its
- * dma_buf_vmap() WARNs when a vmap callback fails).
+ * Two tables.  A buffer is exported with the one without vmap, for which
+ * the kernel itself answers -EINVAL: every kernel's dma_buf_vmap() WARNs
+ * when a vmap callback fails, and an exporter's vmap may fail for want of
+ * memory or for a fatal signal, which any user can cause.  The table with
+ * vmap replaces it, once and for good, when dmabuf_core_offer_vmap() has
+ * made the mapping its vmap hands out; see there.
  */
 static const struct dma_buf_ops dcore_ops_vmap = {
 	.attach			= dcore_op_attach,
@@ -409,10 +431,63 @@ static const struct dma_buf_ops dcore_ops_no_vmap = {
 	.end_cpu_access		= dcore_op_end_cpu_access,
 };
 
-const struct dma_buf_ops *dcore_dma_buf_ops(const struct dmabuf_core_ops *ops)
+const struct dma_buf_ops *dcore_dma_buf_ops(void)
 {
-	return ops->vmap ? &dcore_ops_vmap : &dcore_ops_no_vmap;
+	return &dcore_ops_no_vmap;
 }
+
+/**
+ * dmabuf_core_offer_vmap - let kernel drivers map a buffer of ours
+ * @buf: a buffer of the caller's own exporter; its lock must be held (in
+ *	a callback, or with dmabuf_core_lock_storage())
+ *
+ * A buffer offers kernel drivers no kernel mapping at first: their
+ * dma_buf_vmap() fails with -EINVAL.  This makes the mapping once, with the
+ * exporter's &dmabuf_core_ops.vmap, keeps it until the buffer is released,
+ * and only then offers it: every dma_buf_vmap() from then on gets the kept
+ * mapping and cannot fail.  An exporter calls it where a failure is its
+ * own to report: when its storage is ready (at creation, or when deferred
+ * storage is placed).  Calling it again once it succeeded does nothing.
+ *
+ * A read-only buffer is never offered: a kernel mapping has no direction,
+ * and a driver that gets one may write through it (a capture queue of
+ * videobuf2-vmalloc does).  Such buffers can still be read through
+ * dmabuf_core_vmap(), whose callers must respect dmabuf_core_is_writable().
+ *
+ * The kept mapping costs kernel address space and page tables for the
+ * buffer's whole life, whether or not a driver ever maps it.
+ *
+ * Return: 0 (also when already offered), -EINVAL when the exporter has no
+ * vmap or @buf is imported, -EACCES for a read-only buffer, or the error
+ * of the exporter's vmap (the buffer then offers none, and a later call
+ * may try again).
+ */
+int dmabuf_core_offer_vmap(struct dmabuf_core_buffer *buf)
+{
+	struct core_buffer *b = to_core_buffer(buf);
+	struct iosys_map map;
+	int ret;
+
+	if (b->imported || !buf->ops->vmap)
+		return -EINVAL;
+	lockdep_assert_held(&b->lock);
+	if (b->vmap_kept)
+		return 0;
+	if (!dmabuf_core_is_writable(buf))
+		return -EACCES;
+	ret = dcore_vmap_get_locked(b, &map);
+	if (ret)
+		return ret;
+	b->vmap_kept = true;
+	/*
+	 * Seen by dma_buf_vmap() without our lock: a driver that still sees
+	 * the old table gets -EINVAL, one that sees this one finds the kept
+	 * mapping under the lock.  Never switched back.
+	 */
+	WRITE_ONCE(buf->dmabuf->ops, &dcore_ops_vmap);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_offer_vmap, DMABUF_CORE_NS);
 
 bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf)
 {

@@ -96,6 +96,20 @@ struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags)
 		ret = PTR_ERR(buf);
 		goto err_pages;
 	}
+	/*
+	 * Kernel drivers' dma_buf_vmap() must not reach a vmap that can fail
+	 * (it WARNs): make the mapping now, where a failure fails the ALLOC.
+	 * A read-only buffer offers none.
+	 */
+	if (dmabuf_core_is_writable(buf)) {
+		mutex_lock(&to_core_buffer(buf)->lock);
+		ret = dmabuf_core_offer_vmap(buf);
+		mutex_unlock(&to_core_buffer(buf)->lock);
+		if (ret) {
+			dmabuf_core_put(buf);	/* frees @pages */
+			return ERR_PTR(ret);
+		}
+	}
 	return buf;
 
 err_pages:

@@ -61,10 +61,10 @@ static struct {
 } demo_stats;
 
 /*
- * Make sure storage exists: on first use, allocate what every attached
- * device, and ours, can reach.  Called with the buffer's lock held.
+ * Place the storage on first use: allocate what every attached device, and
+ * ours, can reach.  Called with the buffer's lock held.
  */
-static int demo_ensure_storage(struct dmabuf_core_buffer *buf)
+static int demo_place_storage(struct dmabuf_core_buffer *buf)
 {
 	struct demo_buffer *db = buf->priv;
 	u64 limit = dmabuf_core_device_dma_limit(demo_dev);
@@ -88,6 +88,28 @@ static int demo_ensure_storage(struct dmabuf_core_buffer *buf)
 	db->dma_limit = limit;
 	db->nr_devices = devices;
 	atomic64_inc(&demo_stats.allocations);
+	return 0;
+}
+
+/*
+ * Make sure storage exists, and offer kernel drivers (vivid's vmalloc
+ * queues) its kernel mapping from then on.  Never from the kernel's
+ * dma_buf_vmap(): that WARNs when the allocation fails, which a user at
+ * its memory cgroup's limit or a fatal signal can make happen, so a buffer
+ * offers no kernel mapping until a device map, a user fault or FILL placed
+ * its storage.  A mapping that cannot be made now (out of memory) is not
+ * offered yet: the next use tries again.  Read-only buffers offer none.
+ * Called with the buffer's lock held.
+ */
+static int demo_ensure_storage(struct dmabuf_core_buffer *buf)
+{
+	int ret;
+
+	ret = demo_place_storage(buf);
+	if (ret)
+		return ret;
+	if (dmabuf_core_is_writable(buf))
+		dmabuf_core_offer_vmap(buf);
 	return 0;
 }
 
@@ -202,13 +224,16 @@ static int demo_mmap(struct dmabuf_core_buffer *buf, struct vm_area_struct *vma)
 	return 0;
 }
 
-/* A kernel driver (vivid's vmalloc buffers) maps the buffer: allocate. */
+/*
+ * The kernel mapping, for dmabuf_core_offer_vmap() (storage is placed) and
+ * for dmabuf_core_vmap(), which may come first and place it.
+ */
 static int demo_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
 {
 	struct demo_buffer *db = buf->priv;
 	int ret;
 
-	ret = demo_ensure_storage(buf);
+	ret = demo_place_storage(buf);
 	if (ret)
 		return ret;
 	ret = dmabuf_core_pages_vmap(&db->pages, map);

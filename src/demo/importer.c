@@ -13,14 +13,12 @@
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/iosys-map.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 #include <linux/xarray.h>
 #include <linux/dmabuf_core.h>
 #include <uapi/linux/dmabuf_demo.h>
@@ -180,46 +178,23 @@ static void demo_inspect(struct device *dev, struct sg_table *sgt,
 	}
 }
 
-/* The physical address of byte @off of a kernel mapping of the buffer. */
-static phys_addr_t demo_cpu_phys(const struct iosys_map *map, size_t off)
-{
-	void *va = map->vaddr + off;
-
-	if (is_vmalloc_addr(va))
-		return page_to_phys(vmalloc_to_page(va)) + offset_in_page(va);
-	return virt_to_phys(va);
-}
-
 /*
- * Count the segments whose DMA addresses are not where the CPU sees the
- * buffer: a bounce buffer (or an IOMMU's addresses).  The CPU's view comes
- * from a kernel mapping of the buffer, not from the table's pages, which
- * an importer must leave alone.  Without a kernel mapping, none count.
+ * Count the segments whose DMA addresses lie in a swiotlb bounce buffer
+ * rather than in the buffer.  Not through a kernel mapping of the buffer:
+ * the kernel's dma_buf_vmap() WARNs when another exporter's vmap fails,
+ * which a user can make happen, and an importer must leave the table's
+ * pages alone.  Only for devices whose DMA addresses are physical
+ * addresses, as demo_touch() checks.
  */
-static void demo_count_bounced(struct dmabuf_core_buffer *buf,
-			       struct sg_table *sgt,
+static void demo_count_bounced(struct device *dev, struct sg_table *sgt,
 			       struct dmabuf_demo_access *req)
 {
-	struct iosys_map map;
 	struct scatterlist *sg;
-	size_t off = 0, o;
 	unsigned int i;
 
-	if (dmabuf_core_vmap(buf, &map))
-		return;
-	if (!map.is_iomem) {
-		for_each_sgtable_dma_sg(sgt, sg, i) {
-			for (o = 0; o < sg_dma_len(sg); o += PAGE_SIZE) {
-				if (demo_cpu_phys(&map, off + o) !=
-				    sg_dma_address(sg) + o) {
-					req->bounced++;
-					break;
-				}
-			}
-			off += sg_dma_len(sg);
-		}
-	}
-	dmabuf_core_vunmap(buf, &map);
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		if (dcore_dma_bounced(dev, (phys_addr_t)sg_dma_address(sg)))
+			req->bounced++;
 }
 
 /*
@@ -300,6 +275,14 @@ static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 	buf = dmabuf_core_get(req.fd);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
+	/*
+	 * A buffer exported read-only is not written, ours or another
+	 * exporter's: not every exporter refuses a writable mapping itself.
+	 */
+	if (dir != DMA_TO_DEVICE && !dmabuf_core_is_writable(buf)) {
+		dmabuf_core_put(buf);
+		return -EACCES;
+	}
 
 	req = (struct dmabuf_demo_access){ .fd = req.fd, .op = req.op,
 					   .seed = req.seed };
@@ -329,7 +312,7 @@ static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 		goto out_detach;
 	}
 	demo_inspect(dev, sgt, &req);
-	demo_count_bounced(buf, sgt, &req);
+	demo_count_bounced(dev, sgt, &req);
 	ret = demo_touch(dev, sgt, &req);
 	if (dmabuf_core_unmap_attachment(att, sgt, dir) && !ret)
 		ret = -EINVAL;
