@@ -471,6 +471,102 @@ out:
 	tg_end();
 }
 
+/* The CPU begins a write (DMA_BUF_IOCTL_SYNC START|WRITE), then ends it. */
+static void *do_cpu_write(void *arg)
+{
+	struct access_thread *t = arg;
+	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE };
+
+	t->ret = ioctl(t->fd, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
+	t->done = true;
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE;
+	ioctl(t->fd, DMA_BUF_IOCTL_SYNC, &sync);
+	return NULL;
+}
+
+/* Attach a vgem fence (a write fence when @write) to @handle: its id, or -errno. */
+static int vgem_fence(__u32 handle, bool write)
+{
+	struct t_vgem_fence_attach fa = { .handle = handle,
+					  .flags = write ? T_VGEM_FENCE_WRITE : 0 };
+
+	if (ioctl(vgem, T_DRM_IOCTL_VGEM_FENCE_ATTACH, &fa))
+		return -errno;
+	return (int)fa.out_fence;
+}
+
+static void vgem_signal(int fence)
+{
+	struct t_vgem_fence_signal fs = { .fence = (__u32)fence };
+
+	CHECK(ioctl(vgem, T_DRM_IOCTL_VGEM_FENCE_SIGNAL, &fs) == 0,
+	      "VGEM_FENCE_SIGNAL: %s", errstr(errno));
+}
+
+/*
+ * Regression: the core waited before the exporter's begin_cpu_access with
+ * the device's sense of the direction, so a CPU write (DMA_TO_DEVICE) let
+ * the exporter in while a device still read, and a CPU read waited for
+ * readers.  The exporter counts its begin_cpu_access calls.
+ */
+static void t_vgem_read_fence_cpu(void)
+{
+	struct dmabuf_demo_exporter_stats s0, s1;
+	struct access_thread c = { 0 };
+	pthread_t cpu;
+	__u32 handle;
+	int fd, fence, i;
+
+	tg_begin("a vgem read fence holds back a CPU write's begin_cpu_access, not a CPU read");
+	fd = demo_create(64 * KiB, O_RDWR | O_CLOEXEC);
+	if (!expect_rc("demo create", fd < 0 ? fd : 0, 0))
+		goto out;
+	if (!expect_rc("PRIME import", prime_import(fd, &handle), 0))
+		goto out;
+
+	fence = vgem_fence(handle, false);
+	if (!expect_rc("VGEM_FENCE_ATTACH (read)", fence < 0 ? fence : 0, 0))
+		goto out_gem;
+	demo_exporter_stats(&s0);
+	c.fd = fd;
+	if (CHECK(pthread_create(&cpu, NULL, do_cpu_write, &c) == 0, "pthread_create")) {
+		usleep(300 * 1000);
+		demo_exporter_stats(&s1);
+		CHECK_U64("begin_cpu_access calls of a CPU write under a read fence",
+			  s1.cpu_begun - s0.cpu_begun, 0);
+		vgem_signal(fence);
+		pthread_join(cpu, NULL);
+		expect_rc("SYNC START|WRITE after the signal", c.ret, 0);
+		demo_exporter_stats(&s1);
+		CHECK_U64("begin_cpu_access calls after the signal",
+			  s1.cpu_begun - s0.cpu_begun, 1);
+	} else {
+		vgem_signal(fence);
+	}
+
+	/* vgem signals a fence itself after 10 s: stay well below. */
+	fence = vgem_fence(handle, false);
+	if (!expect_rc("VGEM_FENCE_ATTACH (read)", fence < 0 ? fence : 0, 0))
+		goto out_gem;
+	c = (struct access_thread){ .fd = fd };
+	if (CHECK(pthread_create(&cpu, NULL, do_cpu_read, &c) == 0, "pthread_create")) {
+		for (i = 0; i < 60 && !c.done; i++)
+			usleep(50 * 1000);
+		CHECK(c.done, "a CPU read waited for a device's read fence");
+		vgem_signal(fence);
+		pthread_join(cpu, NULL);
+		expect_rc("SYNC START|READ", c.ret, 0);
+	} else {
+		vgem_signal(fence);
+	}
+out_gem:
+	gem_close(handle);
+out:
+	if (fd >= 0)
+		close(fd);
+	tg_end();
+}
+
 /*
  * Regression: the demo importer wrote into foreign buffers exported
  * read-only.  A vgem buffer exported without DRM_RDWR is one.
@@ -525,6 +621,7 @@ int main(void)
 		t_vgem_in_negotiation();
 		t_vgem_export();
 		t_vgem_fences();
+		t_vgem_read_fence_cpu();
 		t_vgem_read_only_export();
 		close(vgem);
 	} else {

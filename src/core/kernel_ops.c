@@ -299,11 +299,15 @@ static int dcore_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir,
 	/*
 	 * The kernel waits for the buffer's fences only after this callback:
 	 * wait here first, so that the exporter hands the CPU memory no device
-	 * still writes (or, for a CPU write, reads).
+	 * still writes (or, for a CPU write, reads).  A CPU write is
+	 * DMA_TO_DEVICE (the CPU writes for a device) or DMA_BIDIRECTIONAL,
+	 * the kernel's own rule in dma_buf_begin_cpu_access().
 	 */
 	if (begin) {
+		bool write = dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL;
+
 		ret = dma_resv_wait_timeout(dmabuf->resv,
-					    dma_resv_usage_rw(dir != DMA_TO_DEVICE),
+					    dma_resv_usage_rw(write),
 					    true, MAX_SCHEDULE_TIMEOUT);
 		if (ret < 0)
 			return ret;

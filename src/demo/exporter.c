@@ -57,7 +57,7 @@ static struct device *demo_dev;
 
 static struct {
 	atomic64_t created, released, attached, detached, refused;
-	atomic64_t allocations, mapped, unmapped, vmapped;
+	atomic64_t allocations, mapped, unmapped, vmapped, cpu_begun;
 } demo_stats;
 
 /*
@@ -242,6 +242,14 @@ static int demo_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
 	return ret;
 }
 
+/* Counted, so that tests see when the core let the CPU in. */
+static int demo_begin_cpu_access(struct dmabuf_core_buffer *buf,
+				 enum dma_data_direction dir)
+{
+	atomic64_inc(&demo_stats.cpu_begun);
+	return dmabuf_core_sync_mappings_for_cpu(buf, dir);
+}
+
 static void demo_release(struct dmabuf_core_buffer *buf)
 {
 	struct demo_buffer *db = buf->priv;
@@ -260,7 +268,7 @@ static const struct dmabuf_core_ops demo_ops = {
 	.mmap			= demo_mmap,
 	.vmap			= demo_vmap,
 	.vunmap			= dmabuf_core_pages_op_vunmap,
-	.begin_cpu_access	= dmabuf_core_sync_mappings_for_cpu,
+	.begin_cpu_access	= demo_begin_cpu_access,
 	.end_cpu_access		= dmabuf_core_sync_mappings_for_device,
 };
 
@@ -454,6 +462,7 @@ static long demo_ioctl_stats(void __user *uarg)
 		.mapped		= atomic64_read(&demo_stats.mapped),
 		.unmapped	= atomic64_read(&demo_stats.unmapped),
 		.vmapped	= atomic64_read(&demo_stats.vmapped),
+		.cpu_begun	= atomic64_read(&demo_stats.cpu_begun),
 	};
 
 	if (copy_to_user(uarg, &st, sizeof(st)))

@@ -106,7 +106,11 @@ struct dmabuf_demo_storage {
  * @allocations: backing stores allocated
  * @mapped:	map calls that succeeded
  * @unmapped:	unmap calls
- * @vmapped:	kernel mappings (vmap) made, by kernel drivers such as vivid
+ * @vmapped:	kernel mappings (vmap) made: the one kept for kernel drivers
+ *		such as vivid once storage is placed, and in-kernel users'
+ * @cpu_begun:	begin_cpu_access calls (DMA_BUF_IOCTL_SYNC START, a kernel
+ *		driver's dma_buf_begin_cpu_access()) that reached the
+ *		exporter, after the core waited for the fences
  */
 struct dmabuf_demo_exporter_stats {
 	__u64 created;
@@ -118,6 +122,7 @@ struct dmabuf_demo_exporter_stats {
 	__u64 mapped;
 	__u64 unmapped;
 	__u64 vmapped;
+	__u64 cpu_begun;
 };
 
 /**
