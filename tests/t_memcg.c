@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -184,6 +185,85 @@ static void test_video_member(void)
 	tg_end();
 }
 
+#define CG_A	CG_ROOT "/t_memcg_creator"
+#define CG_B	CG_ROOT "/t_memcg_mapper"
+
+/* Touch the first byte of @fd's mapping in a child: its wait status. */
+static int touch_in_child(int fd, size_t len)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		volatile char *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+
+		if (p == MAP_FAILED)
+			_exit(2);
+		(void)p[0];
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	return status;
+}
+
+/*
+ * Regression: a demo buffer's deferred storage was charged to whoever
+ * mapped it first, so a user could hand a victim a large buffer that
+ * landed in the victim's cgroup.  The creator's cgroup pays.
+ */
+static void test_creator_pays(void)
+{
+	long long a0, a1, b0, b1;
+	struct dmabuf_demo_access acc;
+	int imp, fd, status;
+
+	tg_begin("a demo buffer's storage is charged to its creator's cgroup, not the first mapper's");
+	if (!CHECK((mkdir(CG_A, 0755) == 0 || errno == EEXIST) &&
+		   (mkdir(CG_B, 0755) == 0 || errno == EEXIST) &&
+		   !write_file(CG_A "/memory.max", "64M"), "setting up the cgroups: %s",
+		   errstr(errno)))
+		goto out;
+	imp = importer_open(0);
+	if (!expect_rc("open importer", imp < 0 ? imp : 0, 0))
+		goto out;
+	/* Created in A, first mapped (by a device, then by a fault) from B. */
+	CHECK(!cg_join(CG_A), "join " CG_A);
+	fd = demo_create(32 * MiB, O_RDWR | O_CLOEXEC);
+	CHECK(!cg_join(CG_B), "join " CG_B);
+	if (expect_rc("demo create in A", fd < 0 ? fd : 0, 0)) {
+		a0 = read_param_ll(CG_A "/memory.current");
+		b0 = read_param_ll(CG_B "/memory.current");
+		expect_rc("first map from B", demo_access(imp, fd, DMABUF_DEMO_ACCESS_READ, 0,
+							  &acc), 0);
+		a1 = read_param_ll(CG_A "/memory.current");
+		b1 = read_param_ll(CG_B "/memory.current");
+		CHECK(a1 - a0 >= (long long)(31 * MiB), "A's memory.current %lld -> %lld", a0, a1);
+		CHECK(b1 - b0 < (long long)(8 * MiB), "B's memory.current %lld -> %lld", b0, b1);
+		tg_note("A %lld -> %lld, B %lld -> %lld", a0, a1, b0, b1);
+		close(fd);
+	}
+
+	/* Over A's limit: B's room does not help. */
+	CHECK(!cg_join(CG_A), "join " CG_A);
+	fd = demo_create(128 * MiB, O_RDWR | O_CLOEXEC);
+	CHECK(!cg_join(CG_B), "join " CG_B);
+	if (expect_rc("demo create 128 MiB in A", fd < 0 ? fd : 0, 0)) {
+		status = touch_in_child(fd, 128 * MiB);
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
+		      "first fault from B over A's limit: status %#x, not SIGBUS", status);
+		expect_rc("first map from B over A's limit",
+			  demo_access(imp, fd, DMABUF_DEMO_ACCESS_READ, 0, &acc), ENOMEM);
+		close(fd);
+	}
+	close(imp);
+out:
+	cg_join(CG_ROOT);
+	rmdir(CG_A);
+	rmdir(CG_B);
+	tg_end();
+}
+
 int main(void)
 {
 	struct dmabuf_core_stats s0;
@@ -197,6 +277,7 @@ int main(void)
 		test_limit();
 	cg_join(CG_ROOT);
 	rmdir(CG);
+	test_creator_pays();
 
 	test_total_cap();
 	test_video_member();

@@ -17,8 +17,10 @@
 #include <linux/iosys-map.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/dmabuf_core.h>
@@ -41,6 +43,8 @@ MODULE_PARM_DESC(max_size_mb, "Largest buffer in MiB (default 256)");
  * @pages:	backing storage; empty (no chunks) until first use
  * @dma_limit:	the tightest DMA limit at allocation time
  * @nr_devices:	attached devices the allocation took into account
+ * @memcg:	the creator's memory cgroup, charged for the storage whoever
+ *		places it; a reference held until release (NULL without memcg)
  *
  * All fields are under the buffer's lock: the core holds it in the
  * callbacks, the ioctls and the fault handler take it with
@@ -50,6 +54,7 @@ struct demo_buffer {
 	struct dmabuf_core_pages pages;
 	u64 dma_limit;
 	unsigned int nr_devices;
+	struct mem_cgroup *memcg;
 };
 
 static struct platform_device *demo_pdev;
@@ -67,6 +72,7 @@ static struct {
 static int demo_place_storage(struct dmabuf_core_buffer *buf)
 {
 	struct demo_buffer *db = buf->priv;
+	struct mem_cgroup *old_memcg;
 	u64 limit = dmabuf_core_device_dma_limit(demo_dev);
 	size_t max_chunk = dma_get_max_seg_size(demo_dev);
 	struct dmabuf_core_attachment *att;
@@ -82,7 +88,13 @@ static int demo_place_storage(struct dmabuf_core_buffer *buf)
 				  dma_get_max_seg_size(att->dev));
 	}
 
+	/*
+	 * The creator pays, not whoever maps first: else a user could hand a
+	 * victim a large buffer that lands in the victim's cgroup.
+	 */
+	old_memcg = set_active_memcg(db->memcg);
 	ret = dmabuf_core_pages_alloc(&db->pages, buf->size, limit, max_chunk);
+	set_active_memcg(old_memcg);
 	if (ret)
 		return ret;
 	db->dma_limit = limit;
@@ -255,6 +267,7 @@ static void demo_release(struct dmabuf_core_buffer *buf)
 	struct demo_buffer *db = buf->priv;
 
 	dmabuf_core_pages_free(&db->pages);
+	mem_cgroup_put(db->memcg);
 	kfree(db);
 	atomic64_inc(&demo_stats.released);
 }
@@ -294,12 +307,14 @@ static long demo_ioctl_create(void __user *uarg)
 	db = kzalloc(sizeof(*db), DEMO_GFP_RECORD);
 	if (!db)
 		return -ENOMEM;
+	db->memcg = get_mem_cgroup_from_mm(current->mm);
 	info.ops = &demo_ops;
 	info.size = req.size;
 	info.flags = req.fd_flags & O_ACCMODE;
 	info.priv = db;
 	buf = dmabuf_core_export(&info);
 	if (IS_ERR(buf)) {
+		mem_cgroup_put(db->memcg);
 		kfree(db);
 		return PTR_ERR(buf);
 	}
