@@ -323,7 +323,11 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_wait_fences, DMABUF_CORE_NS);
  * Nested calls share one mapping, also with kernel drivers' dma_buf_vmap()
  * of the same buffer; each needs its dmabuf_core_vunmap().  For buffers of
  * ours the exporter's failure comes back as an error, without the WARN
- * the kernel's dma_buf_vmap() gives it.  Bracket CPU access with
+ * the kernel's dma_buf_vmap() gives it, and read-only buffers are mapped
+ * too: do not write through the mapping unless dmabuf_core_is_writable().
+ * For an imported buffer this is the kernel's dma_buf_vmap(), which WARNs
+ * when that exporter's vmap fails: do not call it on a path a user can
+ * drive with another exporter's buffer.  Bracket CPU access with
  * dmabuf_core_begin_cpu_access() and dmabuf_core_end_cpu_access().
  *
  * Context: process context; may sleep.  Do not hold the dma-buf's
