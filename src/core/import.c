@@ -12,32 +12,54 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/err.h>
-#include <linux/hashtable.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
 
 #include "internal.h"
 
-/* Imported dma-buf -> wrapper; entries and lookups under dcore_import_lock. */
-static DEFINE_HASHTABLE(dcore_imports, 7);
+/*
+ * Imported dma-buf -> wrapper.  A table that grows with its entries: any
+ * user who can import buffers decides how many there are, and a lookup
+ * must not cost more with each.  Insertions, removals and the lookups
+ * that may insert run under dcore_import_lock, so that a lookup and the
+ * insertion of what it did not find are one step.
+ */
+static struct rhashtable dcore_imports;
 static DEFINE_MUTEX(dcore_import_lock);
+
+static const struct rhashtable_params dcore_import_params = {
+	.key_len		= sizeof(struct dma_buf *),
+	.key_offset		= offsetof(struct core_buffer, pub.dmabuf),
+	.head_offset		= offsetof(struct core_buffer, hash),
+	.automatic_shrinking	= true,
+};
+
+int dcore_import_init(void)
+{
+	return rhashtable_init(&dcore_imports, &dcore_import_params);
+}
+
+void dcore_import_exit(void)
+{
+	rhashtable_destroy(&dcore_imports);
+}
 
 static struct core_buffer *dcore_import_find(struct dma_buf *dmabuf)
 {
 	struct core_buffer *b;
 
 	lockdep_assert_held(&dcore_import_lock);
-	hash_for_each_possible(dcore_imports, b, hash, (unsigned long)dmabuf)
-		if (b->pub.dmabuf == dmabuf && kref_get_unless_zero(&b->ref))
-			return b;
-	return NULL;
+	b = rhashtable_lookup_fast(&dcore_imports, &dmabuf, dcore_import_params);
+	return b && kref_get_unless_zero(&b->ref) ? b : NULL;
 }
 
 /* Consumes the caller's reference on @dmabuf, on success and on failure. */
 struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf)
 {
 	struct core_buffer *b;
+	int ret;
 
 	mutex_lock(&dcore_import_lock);
 	b = dcore_import_find(dmabuf);
@@ -59,8 +81,14 @@ struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf)
 	b->imported = true;
 	kref_init(&b->ref);
 	dcore_buffer_lock_init(b);
-	hash_add(dcore_imports, &b->hash, (unsigned long)dmabuf);
+	ret = rhashtable_insert_fast(&dcore_imports, &b->hash, dcore_import_params);
 	mutex_unlock(&dcore_import_lock);
+	if (ret) {
+		mutex_destroy(&b->lock);
+		kfree(b);
+		dma_buf_put(dmabuf);
+		return ERR_PTR(ret);
+	}
 	return &b->pub;
 }
 
@@ -75,7 +103,7 @@ static void dcore_import_unhash(struct kref *ref)
 	struct core_buffer *b = container_of(ref, struct core_buffer, ref);
 
 	lockdep_assert_held(&dcore_import_lock);
-	hash_del(&b->hash);
+	rhashtable_remove_fast(&dcore_imports, &b->hash, dcore_import_params);
 }
 
 void dcore_import_put(struct core_buffer *b)

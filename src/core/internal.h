@@ -10,6 +10,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
 #include <linux/dmabuf_core.h>
 
 struct dma_buf;
@@ -51,7 +52,8 @@ struct dmabuf_core_stats;
  *		one of @vmaps until release; set once, under @lock
  * @ref:	imported buffers: references to this wrapper (an own buffer
  *		counts references on its dma-buf's file instead)
- * @hash:	imported buffers: entry in the import table, under its lock
+ * @hash:	imported buffers: entry in the import table (keyed by
+ *		@pub.dmabuf), under the table's lock
  */
 struct core_buffer {
 	struct dmabuf_core_buffer pub;
@@ -66,7 +68,7 @@ struct core_buffer {
 	struct iosys_map vmap;
 	bool vmap_kept;
 	struct kref ref;
-	struct hlist_node hash;
+	struct rhash_head hash;
 };
 
 /**
@@ -143,6 +145,8 @@ int dcore_own_unmap(struct core_attachment *a, struct sg_table *sgt,
 struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf);
 void dcore_import_put(struct core_buffer *b);
 void dcore_import_get(struct core_buffer *b);
+int dcore_import_init(void);
+void dcore_import_exit(void);
 
 /* system_heap.c: the exporter behind /dev/dmabuf. */
 extern atomic_long_t dcore_system_pages;

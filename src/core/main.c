@@ -11,14 +11,27 @@
 
 static int __init dcore_init(void)
 {
+	int ret;
+
 	dcore_lockdep_prime();
-	return dcore_node_register();
+	ret = dcore_import_init();
+	if (ret)
+		return ret;
+	ret = dcore_node_register();
+	if (ret)
+		dcore_import_exit();
+	return ret;
 }
 
-/* Every live buffer pins this module, so none is left here. */
+/*
+ * Every live buffer pins this module, and every import wrapper lives only
+ * while an importer module (which depends on this one) holds it: none is
+ * left here.
+ */
 static void __exit dcore_exit(void)
 {
 	dcore_node_unregister();
+	dcore_import_exit();
 }
 
 module_init(dcore_init);
