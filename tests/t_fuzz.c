@@ -1355,9 +1355,8 @@ static void op_access(void)
 		judge("ACCESS of no buffer", K_IMPORTER, err, WANT_FAIL, 0);
 	else if (err == EBUSY && out_of_reach_allowed(&F.fds[i], e))
 		F.refused++;	/* the 32-bit device, storage out of its reach */
-	else if (a.op == DMABUF_DEMO_ACCESS_WRITE && is_ours(e->kind) &&
-		 e->b && e->b->accmode == O_RDONLY)
-		/* Devices never write a read-only buffer of ours. */
+	else if (a.op == DMABUF_DEMO_ACCESS_WRITE && e->b && e->b->accmode == O_RDONLY)
+		/* The demo importer writes no read-only dma-buf, ours or not. */
 		judge("ACCESS WRITE of a read-only buffer", K_IMPORTER, err, WANT_FAIL, EACCES);
 	else
 		/* Anything else valid must work: reads, writes, heap buffers. */
