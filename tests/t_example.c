@@ -106,7 +106,7 @@ static void t_imports_dmabuf(void)
 {
 	const uint64_t size = 256 * KiB;
 	struct dmabuf_example_import im;
-	struct ballast b = { .n = 0 };
+	struct ballast b = { .n = 0, .saved_cap = -1 };
 	int fd, imp;
 	void *p;
 

@@ -176,12 +176,19 @@ static long long zone_free_kib(const char *zone)
 	return pages < 0 ? -1 : pages * 4;
 }
 
+#define MAX_TOTAL_MB	"/sys/module/dmabuf_core/parameters/max_total_mb"
+
 int alloc_below_4g(uint64_t size, int imp, struct ballast *b)
 {
 	struct dmabuf_demo_access a;
+	char mb[32];
 	int fd, filler, r;
 
 	b->n = 0;
+	b->saved_cap = read_param_ll(MAX_TOTAL_MB);
+	snprintf(mb, sizeof(mb), "%llu", (unsigned long long)(total_ram_bytes() / MiB));
+	if (b->saved_cap < 0 || write_file(MAX_TOTAL_MB, mb))
+		b->saved_cap = -1;
 	while (b->n + 2 <= BALLAST_MAX) {
 		long long normal = zone_free_kib("Normal");
 		uint64_t fill;
@@ -215,6 +222,13 @@ int alloc_below_4g(uint64_t size, int imp, struct ballast *b)
 
 void ballast_release(struct ballast *b)
 {
+	char mb[32];
+
 	while (b->n > 0)
 		close(b->fd[--b->n]);
+	if (b->saved_cap >= 0) {
+		snprintf(mb, sizeof(mb), "%lld", b->saved_cap);
+		write_file(MAX_TOTAL_MB, mb);
+		b->saved_cap = -1;
+	}
 }

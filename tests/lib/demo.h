@@ -36,13 +36,16 @@ int demo_device_info(int imp, struct dmabuf_demo_device_info *out);
  * -errno.  /dev/dmabuf takes pages from the highest zone first, above
  * 4 GiB in a guest with RAM there; until a buffer lands below, the
  * buffers tried and filler buffers taking the rest of that zone stay
- * allocated in @b.  ballast_release() closes them (call it on every
- * path, the fd returned may stay open).
+ * allocated in @b.  The memory above 4 GiB may be more than dmabuf_core's
+ * max_total_mb (half of RAM by default): the cap is raised to all of RAM
+ * meanwhile.  ballast_release() closes the buffers and puts the cap back
+ * (call it on every path, the fd returned may stay open).
  */
 #define BALLAST_MAX	256
 struct ballast {
 	int fd[BALLAST_MAX];
 	int n;
+	long long saved_cap;	/* max_total_mb before, or -1 */
 };
 int alloc_below_4g(uint64_t size, int imp, struct ballast *b);
 void ballast_release(struct ballast *b);
