@@ -1355,8 +1355,13 @@ static void op_access(void)
 		judge("ACCESS of no buffer", K_IMPORTER, err, WANT_FAIL, 0);
 	else if (err == EBUSY && out_of_reach_allowed(&F.fds[i], e))
 		F.refused++;	/* the 32-bit device, storage out of its reach */
-	else if (a.op == DMABUF_DEMO_ACCESS_WRITE && e->b && e->b->accmode == O_RDONLY)
-		/* The demo importer writes no read-only dma-buf, ours or not. */
+	else if (a.op == DMABUF_DEMO_ACCESS_WRITE && e->b &&
+		 (e->b->accmode == O_RDONLY || e->b->accmode == O_ACCMODE))
+		/*
+		 * The demo importer writes no dma-buf whose file is not open
+		 * for writing, ours or not: O_RDONLY, and O_ACCMODE, which the
+		 * kernel's heap takes and opens for neither reading nor writing.
+		 */
 		judge("ACCESS WRITE of a read-only buffer", K_IMPORTER, err, WANT_FAIL, EACCES);
 	else
 		/* Anything else valid must work: reads, writes, heap buffers. */
