@@ -178,15 +178,28 @@ static long long zone_free_kib(const char *zone)
 
 #define MAX_TOTAL_MB	"/sys/module/dmabuf_core/parameters/max_total_mb"
 
+/*
+ * What the ballast leaves to the rest of the guest.  Without it a ballast
+ * that keeps missing 4 GiB (the debug kernel's quarantine hands the zone
+ * above back while it is being taken) takes every page; our allocations
+ * then fail cleanly, but the harness's shell forking or the test faulting
+ * in a page meets the OOM killer.
+ */
+#define BALLAST_HEADROOM	(1024 * MiB)
+
 int alloc_below_4g(uint64_t size, int imp, struct ballast *b)
 {
 	struct dmabuf_demo_access a;
+	uint64_t ram;
 	char mb[32];
 	int fd, filler, r;
 
 	b->n = 0;
 	b->saved_cap = read_param_ll(MAX_TOTAL_MB);
-	snprintf(mb, sizeof(mb), "%llu", (unsigned long long)(total_ram_bytes() / MiB));
+	ram = total_ram_bytes();
+	snprintf(mb, sizeof(mb), "%llu",
+		 (unsigned long long)(ram > 2 * BALLAST_HEADROOM ?
+				      (ram - BALLAST_HEADROOM) / MiB : ram / 2 / MiB));
 	if (b->saved_cap < 0 || write_file(MAX_TOTAL_MB, mb))
 		b->saved_cap = -1;
 	while (b->n + 2 <= BALLAST_MAX) {

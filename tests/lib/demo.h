@@ -38,7 +38,7 @@ int demo_device_info(int imp, struct dmabuf_demo_device_info *out);
  * buffers tried and filler buffers taking the rest of that zone stay
  * allocated in @b.  The memory above 4 GiB may be more than dmabuf_core's
  * max_total_mb (half of RAM by default): the cap is raised to all of RAM
- * meanwhile.  ballast_release() closes the buffers and puts the cap back
+ * but 1 GiB meanwhile (-ENOMEM past it).  ballast_release() closes the buffers and puts the cap back
  * (call it on every path, the fd returned may stay open).
  */
 #define BALLAST_MAX	256
