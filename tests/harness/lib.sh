@@ -238,3 +238,128 @@ unpack_linux_source() {
     fi
     echo "$dir"
 }
+
+# ---- a Debian 12 system, as a user has one (upgrade.sh, secureboot.sh) -----
+
+# The base system, made once with debootstrap (make_base), copied afresh to
+# $ROOT (set by the caller) for every run (fresh_root). Commands run in it
+# with in_root; root_install's output goes to $ROOT_LOG.
+BOOKWORM_BASE=$CACHE_DIR/bookworm-base
+
+# Run a command in the per-run system, /proc mounted (DKMS and objtool).
+in_root() {
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+        DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@"
+}
+
+# Package NAME=VERSION of family $1's headers or image, pinned to the version
+# of the kernel the guest boots.
+headers_pkg() { echo "linux-headers-$(kernel_release "$1")=$(family_version "$1")"; }
+image_pkg() { echo "linux-image-$(kernel_release "$1")=$(family_version "$1")"; }
+family_version() { sed -n 's/^KVERSION=//p' "$(kernel_env_file "$1")"; }
+
+# Install packages in the per-run system; when the base's package lists are
+# too old to know them (a new kernel ABI since the base was made), refresh
+# the lists and try again.
+root_install() {
+    in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "$@" \
+        >>"$ROOT_LOG" 2>&1 && return 0
+    in_root apt-get "${APT_OPTS[@]}" update >>"$ROOT_LOG" 2>&1 &&
+        in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "$@" \
+            >>"$ROOT_LOG" 2>&1
+}
+
+# The base system, made once (under `with_lock bookworm-base`): dkms, its
+# compilers, and the headers of both kernels downloaded (not installed) so
+# that every run installs them offline. Needs kernels.sh 6.1 and 6.12.
+make_base() {
+    local BASE=$BOOKWORM_BASE ROOT=$BOOKWORM_BASE
+    [ -e "$BASE/.done" ] && return 0
+    host_apt_install debootstrap
+    log "debootstrap bookworm into $BASE (once)"
+    umount_under "$BASE"
+    rm -rf "$BASE"
+    debootstrap --variant=minbase bookworm "$BASE" "$DEBIAN_MIRROR" \
+        >"$CACHE_DIR/bookworm-debootstrap.log" 2>&1 ||
+        { tail -n 30 "$CACHE_DIR/bookworm-debootstrap.log" >&2; die "debootstrap bookworm failed"; }
+    cat >"$BASE/etc/apt/sources.list" <<EOS
+deb $DEBIAN_MIRROR bookworm main
+deb $DEBIAN_MIRROR bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+EOS
+    # Keep what apt downloads: later runs install from this cache.
+    echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' \
+        >"$BASE/etc/apt/apt.conf.d/99keep-debs"
+    mount -t proc proc "$BASE/proc"
+    in_root apt-get "${APT_OPTS[@]}" update >"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
+        in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends \
+            dkms kmod openssl ca-certificates >>"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
+        in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends \
+            linux-base initramfs-tools >>"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
+        in_root apt-get "${APT_OPTS[@]}" install --download-only --no-install-recommends \
+            "$(headers_pkg 6.1)" "$(image_pkg 6.12)" "$(headers_pkg 6.12)" \
+            >>"$CACHE_DIR/bookworm-apt.log" 2>&1 ||
+        { umount "$BASE/proc"; tail -n 30 "$CACHE_DIR/bookworm-apt.log" >&2; die "bookworm base setup failed"; }
+    umount "$BASE/proc"
+    touch "$BASE/.done"
+}
+
+# A fresh copy of the base system in $ROOT, /proc mounted.
+fresh_root() {
+    umount_under "$ROOT"
+    rm -rf "$ROOT"
+    cp -a "$BOOKWORM_BASE" "$ROOT"
+    mount -t proc proc "$ROOT/proc"
+}
+
+# Modules DKMS installed in $ROOT for release $1, one path a line: all of
+# ours, or those whose name matches $2.
+dkms_modules() {
+    find "$ROOT/lib/modules/$1/updates/dkms" -name "${2:-dmabuf*}.ko*" 2>/dev/null | sort
+}
+
+# The modules of release $1, uncompressed, in directory $2 (emptied first),
+# where initramfs.sh's dkms modes take them from ($BUILD_DIR/<release>).
+collect_modules() {
+    local krel=$1 dir=$2 ko
+    rm -rf "${dir:?}"
+    mkdir -p "$dir"
+    for ko in $(dkms_modules "$krel"); do
+        case $ko in
+        *.xz) xz -dc "$ko" >"$dir/$(basename "$ko" .xz)" ;;
+        *.ko) cp "$ko" "$dir/" ;;
+        *) die "unexpected module compression: $ko" ;;
+        esac
+    done
+}
+
+# Stage a guest boot of family $1 with the modules DKMS installed in $ROOT,
+# in directory $2, which becomes that boot's BUILD_DIR: $2/<release>/*.ko,
+# $2/kernels/<family>.env and $2/tests-bin, the project's test programs and
+# the packaged dmabuf-demo and dmabuf-ctl (dynamic: initramfs.sh adds their
+# libraries). Fails when the packages installed no dmabuf-demo or dmabuf-ctl.
+stage_dkms_guest() {
+    local family=$1 dir=$2 krel
+    krel=$(kernel_release "$family")
+    collect_modules "$krel" "$dir/$krel"
+    mkdir -p "$dir/kernels"
+    cp "$(kernel_env_file "$family")" "$dir/kernels/"
+    make -s -C "$REPO_ROOT/tests" >/dev/null || die "building the test programs failed"
+    rm -rf "$dir/tests-bin"
+    mkdir -p "$dir/tests-bin"
+    cp -a "$REPO_ROOT/tests/bin/." "$dir/tests-bin/"
+    cp "$ROOT/usr/bin/dmabuf-demo" "$ROOT/usr/bin/dmabuf-ctl" "$dir/tests-bin/"
+}
+
+# Pack, boot and judge the guest staged in $3 (stage_dkms_guest) for family
+# $1 in mode $2; prints verdict.sh's lines, indented. Succeeds when the
+# guest passed with no failure and no skip.
+boot_dkms_guest() {
+    local family=$1 mode=$2 dir=$3 out
+    BUILD_DIR=$dir TESTS_BIN=$dir/tests-bin "$HARNESS_DIR/initramfs.sh" "$family" "$mode" >/dev/null
+    BUILD_DIR=$dir "$HARNESS_DIR/boot.sh" "$family" "$mode" || true
+    out=$(BUILD_DIR=$dir "$HARNESS_DIR/verdict.sh" "$family" "$mode" 2>&1 || true)
+    echo "$out" | sed 's/^/  guest /'
+    # verdict.sh's tally line: "FAMILY: N passed, M failed, K skipped".
+    echo "$out" | grep -qE "^$family: [1-9][0-9]* passed, 0 failed(, 0 skipped)?\$"
+}

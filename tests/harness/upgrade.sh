@@ -33,9 +33,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-BASE=$CACHE_DIR/bookworm-base
 ROOT=$BUILD_DIR/upgrade-root
 DKMS_BUILD=$BUILD_DIR/dkms            # BUILD_DIR of the guest boot
+ROOT_LOG=$LOG_DIR/upgrade-apt.log     # what root_install says
 KEY_CN="dmabuf-core throwaway test key"
 PASSED=0
 FAILED=0
@@ -48,80 +48,14 @@ expect() {   # expect NAME CMD...: PASS when CMD succeeds
     if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi
 }
 
-# Run a command in the per-run system, /proc mounted (DKMS and objtool).
-in_root() {
-    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-        DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@"
-}
-
-# Package NAME=VERSION of family $1's headers or image, pinned to the version
-# of the kernel the guest boots.
-headers_pkg() { echo "linux-headers-$(kernel_release "$1")=$(family_version "$1")"; }
-image_pkg() { echo "linux-image-$(kernel_release "$1")=$(family_version "$1")"; }
-family_version() { sed -n 's/^KVERSION=//p' "$(kernel_env_file "$1")"; }
-
-# Install packages in the per-run system; when the base's package lists are
-# too old to know them (a new kernel ABI since the base was made), refresh
-# the lists and try again.
-root_install() {
-    in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "$@" \
-        >>"$LOG_DIR/upgrade-apt.log" 2>&1 && return 0
-    in_root apt-get "${APT_OPTS[@]}" update >>"$LOG_DIR/upgrade-apt.log" 2>&1 &&
-        in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends "$@" \
-            >>"$LOG_DIR/upgrade-apt.log" 2>&1
-}
-
-# The base system, made once: dkms, its compilers, and the headers of both
-# kernels downloaded (not installed) so that every run installs them offline.
-make_base() {
-    [ -e "$BASE/.done" ] && return 0
-    host_apt_install debootstrap
-    log "debootstrap bookworm into $BASE (once)"
-    umount_under "$BASE"
-    rm -rf "$BASE"
-    debootstrap --variant=minbase bookworm "$BASE" "$DEBIAN_MIRROR" \
-        >"$CACHE_DIR/bookworm-debootstrap.log" 2>&1 ||
-        { tail -n 30 "$CACHE_DIR/bookworm-debootstrap.log" >&2; die "debootstrap bookworm failed"; }
-    cat >"$BASE/etc/apt/sources.list" <<EOF
-deb $DEBIAN_MIRROR bookworm main
-deb $DEBIAN_MIRROR bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
-EOF
-    # Keep what apt downloads: later runs install from this cache.
-    echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' \
-        >"$BASE/etc/apt/apt.conf.d/99keep-debs"
-    ROOT=$BASE
-    mount -t proc proc "$BASE/proc"
-    in_root apt-get "${APT_OPTS[@]}" update >"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
-        in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends \
-            dkms kmod openssl ca-certificates >>"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
-        in_root apt-get "${APT_OPTS[@]}" install --no-install-recommends \
-            linux-base initramfs-tools >>"$CACHE_DIR/bookworm-apt.log" 2>&1 &&
-        in_root apt-get "${APT_OPTS[@]}" install --download-only --no-install-recommends \
-            "$(headers_pkg 6.1)" "$(image_pkg 6.12)" "$(headers_pkg 6.12)" \
-            >>"$CACHE_DIR/bookworm-apt.log" 2>&1 ||
-        { umount "$BASE/proc"; tail -n 30 "$CACHE_DIR/bookworm-apt.log" >&2; die "bookworm base setup failed"; }
-    umount "$BASE/proc"
-    touch "$BASE/.done"
-}
-
 # A fresh copy of the base system, with a throwaway machine owner key where
 # DKMS looks for one (/var/lib/dkms/mok.key, mok.pub).
-fresh_root() {
-    umount_under "$ROOT"
-    rm -rf "$ROOT"
-    cp -a "$BASE" "$ROOT"
-    mount -t proc proc "$ROOT/proc"
+fresh_root_with_key() {
+    fresh_root
     mkdir -p "$ROOT/var/lib/dkms"
     in_root openssl req -new -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$KEY_CN/" \
         -keyout /var/lib/dkms/mok.key -outform DER -out /var/lib/dkms/mok.pub \
         >/dev/null 2>&1 || die "openssl failed in $ROOT"
-}
-
-# Modules DKMS installed for release $1, one path a line: all of ours, or
-# those whose name matches $2.
-dkms_modules() {
-    find "$ROOT/lib/modules/$1/updates/dkms" -name "${2:-dmabuf*}.ko*" 2>/dev/null | sort
 }
 
 installed_for() {   # dmabuf-core's three modules are installed for release $1
@@ -171,42 +105,11 @@ signed_by_our_key() {
     [ "$n" -eq 4 ]
 }
 
-# The modules of release $1, uncompressed, in $DKMS_BUILD/$1 for the guest.
-collect_modules() {
-    local krel=$1 ko
-    rm -rf "${DKMS_BUILD:?}/$krel"
-    mkdir -p "$DKMS_BUILD/$krel"
-    for ko in $(dkms_modules "$krel"); do
-        case $ko in
-        *.xz) xz -dc "$ko" >"$DKMS_BUILD/$krel/$(basename "$ko" .xz)" ;;
-        *.ko) cp "$ko" "$DKMS_BUILD/$krel/" ;;
-        *) die "unexpected module compression: $ko" ;;
-        esac
-    done
-}
-
 boot_with_dkms_modules() {
-    local family=$1 krel out
-    krel=$(kernel_release "$family")
-    collect_modules "$krel"
-    mkdir -p "$DKMS_BUILD/kernels"
-    cp "$(kernel_env_file "$family")" "$DKMS_BUILD/kernels/"
-    # The guest's smoke tests are the project's test programs, and the
-    # packaged dmabuf-demo and dmabuf-ctl (dynamic: initramfs.sh adds
-    # their libraries).
-    make -s -C "$REPO_ROOT/tests" >/dev/null || die "building the test programs failed"
-    rm -rf "$DKMS_BUILD/tests-bin"
-    mkdir -p "$DKMS_BUILD/tests-bin"
-    cp -a "$REPO_ROOT/tests/bin/." "$DKMS_BUILD/tests-bin/"
-    cp "$ROOT/usr/bin/dmabuf-demo" "$ROOT/usr/bin/dmabuf-ctl" "$DKMS_BUILD/tests-bin/" ||
+    local family=$1
+    stage_dkms_guest "$family" "$DKMS_BUILD" ||
         fail "dmabuf-core-tools installed no /usr/bin/dmabuf-demo and dmabuf-ctl"
-    export BUILD_DIR=$DKMS_BUILD TESTS_BIN=$DKMS_BUILD/tests-bin
-    "$HARNESS_DIR/initramfs.sh" "$family" dkms >/dev/null
-    "$HARNESS_DIR/boot.sh" "$family" dkms || true
-    out=$("$HARNESS_DIR/verdict.sh" "$family" dkms 2>&1 || true)
-    echo "$out" | sed 's/^/  guest /'
-    # verdict.sh's tally line: "FAMILY: N passed, M failed, K skipped".
-    if echo "$out" | grep -qE "^$family: [1-9][0-9]* passed, 0 failed(, 0 skipped)?\$"; then
+    if boot_dkms_guest "$family" dkms "$DKMS_BUILD"; then
         pass "$family kernel boots the DKMS-built modules, modprobe loads them, smoke tests pass"
     else
         fail "$family kernel with the DKMS-built modules (console: $DKMS_BUILD/logs/$family-dkms.log)"
@@ -295,7 +198,7 @@ main() {
     k612=$(kernel_release 6.12)
     with_lock bookworm-base make_base
     trap 'umount_under "$ROOT"' EXIT
-    fresh_root
+    fresh_root_with_key
 
     log "upgrade: install the 6.1 headers, then $(basename "$deb") and $(basename "$tools_deb")"
     root_install "$(headers_pkg 6.1)" || fail "installing $(headers_pkg 6.1) (log: $LOG_DIR/upgrade-apt.log)"
