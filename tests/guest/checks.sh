@@ -126,6 +126,20 @@ run_prog() {
 	rm -f "$out"
 }
 
+# run_packaged_demo: the packaged dmabuf-demo (the story of `make demo`,
+# linked against Debian's libraries, as the DKMS guests carry it): its own
+# PASS:/FAIL: lines, and a check that it exited 0.
+run_packaged_demo() {
+	/tests/dmabuf-demo >/tmp/demo.out 2>&1
+	st=$?
+	grep -E '^(PASS|FAIL):' /tmp/demo.out
+	if [ $st -eq 0 ]; then
+		pass "dmabuf-demo (packaged) ran to completion"
+	else
+		fail "dmabuf-demo (packaged) ran to completion: status $st"
+	fi
+}
+
 # debug_checkers_check: on the debug kernel, whose checkers switch
 # themselves off after a first report (or when out of room), quietly after
 # that: pass only when DMA-API debugging, lockdep and kmemleak are still on.

@@ -16,14 +16,7 @@ check "modprobe dmabuf_demo_exporter" modprobe dmabuf_demo_exporter
 # What the README has a user run after installing the packages: the
 # packaged dmabuf-demo (the story of `make demo`) and dmabuf-ctl, linked
 # against Debian's libraries; then two test programs under run_prog.
-/tests/dmabuf-demo >/tmp/demo.out 2>&1
-st=$?
-grep -E '^(PASS|FAIL):' /tmp/demo.out
-if [ $st -eq 0 ]; then
-	pass "dmabuf-demo (packaged) ran to completion"
-else
-	fail "dmabuf-demo (packaged) ran to completion: status $st"
-fi
+run_packaged_demo
 check "dmabuf-ctl list (packaged) runs" /tests/dmabuf-ctl list
 run_prog t_alloc
 # The example's buffers and the demo modules' (no vgem in this guest).

@@ -26,7 +26,7 @@ ROWS='^make demo$|.ci/run|^step demo$
 ^tests/harness/package\.sh$|Makefile|^	tests/harness/package\.sh$
 ^apt-get install \./build/packages/dmabuf-core-dkms_.*_all\.deb|tests/harness/upgrade.sh|root_install "/tmp/\$\(basename "\$deb"\)" "/tmp/\$\(basename "\$tools_deb"\)"
 ^modprobe dmabuf_demo_importer dma_bits=64,32 max_seg_kb=0,64$|tests/guest/run-dkms.sh|modprobe dmabuf_demo_importer dma_bits=64,32 max_seg_kb=0,64
-^dmabuf-demo$|tests/guest/run-dkms.sh|^/tests/dmabuf-demo
+^dmabuf-demo$|tests/guest/checks.sh|^[[:space:]]*/tests/dmabuf-demo >
 ^make install-dkms$|tests/harness/upgrade.sh|readme_make "\$1" install-dkms
 ^make uninstall-dkms$|tests/harness/upgrade.sh|readme_make "\$1" uninstall-dkms
 ^make && make install$|tests/harness/upgrade.sh|readme_make "\$1" install &&
