@@ -16,6 +16,7 @@
 #include "lib/tap.h"
 #include "lib/vgem.h"
 #include "lib/demo.h"
+#include "../tools/dmabuf-ctl/lockdown.h"
 
 #define SIZE	(4 * MiB)
 
@@ -57,6 +58,9 @@ int main(void)
 	imp1 = importer_open(1);
 	if (imp0 < 0 || imp1 < 0 || exporter_fd() < 0) {
 		printf("FAIL: demo: the demo nodes are missing\n");
+		/* Maybe refused rather than not loaded: say so. */
+		if (access("/dev/dmabuf", F_OK) && kernel_locked_down())
+			fprintf(stderr, "dmabuf-demo: no /dev/dmabuf, and %s\n", LOCKDOWN_HINT);
 		return 1;
 	}
 	demo_device_info(imp0, &i0);

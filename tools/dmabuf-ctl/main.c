@@ -35,6 +35,7 @@
 #include <uapi/linux/dmabuf_core.h>
 
 #include "ctl.h"
+#include "lockdown.h"
 
 #define PATTERN_MUL	0x9E3779B1U
 #define FNV_BASIS	0xcbf29ce484222325ULL
@@ -73,6 +74,9 @@ int ctl_open_node(void)
 
 	if (fd >= 0)
 		return fd;
+	if (errno == ENOENT && kernel_locked_down())
+		return -ctl_error(EXIT_NO_MODULE, "%s: no such device node: is dmabuf_core loaded? (modprobe dmabuf_core)\n%s",
+				  DMABUF_NODE, LOCKDOWN_HINT);
 	if (errno == ENOENT)
 		return -ctl_error(EXIT_NO_MODULE, "%s: no such device node: is dmabuf_core loaded? (modprobe dmabuf_core)",
 				  DMABUF_NODE);
