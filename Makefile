@@ -21,6 +21,9 @@
 #                             build/docs/man9 (kernel-doc from linux-source)
 #   make check-package        Debian packages + lintian, then the DKMS
 #                             upgrade scenario (6.1 -> 6.12) under QEMU
+#   make check-secureboot     DKMS-signed modules on Debian's signed 6.12
+#                             booted under Secure Boot (OVMF, shim, grub,
+#                             MOK): they load, bad signatures are refused
 #   make clean
 #   make install [DESTDIR=]   modules into updates/, depmod, headers,
 #                             Module.symvers, udev rule (README: "Installing
@@ -42,7 +45,8 @@ KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PWD := $(shell pwd)
 
-.PHONY: all modules clean check check-debug check-stress check-harness check-package demo bench lint docs
+.PHONY: all modules clean check check-debug check-stress check-harness check-package check-secureboot
+.PHONY: demo bench lint docs
 .PHONY: install uninstall install-dkms uninstall-dkms install-dkms-example uninstall-dkms-example
 
 all: modules
@@ -78,6 +82,10 @@ lint:
 check-package:
 	tests/harness/package.sh
 	tests/harness/upgrade.sh
+
+# Uses check-package's .debs (build/packages/); builds them when missing.
+check-secureboot:
+	tests/harness/secureboot.sh
 
 docs:
 	scripts/render-docs build/docs $(KERNEL_DOC)

@@ -2,7 +2,7 @@
 # Pack the guest initramfs (gzip'd newc cpio) for one kernel family.
 #
 #   tests/harness/initramfs.sh FAMILY [tests|nobounce|stress|demo|dkms|
-#                                      iommu-translated|iommu-identity|bench]
+#                                      secureboot|iommu-translated|iommu-identity|bench]
 #
 # Contents:
 #   /bin/busybox + applet symlinks     (busybox-static)
@@ -19,6 +19,8 @@
 #   /checks.sh                         their PASS:/FAIL: helpers
 #   dkms mode: /run-dkms.sh, and the modules only under
 #   /lib/modules/<rel>/updates/dkms, where DKMS installs them (upgrade.sh)
+#   secureboot mode: the same with /run-secureboot.sh, and /refuse/*.ko,
+#   the modules the locked-down kernel must refuse (secureboot.sh)
 #   ld.so + shared libraries           for dynamic programs (t_kmod*, udevadm),
 #                                      at the paths ldd names
 #   /etc/passwd, /etc/group            root, tester (1000; in video 44),
@@ -38,8 +40,8 @@ FAMILY=${1:-}
 MODE=${2:-tests}
 check_family "$FAMILY"
 case "$MODE" in
-    tests|nobounce|stress|demo|dkms|iommu-translated|iommu-identity|bench) ;;
-    *) die "mode must be tests, nobounce, stress, demo, dkms, iommu-translated, iommu-identity or bench, not '$MODE'" ;;
+    tests|nobounce|stress|demo|dkms|secureboot|iommu-translated|iommu-identity|bench) ;;
+    *) die "mode must be tests, nobounce, stress, demo, dkms, secureboot, iommu-translated, iommu-identity or bench, not '$MODE'" ;;
 esac
 
 TESTS_BIN=${TESTS_BIN:-$REPO_ROOT/tests/bin}
@@ -92,10 +94,15 @@ EOF
 # with a depmod index so modprobe and libkmod find them by name.
 add_modules() {
     local root=$1 src=$BUILD_DIR/$KREL ko
-    if [ "$MODE" = dkms ]; then     # as DKMS installs them: modprobe only
+    if [ "$MODE" = dkms ] || [ "$MODE" = secureboot ]; then   # as DKMS installs them: modprobe only
         mkdir -p "$root/lib/modules/$KREL/updates/dkms"
         cp "$src"/*.ko "$root/lib/modules/$KREL/updates/dkms/"
         depmod -b "$root" "$KREL" 2>/dev/null || die "depmod failed for $KREL"
+        if [ "$MODE" = secureboot ]; then
+            ls "$src"/refuse/*.ko >/dev/null 2>&1 || die "no modules to refuse in $src/refuse"
+            mkdir -p "$root/refuse"
+            cp "$src"/refuse/*.ko "$root/refuse/"
+        fi
         return
     fi
     mkdir -p "$root/modules" "$root/lib/modules/$KREL/extra"
@@ -175,7 +182,7 @@ add_udev() {
 # can print what the harness expects of it.
 add_scripts() {
     local root=$1 name names=(checks.sh run-tests.sh run-nobounce.sh run-stress.sh run-demo.sh run-dkms.sh
-        run-iommu.sh run-bench.sh)
+        run-secureboot.sh run-iommu.sh run-bench.sh)
     [ "$MODE" = tests ] && names+=(run-udev.sh)
     for name in "${names[@]}"; do
         [ -f "$GUEST_DIR/$name" ] || die "no $GUEST_DIR/$name"
@@ -236,7 +243,7 @@ main() {
     add_modules "$stage"
     add_tests "$stage"
     if [ "$MODE" = tests ]; then add_udev "$stage"; fi
-    if [ "$MODE" != dkms ]; then add_stock_modules "$stage"; fi
+    if [ "$MODE" != dkms ] && [ "$MODE" != secureboot ]; then add_stock_modules "$stage"; fi
     add_scripts "$stage"
     add_init "$stage"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tally one guest run.
 #
-#   tests/harness/verdict.sh FAMILY [tests|nobounce|stress|demo|dkms|iommu-*|bench]
+#   tests/harness/verdict.sh FAMILY [tests|nobounce|stress|demo|dkms|secureboot|iommu-*|bench]
 #
 # Every mode reads build/logs/NAME.results (the guest's own serial port),
 # NAME.log (the kernel's console) and NAME.status (boot.sh), where NAME is
@@ -37,8 +37,8 @@ DONE_MARKER=DMABUF-TESTS-DONE
 EXPECTED_NAMES=${EXPECTED_NAMES:-$REPO_ROOT/tests/guest/expected-names.txt}
 # nobounce (a swiotlb=force boot running run-nobounce.sh), stress
 # (run-stress.sh, `make check-stress`), the two iommu boots (run-iommu.sh),
-# demo (run-demo.sh) and dkms (run-dkms.sh) are judged like tests, each
-# with a list of its own.
+# demo (run-demo.sh), dkms (run-dkms.sh) and secureboot (run-secureboot.sh)
+# are judged like tests, each with a list of its own.
 case "$MODE" in
     tests) ;;
     nobounce) EXPECTED_NAMES=${EXPECTED_NOBOUNCE:-$REPO_ROOT/tests/guest/expected-nobounce.txt} ;;
@@ -88,7 +88,9 @@ page allocation failure
 swiotlb buffer is full
 [Oo]ut of SW-IOMMU space
 DMAR: \[(DMA|INTR)[ -]
-DMAR: DRHD: handling fault'
+DMAR: DRHD: handling fault
+bad shim signature
+Security Violation'
 # slub_debug reports look like
 #   =============================================
 #   BUG kmalloc-64 (Tainted: G  OE): Right Redzone overwritten
