@@ -31,9 +31,14 @@ ROWS='^make demo$|.ci/run|^step demo$
 ^make uninstall-dkms$|tests/harness/upgrade.sh|readme_make "\$1" uninstall-dkms
 ^make && make install$|tests/harness/upgrade.sh|readme_make "\$1" install &&
 ^make uninstall$|tests/harness/upgrade.sh|readme_make "\$1" uninstall &&
-^mokutil --import |-|Secure Boot enrolment needs firmware and a reboot (issue: make check-secureboot)
-^reboot$|-|Secure Boot enrolment needs firmware and a reboot
-^mokutil --test-key |-|Secure Boot enrolment needs firmware
+^mokutil --sb-state$|-|mokutil needs the EFI variables of a real machine; the check-secureboot guest looks for the kernel line "Secure boot enabled" instead
+^cat /sys/kernel/security/lockdown$|tests/guest/run-secureboot.sh|cat /sys/kernel/security/lockdown
+^modprobe dmabuf_core$|-|a refusal needs a key the firmware does not trust; the check-secureboot guest insmods builds made so
+^dmesg . tail -n 3$|tests/guest/run-secureboot.sh|dmesg . tail -n
+^mokutil --import |-|enrolment needs MokManager at a console; check-secureboot writes MokList into the OVMF variables instead (tests/harness/mok-vars.py)
+^reboot$|-|enrolment needs MokManager at a console; check-secureboot boots with MokList pre-seeded
+^mokutil --test-key |-|mokutil needs the EFI variables of a real machine; the check-secureboot guest looks for the certificate loaded from MokListRT
+^modprobe dmabuf_demo_importer$|tests/guest/run-secureboot.sh|modprobe dmabuf_demo_importer
 ^modinfo -F signer dmabuf_core$|tests/harness/upgrade.sh|modinfo -F sig_key
 ^cd /sys/kernel/tracing$|tests/t_trace.c|/sys/kernel/tracing
 ^echo 1 >events/dmabuf_core/enable$|tests/t_trace.c|events/dmabuf_core
