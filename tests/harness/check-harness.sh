@@ -155,6 +155,14 @@ verdict_cases() {
         "dkms_run; sed -i '/^PASS: t_alloc: /d' $k.results"
     verdict_case "a DKMS guest that stopped early fails" 3 "run-dkms.sh did not finish" \
         "dkms_run; sed -i '/all modules unloaded/,\$d' $k.results"
+    # The Secure Boot guest: shim or the firmware refusing an image fails.
+    local b=\$V/logs/6.12-secureboot
+    verdict_case "the Secure Boot guest's own run passes" 0 '' "dkms_run secureboot"
+    verdict_case "a boot chain refusing an image fails" 1 "bad shim signature" \
+        "dkms_run secureboot; printf '%s\\n' 'error: bad shim signature.' >>$b.log"
+    verdict_case "a Secure Boot guest without a refusal check fails" 1 \
+        "never reported: secureboot-guest: an unsigned build is refused" \
+        "dkms_run secureboot; sed -i '/an unsigned build is refused/d' $b.results"
 }
 
 # A made-up demo run on the results port, as run-demo.sh prints it, with
@@ -174,19 +182,21 @@ demo_run() {
     MODE_OF_CASE=demo
 }
 
-# A made-up DKMS guest run: every listed name, a prefix by one group.
+# A made-up run of the DKMS guest (or, given, of another mode judged by its
+# expected-MODE.txt): every listed name, a prefix by one group.
 dkms_run() {
-    local r=$V/logs/6.12-dkms.results
+    local mode=${1:-dkms} r
+    r=$V/logs/6.12-$mode.results
     {
-        echo "harness: /run-dkms.sh on 6.12.0 (KVER_FAMILY=6.12)"
+        echo "harness: /run-$mode.sh on 6.12.0 (KVER_FAMILY=6.12)"
         sed -n '/^[a-z]/{s/\*$/some group: a note/;s/^/PASS: /;p}' \
-            "$REPO_ROOT/tests/guest/expected-dkms.txt"
+            "$REPO_ROOT/tests/guest/expected-$mode.txt"
         echo "DMABUF-TESTS-DONE $NONCE"
-        echo "harness: /run-dkms.sh exited with status 0"
+        echo "harness: /run-$mode.sh exited with status 0"
     } >"$r"
-    cp "$V/logs/6.12.log" "$V/logs/6.12-dkms.log"
-    cp "$V/logs/6.12.status" "$V/logs/6.12-dkms.status"
-    MODE_OF_CASE=dkms
+    cp "$V/logs/6.12.log" "$V/logs/6.12-$mode.log"
+    cp "$V/logs/6.12.status" "$V/logs/6.12-$mode.status"
+    MODE_OF_CASE=$mode
 }
 
 # ---- 2. apt sources -----------------------------------------------------------
