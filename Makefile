@@ -83,7 +83,8 @@ check-package:
 	tests/harness/package.sh
 	tests/harness/upgrade.sh
 
-# Uses check-package's .debs (build/packages/); builds them when missing.
+# Uses check-package's .debs (build/packages/); builds them when missing
+# or made from another tree.
 check-secureboot:
 	tests/harness/secureboot.sh
 

@@ -363,3 +363,18 @@ boot_dkms_guest() {
     # verdict.sh's tally line: "FAMILY: N passed, M failed, K skipped".
     echo "$out" | grep -qE "^$family: [1-9][0-9]* passed, 0 failed(, 0 skipped)?\$"
 }
+
+# A fingerprint of the source tree as package.sh copies it (git's files,
+# tracked or not ignored), written beside the .debs: a check that reuses
+# build/packages rebuilds them when it differs.  Outside git: a fresh value
+# each time, so the packages are always rebuilt.
+tree_stamp() {
+    if git -C "$REPO_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+        (cd "$REPO_ROOT" &&
+            git ls-files -z --cached --others --exclude-standard |
+            while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
+            sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+    else
+        echo "untracked-$(date +%s%N)"
+    fi
+}

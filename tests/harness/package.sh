@@ -282,7 +282,7 @@ check_example_build() {   # check_example_build WORK UPSTREAM_VERSION RELEASE CO
 }
 
 main() {
-    local start work src ver upstream arch deb
+    local start work src ver upstream arch deb stamp
     start=$(date +%s)
     install_deps
     work=$(mktemp -d "${TMPDIR:-/tmp}/dmabuf-core-package.XXXXXX")
@@ -290,6 +290,7 @@ main() {
     trap 'rm -rf "$WORK_DIR"' EXIT
     upstream=$(cat "$REPO_ROOT/VERSION")
     src=$work/$NAME-$upstream
+    stamp=$(tree_stamp)
     copy_tree "$src"
     check_version "$src"
     ver=$(cd "$src" && dpkg-parsechangelog -S Version)
@@ -302,8 +303,9 @@ main() {
     run_lintian "$work" "$ver" "$arch"
 
     mkdir -p "$OUT_DIR"
-    rm -f "$OUT_DIR"/*.deb
+    rm -f "$OUT_DIR"/*.deb "$OUT_DIR/tree-stamp"
     cp "$work"/*.deb "$OUT_DIR"/
+    echo "$stamp" >"$OUT_DIR/tree-stamp"
     for deb in "$OUT_DIR"/*.deb; do
         echo "---- dpkg -c $(basename "$deb") ----"
         dpkg-deb -c "$deb"

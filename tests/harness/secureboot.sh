@@ -21,7 +21,8 @@
 #      signs (SECUREBOOT_KERNELS=6.12 leaves this out).
 #
 #   tests/harness/secureboot.sh [DKMS_DEB]   (default build/packages/dmabuf-core-dkms_*_all.deb,
-#                                             made by package.sh when missing;
+#                                             made by package.sh when missing or
+#                                             made from another tree: tree-stamp;
 #                                             dmabuf-core-tools is taken from beside it)
 #
 # The system is a copy of upgrade.sh's bookworm base. Shim and grub come
@@ -274,8 +275,10 @@ main() {
     if [ -z "$deb" ]; then
         debs=("$BUILD_DIR"/packages/dmabuf-core-dkms_*_all.deb)
         deb=${debs[-1]}
-        if [ ! -f "$deb" ]; then
-            log "secureboot: no packages yet: tests/harness/package.sh (log: $LOG_DIR/secureboot-package.log)"
+        # Packages of another tree than this one would test old code.
+        if [ ! -f "$deb" ] ||
+           [ "$(cat "$BUILD_DIR/packages/tree-stamp" 2>/dev/null)" != "$(tree_stamp)" ]; then
+            log "secureboot: no packages of this tree yet: tests/harness/package.sh (log: $LOG_DIR/secureboot-package.log)"
             "$HARNESS_DIR/package.sh" >"$LOG_DIR/secureboot-package.log" 2>&1 ||
                 { tail -n 20 "$LOG_DIR/secureboot-package.log"; die "package.sh failed"; }
             debs=("$BUILD_DIR"/packages/dmabuf-core-dkms_*_all.deb)
