@@ -73,16 +73,18 @@ dmabuf_core_attach(struct dmabuf_core_buffer *buf, struct device *dev)
 		a->kattach = kattach;
 		INIT_LIST_HEAD(&a->mappings);
 		INIT_LIST_HEAD(&a->importer_maps);
+		dcore_import_get(b);
 	} else {
 		/* Our dma_buf_ops made the attachment; it is in kattach->priv. */
 		kattach = dma_buf_attach(buf->dmabuf, dev);
 		if (IS_ERR(kattach))
 			return ERR_CAST(kattach);
 		a = kattach->priv;
+		/* dmabuf_core_ref() without the call: a file reference. */
+		get_dma_buf(buf->dmabuf);
 	}
 	a->core_api = true;
 	get_device(dev);
-	dmabuf_core_ref(buf);
 	return &a->pub;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_attach, DMABUF_CORE_NS);
@@ -130,10 +132,14 @@ void dmabuf_core_detach(struct dmabuf_core_buffer *buf,
 
 	/* For a buffer of ours this frees @a (kernel_ops.c). */
 	dma_buf_detach(buf->dmabuf, a->kattach);
-	if (b->imported)
-		kfree(a);
 	put_device(dev);
-	dmabuf_core_put(buf);
+	/* dmabuf_core_put() without the call; this may release the buffer. */
+	if (b->imported) {
+		kfree(a);
+		dcore_import_put(b);
+	} else {
+		dma_buf_put(buf->dmabuf);
+	}
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_detach, DMABUF_CORE_NS);
 

@@ -168,7 +168,7 @@ dmabuf_core_export_from(const struct dmabuf_core_export_info *info,
 
 	/* The kernel pins this module (exp.owner) while the dma-buf lives. */
 	exp.exp_name = info->exp_name;
-	exp.ops = dcore_dma_buf_ops();
+	exp.ops = &dcore_ops_no_vmap;
 	exp.size = info->size;
 	exp.flags = info->flags & O_ACCMODE;
 	exp.priv = b;
@@ -344,7 +344,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_is_imported, DMABUF_CORE_NS);
  */
 bool dmabuf_core_is_writable(const struct dmabuf_core_buffer *buf)
 {
-	return buf->dmabuf->file->f_mode & FMODE_WRITE;
+	return dcore_writable(buf->dmabuf);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_is_writable, DMABUF_CORE_NS);
 

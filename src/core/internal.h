@@ -4,6 +4,7 @@
 #define _DMABUF_CORE_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
 #include <linux/gfp.h>
 #include <linux/iosys-map.h>
@@ -12,9 +13,6 @@
 #include <linux/mutex.h>
 #include <linux/rhashtable-types.h>
 #include <linux/dmabuf_core.h>
-
-struct dma_buf;
-struct dma_buf_ops;
 
 /*
  * Records a user can keep alive (buffers, attachments, mappings, import
@@ -111,6 +109,15 @@ struct core_attachment {
 	struct core_mapping first_map;
 };
 
+/*
+ * dmabuf_core_is_writable() for the core's own paths, without the call:
+ * every map of a buffer of ours asks it.
+ */
+static inline bool dcore_writable(const struct dma_buf *dmabuf)
+{
+	return dmabuf->file->f_mode & FMODE_WRITE;
+}
+
 static inline struct core_buffer *to_core_buffer(struct dmabuf_core_buffer *buf)
 {
 	return container_of(buf, struct core_buffer, pub);
@@ -129,9 +136,25 @@ void dcore_count_release(size_t size);
 void dcore_query(struct dma_buf *dmabuf, struct dmabuf_core_query *q);
 void dcore_lockdep_prime(void);
 
-/* kernel_ops.c: the kernel's view of a buffer of ours. */
-const struct dma_buf_ops *dcore_dma_buf_ops(void);
-bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf);
+/*
+ * kernel_ops.c: the kernel's view of a buffer of ours.  A buffer is
+ * exported with dcore_ops_no_vmap; dmabuf_core_offer_vmap() switches it to
+ * dcore_ops_vmap for good.
+ */
+extern const struct dma_buf_ops dcore_ops_vmap;
+extern const struct dma_buf_ops dcore_ops_no_vmap;
+
+/*
+ * Whether @dmabuf is a buffer of ours.  Inline: beside the kernel's
+ * dma_buf_get(), this test is all dmabuf_core_get() adds.
+ */
+static inline bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf)
+{
+	const struct dma_buf_ops *ops = READ_ONCE(dmabuf->ops);
+
+	return ops == &dcore_ops_no_vmap || ops == &dcore_ops_vmap;
+}
+
 int dcore_vmap_get(struct core_buffer *b, struct iosys_map *map);
 void dcore_vmap_put(struct core_buffer *b);
 int dcore_vmap_get_locked(struct core_buffer *b, struct iosys_map *map);

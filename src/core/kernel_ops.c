@@ -67,8 +67,13 @@ static int dcore_op_attach(struct dma_buf *dmabuf,
 	return 0;
 }
 
-static void dcore_unmap_locked(struct core_attachment *a,
-			       struct core_mapping *m)
+/*
+ * Inline, as dcore_map_record() and dcore_unmap_record() below: they are
+ * the whole of a map or unmap beside the exporter's, and a call level each
+ * was measurable against the kernel's own map and unmap.
+ */
+static inline void dcore_unmap_locked(struct core_attachment *a,
+				      struct core_mapping *m)
 {
 	struct core_buffer *b = to_core_buffer(a->pub.buf);
 
@@ -113,8 +118,8 @@ static void dcore_op_detach(struct dma_buf *dmabuf,
  * Map @a through the exporter and record the table on the attachment, for
  * the kernel's map_dma_buf and for dmabuf_core_map_attachment() alike.
  */
-static struct sg_table *dcore_map_record(struct core_attachment *a,
-					 enum dma_data_direction dir)
+static __always_inline struct sg_table *
+dcore_map_record(struct core_attachment *a, enum dma_data_direction dir)
 {
 	struct core_buffer *b = to_core_buffer(a->pub.buf);
 	struct core_mapping *m;
@@ -128,7 +133,7 @@ static struct sg_table *dcore_map_record(struct core_attachment *a,
 	 * maps it: a deliberate difference from the kernel's dma-buf core,
 	 * which leaves that to each exporter.
 	 */
-	if (dir != DMA_TO_DEVICE && !dmabuf_core_is_writable(&b->pub))
+	if (dir != DMA_TO_DEVICE && !dcore_writable(b->pub.dmabuf))
 		return ERR_PTR(-EACCES);
 
 	ret = mutex_lock_interruptible(&b->lock);
@@ -173,8 +178,9 @@ static struct sg_table *dcore_op_map(struct dma_buf_attachment *kattach,
  * @dir (any direction when @any_dir).  Return: 0, or -EINVAL when there is
  * no such mapping.
  */
-static int dcore_unmap_record(struct core_attachment *a, struct sg_table *sgt,
-			      enum dma_data_direction dir, bool any_dir)
+static inline int dcore_unmap_record(struct core_attachment *a,
+				     struct sg_table *sgt,
+				     enum dma_data_direction dir, bool any_dir)
 {
 	struct core_buffer *b = to_core_buffer(a->pub.buf);
 	struct core_mapping *m;
@@ -411,7 +417,7 @@ static void dcore_op_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
  * vmap replaces it, once and for good, when dmabuf_core_offer_vmap() has
  * made the mapping its vmap hands out; see there.
  */
-static const struct dma_buf_ops dcore_ops_vmap = {
+const struct dma_buf_ops dcore_ops_vmap = {
 	.attach			= dcore_op_attach,
 	.detach			= dcore_op_detach,
 	.map_dma_buf		= dcore_op_map,
@@ -424,7 +430,7 @@ static const struct dma_buf_ops dcore_ops_vmap = {
 	.vunmap			= dcore_op_vunmap,
 };
 
-static const struct dma_buf_ops dcore_ops_no_vmap = {
+const struct dma_buf_ops dcore_ops_no_vmap = {
 	.attach			= dcore_op_attach,
 	.detach			= dcore_op_detach,
 	.map_dma_buf		= dcore_op_map,
@@ -434,11 +440,6 @@ static const struct dma_buf_ops dcore_ops_no_vmap = {
 	.begin_cpu_access	= dcore_op_begin_cpu_access,
 	.end_cpu_access		= dcore_op_end_cpu_access,
 };
-
-const struct dma_buf_ops *dcore_dma_buf_ops(void)
-{
-	return &dcore_ops_no_vmap;
-}
 
 /**
  * dmabuf_core_offer_vmap - let kernel drivers map a buffer of ours
@@ -492,8 +493,3 @@ int dmabuf_core_offer_vmap(struct dmabuf_core_buffer *buf)
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_offer_vmap, DMABUF_CORE_NS);
-
-bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf)
-{
-	return dmabuf->ops == &dcore_ops_vmap || dmabuf->ops == &dcore_ops_no_vmap;
-}
