@@ -12,7 +12,8 @@
 # bench, a function_graph trace of one short dmabuf_bench run (tracefs) on
 # the results port, as lines starting "PROFILE ", limited to
 # dmabuf_harness.bench_graph_depth levels (default 3): where each call's
-# time goes, ours beside the kernel's (bench.sh's BENCH_PROFILE).
+# time goes, ours beside the kernel's (bench.sh's BENCH_PROFILE); before
+# it, untraced, the pieces of the calls (dmabuf_bench prims=1).
 M=/modules
 
 CHECK_WHO=bench
@@ -107,7 +108,16 @@ for held in $helds; do
 		fail "dmabuf_bench with $held more live buffers: insmod failed"
 	fi
 done
+# With the profile: the pieces of the calls, timed alone (untraced), then
+# the calls traced.
 if [ "$(harness_arg bench_profile 0)" = 1 ] && part api; then
+	dmesg -c >/dev/null
+	if insmod $M/dmabuf_bench.ko prims=1 reps=$api_reps; then
+		rmmod dmabuf_bench
+		dmesg | sed -n 's/^.*\] \(BENCH prim .*\)$/\1/p'
+	else
+		fail "dmabuf_bench prims=1: insmod failed"
+	fi
 	api_profile "$(harness_arg bench_graph_depth 3)"
 fi
 check "rmmod the modules" rmmod dmabuf_demo_importer dmabuf_demo_exporter dmabuf_core

@@ -193,6 +193,24 @@ api_table() {
     }'
 }
 
+# The pieces of the kernel-API calls (dmabuf_bench prims=1, with
+# BENCH_PROFILE=1), each timed alone.
+prim_table() {
+    awk "$AWK_HELPERS"'
+    $1 == "BENCH" && $2 == "prim" { keep($3); reps = field("reps"); names[n++] = $3 }
+    END {
+        if (!n) exit
+        printf "The pieces of those calls, %s reps of each pair (take and drop, allocate\n", reps
+        print "and free), one ktime_get_ns() pair included (clock: that pair alone)."
+        print "call: an empty callback through a pointer; record: kzalloc + kfree of 128"
+        print "bytes, charged (our attachment); krecord: of a struct dma_buf_attachment,"
+        print "uncharged (the kernel'"'"'s); mutex: the buffer'"'"'s lock; resv: dma_resv_lock;"
+        print "devref: get_device + put_device; fileref: get_dma_buf + dma_buf_put;"
+        print "modref: try_module_get + module_put."
+        for (i = 0; i < n; i++) printf "%-8s %s\n", names[i], cell(names[i])
+    }'
+}
+
 # size ratio-alloc ratio-touch, one line per size with a heap figure.
 bench_ratios() {
     awk '$1 == "BENCH" && $2 == "alloc" {
@@ -289,7 +307,9 @@ main() {
             sed -n 's/^PROFILE //p' "$results" >"$BENCH_DIR/$fam-profile.txt"
         fi
         { bench_table <"$results"; echo; map_table <"$results"; echo
-          interop_table <"$results"; echo; api_table <"$results"; } >"$BENCH_DIR/$fam.txt"
+          interop_table <"$results"; echo; api_table <"$results"
+          if [ "$BENCH_PROFILE" = 1 ]; then echo; prim_table <"$results"; fi
+        } >"$BENCH_DIR/$fam.txt"
         bench_ratios <"$results" >"$BENCH_DIR/$fam.dat"
         plot_ratios "$fam" "$krel"
         {

@@ -15,15 +15,26 @@
  * not slow down with them).  Each repetition runs both implementations,
  * in alternating order.  Everything is freed before init returns (rmmod
  * it after); load fails with -ENOMEM or the first error of an operation.
+ *
+ * With prims=1 it times instead the pieces those calls are made of, each
+ * as a pair that leaves no trace (take and drop, allocate and free), one
+ * line each:
+ *   BENCH prim NAME pair reps=R median_ns=M p25_ns=A p75_ns=B
+ * so that an API call's cost beside the kernel's can be read as a sum of
+ * pieces (tests/bench-results.md).  The figures include one
+ * ktime_get_ns() pair, which "clock" times alone.
  */
+#include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -37,6 +48,10 @@
 static unsigned int live;
 module_param(live, uint, 0444);
 MODULE_PARM_DESC(live, "Buffers of each kind held during the run (default 0, at most 1000000)");
+
+static bool prims;
+module_param(prims, bool, 0444);
+MODULE_PARM_DESC(prims, "Time the pieces of the calls instead of the calls (default 0)");
 
 static unsigned int reps = 2000;
 module_param(reps, uint, 0444);
@@ -289,7 +304,7 @@ out_close:
 	return ret;
 }
 
-/* ---- the run ---- */
+/* ---- the pieces, with prims=1 ---- */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -297,6 +312,123 @@ static int cmp_u64(const void *a, const void *b)
 
 	return x < y ? -1 : x > y;
 }
+
+enum bench_prim { PRIM_CLOCK, PRIM_CALL, PRIM_RECORD, PRIM_KRECORD,
+		  PRIM_MUTEX, PRIM_RESV, PRIM_DEVREF, PRIM_FILEREF,
+		  PRIM_MODREF, NR_PRIMS };
+static const char *const prim_name[NR_PRIMS] = {
+	"clock", "call", "record", "krecord", "mutex", "resv", "devref",
+	"fileref", "modref",
+};
+
+/* What an exporter's callback costs when it does nothing. */
+static noinline void bench_nothing(void *p)
+{
+	barrier();
+}
+
+/*
+ * One pair of @prim.  Records are as the core's: the size of struct
+ * core_attachment (128 bytes) charged to the caller, and the kernel's
+ * struct dma_buf_attachment uncharged, as dma_buf_attach() makes them.
+ */
+static int bench_prim_once(enum bench_prim prim, struct dma_buf *dmabuf,
+			   struct mutex *lock, struct device *dev)
+{
+	struct dma_buf_attachment *katt;
+	void (*fn)(void *p);
+	void *p;
+
+	switch (prim) {
+	case PRIM_CLOCK:
+		break;
+	case PRIM_CALL:
+		/* Through a pointer the compiler cannot see, as ops are called. */
+		fn = bench_nothing;
+		OPTIMIZER_HIDE_VAR(fn);
+		fn(dmabuf);
+		break;
+	case PRIM_RECORD:
+		p = kzalloc(128, GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+			    __GFP_NOWARN);
+		if (!p)
+			return -ENOMEM;
+		kfree(p);
+		break;
+	case PRIM_KRECORD:
+		katt = kzalloc(sizeof(*katt), GFP_KERNEL);
+		if (!katt)
+			return -ENOMEM;
+		kfree(katt);
+		break;
+	case PRIM_MUTEX:
+		mutex_lock(lock);
+		mutex_unlock(lock);
+		break;
+	case PRIM_RESV:
+		dma_resv_lock(dmabuf->resv, NULL);
+		dma_resv_unlock(dmabuf->resv);
+		break;
+	case PRIM_DEVREF:
+		get_device(dev);
+		put_device(dev);
+		break;
+	case PRIM_FILEREF:
+		get_dma_buf(dmabuf);
+		dma_buf_put(dmabuf);
+		break;
+	case PRIM_MODREF:
+		if (!try_module_get(THIS_MODULE))
+			return -ENOENT;
+		module_put(THIS_MODULE);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int bench_prims(struct device *dev)
+{
+	struct dma_buf *dmabuf;
+	struct mutex lock;	/* stands for a buffer's lock */
+	unsigned int rep, prim;
+	u64 *t;
+	int ret = 0;
+
+	t = vcalloc(reps, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	dmabuf = kernel_export();
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto out_free;
+	}
+	mutex_init(&lock);
+	for (prim = 0; prim < NR_PRIMS && !ret; prim++) {
+		for (rep = 0; rep < reps && !ret; rep++) {
+			u64 t0 = ktime_get_ns();
+
+			ret = bench_prim_once(prim, dmabuf, &lock, dev);
+			t[rep] = ktime_get_ns() - t0;
+			if (!(rep % 256))
+				cond_resched();
+		}
+		if (ret)
+			break;
+		sort(t, reps, sizeof(*t), cmp_u64, NULL);
+		pr_info("BENCH prim %s pair reps=%u median_ns=%llu p25_ns=%llu p75_ns=%llu\n",
+			prim_name[prim], reps, t[(reps - 1) / 2],
+			t[(reps - 1) / 4], t[(reps - 1) * 3 / 4]);
+	}
+	mutex_destroy(&lock);
+	dma_buf_put(dmabuf);
+out_free:
+	vfree(t);
+	return ret;
+}
+
+/* ---- the run ---- */
 
 static void bench_report(void)
 {
@@ -387,6 +519,10 @@ static int __init bench_init(void)
 		goto err_page;
 	}
 	dev = &bench_pdev->dev;
+	if (prims) {
+		ret = bench_prims(dev);
+		goto err_pdev;
+	}
 	ret = -ENOMEM;
 	for (i = 0; i < NR_IMPLS; i++)
 		for (op = 0; op < NR_OPS; op++) {
@@ -417,6 +553,7 @@ err_held:
 	bench_put_held();
 err_times:
 	bench_free_times();
+err_pdev:
 	platform_device_unregister(bench_pdev);
 err_page:
 	__free_page(bench_page);
