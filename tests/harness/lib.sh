@@ -378,3 +378,20 @@ tree_stamp() {
         echo "untracked-$(date +%s%N)"
     fi
 }
+
+# The PASS:/FAIL: lines of a harness check that judges by itself
+# (package.sh, upgrade.sh, secureboot.sh), and its last line
+# "CHECK_NAME: N passed, M failed". Set CHECK_NAME before the first.
+CHECKS_PASSED=0
+CHECKS_FAILED=0
+pass() { echo "PASS: $CHECK_NAME: $*"; CHECKS_PASSED=$((CHECKS_PASSED + 1)); }
+fail() { echo "FAIL: $CHECK_NAME: $*"; CHECKS_FAILED=$((CHECKS_FAILED + 1)); }
+expect() {   # expect NAME CMD...: PASS when CMD succeeds
+    local name=$1
+    shift
+    if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi
+}
+summary() {
+    echo "$CHECK_NAME: $CHECKS_PASSED passed, $CHECKS_FAILED failed"
+    [ "$CHECKS_FAILED" -eq 0 ]
+}

@@ -19,16 +19,8 @@ OUT_DIR=$BUILD_DIR/packages
 NAME=dmabuf-core
 WORK_DIR=        # the temporary directory, removed on exit
 
-PASS=0
-FAIL=0
-pass() { echo "PASS: package: $*"; PASS=$((PASS + 1)); }
-fail() { echo "FAIL: package: $*"; FAIL=$((FAIL + 1)); }
+CHECK_NAME=package
 skip() { echo "SKIP: package: $*"; }
-
-summary() {
-    echo "package: $PASS passed, $FAIL failed"
-    [ "$FAIL" -eq 0 ]
-}
 
 install_deps() {
     local p missing=()

@@ -41,21 +41,7 @@ FAMILY=6.12                           # the kernel DKMS builds for here
 # too (its signed image boots through bookworm's shim and grub).
 SECUREBOOT_KERNELS=${SECUREBOOT_KERNELS:-6.12 newest}
 OVMF_DIR=/usr/share/OVMF
-PASSED=0
-FAILED=0
-
-pass() { echo "PASS: secureboot: $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL: secureboot: $*"; FAILED=$((FAILED + 1)); }
-expect() {   # expect NAME CMD...: PASS when CMD succeeds
-    local name=$1
-    shift
-    if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi
-}
-
-summary() {
-    echo "secureboot: $PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ]
-}
+CHECK_NAME=secureboot
 
 # The key serial of certificate $1 (DER) as modinfo prints sig_key: hex,
 # upper case, no colons.

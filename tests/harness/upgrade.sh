@@ -37,16 +37,7 @@ ROOT=$BUILD_DIR/upgrade-root
 DKMS_BUILD=$BUILD_DIR/dkms            # BUILD_DIR of the guest boot
 ROOT_LOG=$LOG_DIR/upgrade-apt.log     # what root_install says
 KEY_CN="dmabuf-core throwaway test key"
-PASSED=0
-FAILED=0
-
-pass() { echo "PASS: upgrade: $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL: upgrade: $*"; FAILED=$((FAILED + 1)); }
-expect() {   # expect NAME CMD...: PASS when CMD succeeds
-    local name=$1
-    shift
-    if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi
-}
+CHECK_NAME=upgrade
 
 # A fresh copy of the base system, with a throwaway machine owner key where
 # DKMS looks for one (/var/lib/dkms/mok.key, mok.pub).
@@ -269,8 +260,7 @@ main() {
     umount_under "$ROOT"
     rm -rf "$ROOT"
     trap - EXIT
-    echo "upgrade: $PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ]
+    summary
 }
 
 main "$@"; exit
