@@ -14,6 +14,7 @@
 #   make check-harness        proves the verdict catches crashes, missing
 #                             programs, WARNs, hangs and leaks
 #   make demo                 the sharing demo on the newest target kernel
+#                             (ARCH=arm64: on the newest arm64 kernel)
 #   make bench                benchmarks against the kernel's system heap
 #                             (figures only, build/bench/); not in CI
 #   make lint                 checkpatch --strict, sparse and W=1
@@ -56,7 +57,7 @@ modules:
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null
-	rm -rf build tests/bin
+	rm -rf build tests/bin tests/bin-arm64
 
 check:
 	tests/harness/check.sh

@@ -10,6 +10,11 @@
 #
 # The iommu modes boot a q35 machine with QEMU's intel-iommu and its edu
 # PCI device (tests/t_iommu.c), the IOMMU translating or in passthrough.
+# arm64 families boot qemu-system-aarch64's virt machine (cortex-a72: `max`
+# spends seconds per boot emulating pointer authentication), console on its
+# PL011 (ttyAMA0), the script's port a 16550 on PCI (ttyS0: built into
+# every Debian arm64 kernel, where 6.1's virtio console is a module); the iommu
+# modes put the edu device behind the virt machine's SMMUv3.
 # secureboot boots no -kernel: OVMF with Secure Boot on (SB_CODE, a copy of
 # SB_VARS: secureboot.sh pre-seeds the MOK there) runs the signed shim
 # (SB_SHIM) from an EFI system partition, shim the signed grub (SB_GRUB),
@@ -43,7 +48,9 @@ PROG_TIMEOUT=${PROG_TIMEOUT:-300}
 NONCE=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 
 kernel_cmdline() {
-    local args=(console=ttyS0 panic=-1 quiet
+    local console=ttyS0
+    [ "$KARCH" = arm64 ] && console=ttyAMA0
+    local args=(console=$console panic=-1 quiet
         # quiet hides KERN_WARNING (level 4) and above; WARN() splats and
         # refcount_t warnings are level 4: show up to warnings on the console.
         loglevel=5 panic_on_warn=1
@@ -66,13 +73,18 @@ kernel_cmdline() {
         fi
     fi
     # nobounce: every direct DMA mapping would bounce (tests/t_nobounce.c).
-    [ "$MODE" = nobounce ] && args+=(swiotlb=force)
+    # arm64 sizes the pool itself: a kernel there may have none otherwise.
+    if [ "$MODE" = nobounce ]; then
+        if [ "$KARCH" = arm64 ]; then args+=(swiotlb=65536,force); else args+=(swiotlb=force); fi
+    fi
     # The edu device behind a translating IOMMU (strict: unmapped at
     # once), or behind one in passthrough (identity domains).
+    local intel=intel_iommu=on
+    [ "$KARCH" = arm64 ] && intel=
     case "$MODE" in
-        iommu-translated) args+=(intel_iommu=on iommu.passthrough=0 iommu.strict=1
+        iommu-translated) args+=($intel iommu.passthrough=0 iommu.strict=1
                                  dmabuf_harness.iommu_translated=1) ;;
-        iommu-identity) args+=(intel_iommu=on iommu.passthrough=1
+        iommu-identity) args+=($intel iommu.passthrough=1
                                dmabuf_harness.iommu_translated=0) ;;
     esac
     echo "${args[*]}${EXTRA_APPEND:+ $EXTRA_APPEND}"
@@ -142,6 +154,7 @@ run_watched() {
 main() {
     local name initrd log status start rc=0 secs results serial machine=() boot=() qemu
     load_kernel_env "$FAMILY"
+    KARCH=${KARCH:-amd64}
     name=$FAMILY
     [ "$MODE" = tests ] || name=$FAMILY-$MODE
     initrd=$BUILD_DIR/initramfs/$FAMILY-$MODE.cpio.gz
@@ -151,16 +164,27 @@ main() {
     status=$LOG_DIR/$name.status
     results=$LOG_DIR/$name.results
     rm -f "$results"
-    # The kernel's console, then the guest script's own port (ttyS1).
+    # The kernel's console, then the guest script's own port (ttyS1; on
+    # arm64 a PCI serial port, ttyS0).
     serial=(-serial mon:stdio -serial "file:$results")
+    if [ "$KARCH" = arm64 ]; then
+        serial=(-serial mon:stdio -chardev "file,id=results,path=$results"
+                -device pci-serial,chardev=results)
+        machine=(-machine virt -cpu cortex-a72)
+    fi
     case "$MODE" in
-        iommu-*) machine=(-machine q35 -device intel-iommu,intremap=off
-                          -device edu,dma_mask=0xffffffff) ;;
+        iommu-*) if [ "$KARCH" = arm64 ]; then
+                     machine=(-machine virt,iommu=smmuv3 -cpu cortex-a72
+                              -device edu,dma_mask=0xffffffff)
+                 else
+                     machine=(-machine q35 -device intel-iommu,intremap=off
+                              -device edu,dma_mask=0xffffffff)
+                 fi ;;
         # Guest RAM backed by host memory from the start: the first guest
         # touch of a page otherwise costs a host page fault and zeroing,
         # 10-20 times an allocation's own cost, charged to whichever
         # contender happens to get never-used pages first.
-        bench) machine=(-mem-prealloc) ;;
+        bench) machine+=(-mem-prealloc) ;;
         # SMM and a secure flash: OVMF's Secure Boot variables are then
         # writable only by the firmware itself.
         secureboot)
@@ -178,8 +202,10 @@ main() {
     log "booting $KREL ($FAMILY, $MODE, tcg thread=$TCG_THREAD); console: $log"
     start=$(date +%s)
     # stdin from /dev/null: QEMU must not grab (or wait on) a terminal.
+    local system=qemu-system-x86_64
+    [ "$KARCH" = arm64 ] && system=qemu-system-aarch64
     qemu=(timeout -k 10 "$BOOT_TIMEOUT"
-        qemu-system-x86_64 -accel tcg,thread="$TCG_THREAD"
+        "$system" -accel tcg,thread="$TCG_THREAD"
         -m "$GUEST_MEM" -smp "$GUEST_CPUS" "${machine[@]}"
         -display none -no-reboot "${serial[@]}" "${boot[@]}")
     if [ "$MODE" = secureboot ]; then

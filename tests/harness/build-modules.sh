@@ -7,7 +7,8 @@
 # tests/kmod/, examples/) into a fresh per-kernel dir and runs
 #   make -C KDIR M=<dir> DMABUF_SELFTEST=1 modules
 # on the host (6.1, 6.12: host gcc-12) or inside the trixie chroot (newest:
-# its gcc-14). Then the example third-party driver
+# its gcc-14); for arm64 families with ARCH=arm64 and that builder's
+# aarch64-linux-gnu- cross compiler of the same gcc version. Then the example third-party driver
 # (examples/dmabuf-example) is built as its users build theirs: against
 # an installed dmabuf-core's layout, the API headers in <dir>/kapi/include
 # and this build's Module.symvers in <dir>/kapi/<kernelrelease>/.
@@ -39,18 +40,20 @@ copy_tree() {
 
 # Run kbuild; $1 = "host" or "chroot", $2 = module dir as the builder sees
 # it, then more make arguments.
-# MAKEFLAGS and friends from an outer `make check` are dropped: a variable
+# MAKEFLAGS and friends from an outer `make check` are dropped (and ARCH,
+# CROSS_COMPILE: `ARCH=arm64 make demo` picks a family, not a compiler): a variable
 # given to the outer make (say KDIR=...) must not leak into kbuild.
 run_kbuild() {
     local builder=$1 mdir=$2
     shift 2
     # KBUILD_EXTRA: more make arguments, e.g. "W=1 C=2" from lint.sh.
     # shellcheck disable=SC2206
-    local cmd=(make -C "$KDIR" M="$mdir" "$@" -j"$JOBS" ${KBUILD_EXTRA:-} modules)
+    local cmd=(make -C "$KDIR" M="$mdir" $(kbuild_arch_args "${KARCH:-amd64}") "$@"
+        -j"$JOBS" ${KBUILD_EXTRA:-} modules)
     if [ "$builder" = chroot ]; then
         in_chroot "${cmd[@]}"
     else
-        env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES "${cmd[@]}"
+        env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u ARCH -u CROSS_COMPILE "${cmd[@]}"
     fi
 }
 

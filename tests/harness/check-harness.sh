@@ -137,6 +137,15 @@ verdict_cases() {
         "sed -i 's/^PASS: guest: two.*/SKIP: guest: two: no peer/' $R"
     verdict_case "a SKIP allowed on another family only fails" 1 'skipped where it must run' \
         "sed -i 's/^guest: two\$/[skip-on 6.1] &/' \$V/names; sed -i 's/^PASS: guest: two.*/SKIP: guest: two: no peer/' $R"
+    # An architecture in a selector stands for its families (6.12 is amd64).
+    verdict_case "a SKIP allowed on the family's architecture passes" 0 '^6.12: 1 passed, 0 failed, 1 skipped$' \
+        "sed -i 's/^guest: two\$/[skip-on amd64] &/' \$V/names; sed -i 's/^PASS: guest: two.*/SKIP: guest: two: no peer/' $R"
+    verdict_case "a SKIP allowed on the other architecture only fails" 1 'skipped where it must run' \
+        "sed -i 's/^guest: two\$/[skip-on arm64] &/' \$V/names; sed -i 's/^PASS: guest: two.*/SKIP: guest: two: no peer/' $R"
+    verdict_case "a name of the other architecture only is not expected" 0 '' \
+        "echo '[arm64] guest: arm64 only' >>\$V/names"
+    verdict_case "a name of this architecture is expected" 1 'expected test never reported: guest: amd64 only' \
+        "echo '[amd64] guest: amd64 only' >>\$V/names"
     # The demo: its output on its own port, judged with expected-demo.txt.
     local d=\$V/logs/6.12-demo
     verdict_case "the demo's own run passes" 0 '' "demo_run"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make check`: the whole test run.
 #
-#   tests/harness/check.sh                     all kernels: 6.1 6.12 newest
+#   tests/harness/check.sh                     all kernels: 6.1 6.12 newest,
+#                                              6.1-arm64 6.12-arm64 newest-arm64
 #   KERNELS="6.1 newest" tests/harness/check.sh
 #   CHECK_SET=debug tests/harness/check.sh     `make check-debug`: the debug
 #                                              kernel (debug-kernel.sh)
@@ -66,9 +67,12 @@ harness_fail() {   # harness_fail FAMILY MESSAGE
 }
 
 build_test_programs() {
-    log "building test programs (tests/Makefile)"
-    make -C "$REPO_ROOT/tests" -j2 &&
-        "$HARNESS_DIR/kselftest.sh" "$REPO_ROOT/tests/bin"
+    local arch
+    # shellcheck disable=SC2086  # KERNELS is a list
+    for arch in $(archs_of $KERNELS); do
+        log "building $arch test programs (tests/Makefile)"
+        build_guest_programs "$arch" kselftest || return 1
+    done
 }
 
 run_kernel() {

@@ -4,6 +4,8 @@
 # own, apart from the kernel's console).
 #
 #   tests/harness/demo.sh              (DEMO_KERNEL=6.1|6.12 to pick another)
+#   ARCH=arm64 tests/harness/demo.sh   the same on arm64 (newest-arm64, or
+#                                      DEMO_KERNEL=6.1-arm64|6.12-arm64)
 #
 # Exits non-zero if the demo printed a FAIL line or missed a name of
 # tests/guest/expected-demo.txt, the kernel printed a problem report (see
@@ -11,7 +13,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-FAM=${DEMO_KERNEL:-newest}
+case "${ARCH:-amd64}" in
+    amd64|x86|x86_64) FAM=${DEMO_KERNEL:-newest} ;;
+    arm64) FAM=${DEMO_KERNEL:-newest-arm64} ;;
+    *) die "ARCH must be amd64 or arm64, not '$ARCH'" ;;
+esac
 
 # What the guest printed (its own serial port, so no kernel line is in it):
 # between init's start and end notes.
@@ -29,8 +35,7 @@ main() {
     check_family "$FAM"
     "$HARNESS_DIR/deps.sh"
     log "building test programs (tests/Makefile)"
-    make -C "$REPO_ROOT/tests" -j2 >/dev/null || make -C "$REPO_ROOT/tests" ||
-        die "building the test programs failed"
+    build_guest_programs "$(family_arch "$FAM")" || die "building the test programs failed"
     "$HARNESS_DIR/kernels.sh" "$FAM"
     krel=$(kernel_release "$FAM")
     "$HARNESS_DIR/build-modules.sh" "$FAM"

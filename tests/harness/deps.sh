@@ -9,6 +9,8 @@ set -euo pipefail
 
 HOST_PACKAGES=(
     qemu-system-x86   # the guests (TCG)
+    qemu-system-arm   # the arm64 guests (qemu-system-aarch64)
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross   # arm64 modules and tests
     busybox-static    # guest userland
     debootstrap       # the trixie chroot for the newest kernel
     cpio gzip xz-utils kmod
@@ -18,8 +20,9 @@ HOST_PACKAGES=(
     trinity                                   # syscall fuzzer (check-stress)
 )
 
-# Packages for building modules against trixie(-backports) kernel headers.
-CHROOT_PACKAGES=(build-essential gcc make libc6-dev xz-utils kmod)
+# Packages for building modules against trixie(-backports) kernel headers,
+# for amd64 and (cross) for arm64.
+CHROOT_PACKAGES=(build-essential gcc make libc6-dev xz-utils kmod gcc-aarch64-linux-gnu)
 
 install_host_deps() {
     require_root
@@ -63,10 +66,25 @@ EOF
     touch "$CHROOT_DIR/.harness-complete"
 }
 
+# A chroot made before a package joined CHROOT_PACKAGES gets it now.
+complete_chroot() {
+    local p missing=()
+    for p in "${CHROOT_PACKAGES[@]}"; do
+        pkg_installed "$p" "" "$CHROOT_DIR/var/lib/dpkg" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]} in the trixie chroot"
+    chroot_apt_update
+    in_chroot apt-get "${APT_OPTS[@]}" install --no-install-recommends "${missing[@]}" \
+        >"$CACHE_DIR/chroot-install.log" 2>&1 ||
+        { tail -30 "$CACHE_DIR/chroot-install.log" >&2; die "chroot package install failed"; }
+}
+
 main() {
     install_host_deps
     if [ "${1:-}" = chroot ]; then
         with_lock chroot-create create_chroot
+        with_lock chroot-create complete_chroot
     fi
 }
 

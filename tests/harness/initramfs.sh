@@ -30,9 +30,14 @@
 #                                      /usr/lib/udev/rules.d/60-dmabuf-core.rules
 #                                      (udev/ in the repo)
 #
+# arm64 families: busybox, udev and the shared libraries come from the arm64
+# userland of sysroot.sh (found by the programs' ELF headers: the host's ldd
+# cannot run them), the test programs from tests/bin-arm64, and the script's
+# output port is ttyS0, a PCI 16550 (QEMU's virt machine has one UART).
+#
 # Output: build/initramfs/FAMILY-MODE.cpio.gz (path printed on stdout).
-# TESTS_BIN (default tests/bin) and GUEST_DIR (default tests/guest) can point
-# elsewhere.
+# TESTS_BIN (default tests/bin, tests/bin-arm64) and GUEST_DIR (default
+# tests/guest) can point elsewhere.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -44,11 +49,31 @@ case "$MODE" in
     *) die "mode must be tests, nobounce, stress, demo, dkms, secureboot, iommu-translated, iommu-identity or bench, not '$MODE'" ;;
 esac
 
-TESTS_BIN=${TESTS_BIN:-$REPO_ROOT/tests/bin}
 GUEST_DIR=${GUEST_DIR:-$REPO_ROOT/tests/guest}
+SYSROOT=''    # another architecture's userland (sysroot.sh); '' for the host's
+
+# PATH inside ROOT with its symlinks followed inside ROOT too (an absolute
+# link in a sysroot points into the sysroot, not at the host's file).
+root_resolve() {   # root_resolve ROOT PATH
+    local root=$1 p=$2 t n=0
+    while [ -L "$root$p" ] && [ "$n" -lt 40 ]; do
+        t=$(readlink "$root$p")
+        case "$t" in
+            /*) p=$t ;;
+            *) p=$(dirname "$p")/$t ;;
+        esac
+        p=$(realpath -m -s "$p")
+        n=$((n + 1))
+    done
+    echo "$p"
+}
 
 busybox_binary() {
     local b
+    if [ -n "$SYSROOT" ]; then
+        echo "$SYSROOT$(root_resolve "$SYSROOT" /bin/busybox)"
+        return 0
+    fi
     for b in /bin/busybox /usr/bin/busybox; do
         # Must be the static one: the guest has no libc.
         if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then
@@ -64,6 +89,9 @@ add_busybox() {
     bb=$(busybox_binary)
     install -D -m 755 "$bb" "$root/bin/busybox"
     mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin}
+    # Another architecture's busybox cannot run here: the host's, of the
+    # same Debian package, names the applets.
+    [ -z "$SYSROOT" ] || bb=$(SYSROOT='' busybox_binary)
     for applet in $("$bb" --list-full); do
         [ "$applet" = bin/busybox ] && continue
         [ -d "$root/${applet%/*}" ] || mkdir -p "$root/${applet%/*}"
@@ -127,11 +155,50 @@ add_stock_modules() {
 # The loader and every library ldd lists for a dynamic program.
 add_libs() {
     local root=$1 prog=$2 lib
+    if [ -n "$SYSROOT" ]; then
+        add_sysroot_libs "$root" "$prog"
+        return
+    fi
     ldd "$prog" >/dev/null 2>&1 || return 0              # static: nothing to add
     for lib in $(ldd "$prog" | grep -oE '(^|[[:space:]])/[^[:space:]]+'); do
         [ -e "$root$lib" ] && continue
         mkdir -p "$root$(dirname "$lib")"
         cp -L "$lib" "$root$lib"
+    done
+}
+
+# Another architecture's program: its loader (PT_INTERP) and, recursively,
+# its NEEDED libraries, looked up in the sysroot (the program's RUNPATH, the
+# multiarch and plain lib dirs) and copied to the same paths in ROOT.
+add_sysroot_libs() {   # add_sysroot_libs ROOT FILE
+    local root=$1 file=$2 interp
+    interp=$(readelf -lW "$file" 2>/dev/null |
+        sed -n 's/.*Requesting program interpreter: \(.*\)\]$/\1/p')
+    [ -n "$interp" ] || return 0                        # static
+    copy_sysroot_file "$root" "$interp"
+    add_needed "$root" "$file"
+}
+
+copy_sysroot_file() {   # copy_sysroot_file ROOT PATH: PATH (as the guest names it)
+    local root=$1 p=$2
+    [ -e "$root$p" ] && return 0
+    mkdir -p "$root$(dirname "$p")"
+    cp "$SYSROOT$(root_resolve "$SYSROOT" "$p")" "$root$p"
+}
+
+add_needed() {   # add_needed ROOT FILE
+    local root=$1 file=$2 lib dir dirs triplet
+    triplet=$(basename "$(dirname "$(root_resolve "$SYSROOT" /lib/ld-linux-aarch64.so.1)")")
+    dirs="$(readelf -dW "$file" | sed -n 's/.*(RUNPATH\|RPATH).*\[\(.*\)\]$/\1/p' | tr : ' ')"
+    dirs+=" /lib/$triplet /usr/lib/$triplet /lib /usr/lib"
+    for lib in $(readelf -dW "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+        for dir in $dirs ""; do
+            [ -n "$dir" ] && [ -e "$SYSROOT$dir/$lib" ] && break
+        done
+        [ -n "$dir" ] || die "no $lib for $(basename "$file") in $SYSROOT"
+        [ -e "$root$dir/$lib" ] && continue
+        copy_sysroot_file "$root" "$dir/$lib"
+        add_needed "$root" "$root$dir/$lib"
     done
 }
 
@@ -158,15 +225,21 @@ add_tests() {
 # that rule alone does. No hwdb or helper programs: the rule needs none.
 add_udev() {
     local root=$1 udevadm udevd
-    udevadm=$(command -v udevadm || true)
+    if [ -n "$SYSROOT" ]; then     # bookworm's, for the guest's architecture
+        udevadm=$SYSROOT$(root_resolve "$SYSROOT" /bin/udevadm)
+        udevd=$SYSROOT$(root_resolve "$SYSROOT" /lib/systemd/systemd-udevd)
+    else
+        udevadm=$(command -v udevadm || true)
+        for udevd in /lib/systemd/systemd-udevd /usr/lib/systemd/systemd-udevd ""; do
+            [ -x "$udevd" ] && break
+        done
+        udevadm=$(readlink -f "$udevadm") udevd=$(readlink -f "$udevd")
+    fi
     [ -x "${udevadm:-}" ] || die "no udevadm on the host (apt-get install udev)"
-    for udevd in /lib/systemd/systemd-udevd /usr/lib/systemd/systemd-udevd ""; do
-        [ -x "$udevd" ] && break
-    done
-    [ -n "$udevd" ] || die "no systemd-udevd on the host (apt-get install udev)"
+    [ -x "$udevd" ] || die "no systemd-udevd on the host (apt-get install udev)"
     install -D -m 755 "$udevadm" "$root/bin/udevadm"
     mkdir -p "$root/lib/systemd"
-    if [ "$(readlink -f "$udevd")" = "$(readlink -f "$udevadm")" ]; then
+    if [ "$udevd" = "$udevadm" ]; then
         ln -s /bin/udevadm "$root/lib/systemd/systemd-udevd"
     else
         install -m 755 "$udevd" "$root/lib/systemd/systemd-udevd"
@@ -198,6 +271,7 @@ add_scripts() {
 # from the kernel log to the console, where the verdict looks for them.
 add_init() {
     local root=$1 script=/run-${MODE%%-*}.sh out=/dev/ttyS1
+    [ "$KARCH" = arm64 ] && out=/dev/ttyS0     # PL011 is ttyAMA0 (boot.sh)
     cat >"$root/init" <<EOF
 #!/bin/sh
 # Generated by tests/harness/initramfs.sh ($FAMILY, $MODE).
@@ -227,6 +301,12 @@ EOF
 main() {
     local stage out
     load_kernel_env "$FAMILY"
+    KARCH=${KARCH:-amd64}
+    TESTS_BIN=${TESTS_BIN:-$(tests_bin_of "$KARCH")}
+    if [ "$KARCH" != amd64 ]; then
+        SYSROOT=$CACHE_DIR/sysroot-$KARCH
+        [ -f "$SYSROOT/.harness-debs" ] || die "no $SYSROOT: run sysroot.sh $KARCH first"
+    fi
     ls "$BUILD_DIR/$KREL"/*.ko >/dev/null 2>&1 ||
         die "no modules in $BUILD_DIR/$KREL: run build-modules.sh $FAMILY first"
     out=$BUILD_DIR/initramfs/$FAMILY-$MODE.cpio.gz

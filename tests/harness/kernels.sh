@@ -3,13 +3,20 @@
 # its modules get built. Versions come from apt at run time; nothing here names
 # an ABI number.
 #
-#   tests/harness/kernels.sh FAMILY      FAMILY: 6.1 | 6.12 | newest
+#   tests/harness/kernels.sh FAMILY      FAMILY: 6.1 | 6.12 | newest |
+#                                        6.1-arm64 | 6.12-arm64 | newest-arm64
 #
 #   6.1     bookworm linux-image-amd64      -> linux-image-6.1.0-NN-amd64
 #   6.12    bookworm linux-image-6.12-amd64 -> linux-image-6.12.NNN+deb12-amd64
 #   newest  trixie-backports linux-image-amd64 -> linux-image-<ver>-amd64, whose
 #           vmlinuz and config come in split packages (linux-binary-<ver>,
 #           linux-base-<ver>); resolved and built inside the trixie chroot.
+#   *-arm64 the same series for arm64 (linux-image-arm64,
+#           linux-image-6.12-arm64), resolved and fetched with arch_apt (the
+#           host's dpkg never gets the architecture). The arm64 headers
+#           package is unpacked beside the amd64 ones it shares its -common
+#           part and its linux-kbuild host tools with (host, or the chroot
+#           for newest-arm64); modules are cross-built (build-modules.sh).
 #   debug   our build of linux-source-6.12 (debug-kernel.sh), not from apt
 #
 # The resolved release must belong to its family (6.1.x, 6.12.x, a series
@@ -22,11 +29,17 @@ set -euo pipefail
 
 FAMILY=${1:-}
 check_family "$FAMILY"
+ARCH=$(family_arch "$FAMILY")
+SERIES=$(family_series "$FAMILY")
+# The suite the family's packages come from (for arch_apt).
+SUITE=$([ "$SERIES" = newest ] && echo trixie || echo bookworm)
 
 # ---- apt queries, on the host (bookworm) or in the chroot (trixie) ---------
 
 apt_q() {   # apt_q apt-cache ARGS...: run an apt command for this family
-    if [ "$FAMILY" = newest ]; then
+    if [ "$ARCH" != amd64 ]; then
+        arch_apt "$ARCH" "$SUITE" "$@"
+    elif [ "$SERIES" = newest ]; then
         in_chroot "$@"
     else
         host_apt "$@"
@@ -34,7 +47,9 @@ apt_q() {   # apt_q apt-cache ARGS...: run an apt command for this family
 }
 
 apt_refresh() {
-    if [ "$FAMILY" = newest ]; then
+    if [ "$ARCH" != amd64 ]; then
+        FORCE=${1:-0} arch_apt_update "$ARCH" "$SUITE"
+    elif [ "$SERIES" = newest ]; then
         FORCE=${1:-0} chroot_apt_update
     else
         FORCE=${1:-0} host_apt_update
@@ -42,14 +57,14 @@ apt_refresh() {
 }
 
 meta_package() {
-    case "$FAMILY" in
-        6.1|newest) echo linux-image-amd64 ;;
-        6.12) echo linux-image-6.12-amd64 ;;
+    case "$SERIES" in
+        6.1|newest) echo "linux-image-$ARCH" ;;
+        6.12) echo "linux-image-6.12-$ARCH" ;;
     esac
 }
 
 target_release() {   # the suite the newest kernel comes from
-    [ "$FAMILY" = newest ] && echo "-t trixie-backports"
+    [ "$SERIES" = newest ] && echo "-t trixie-backports"
     true
 }
 
@@ -116,7 +131,7 @@ download_debs() {
     done
     [ ${#want[@]} -eq 0 ] && return 0
     log "downloading ${want[*]}"
-    if [ "$FAMILY" = newest ]; then
+    if [ "$ARCH" = amd64 ] && [ "$SERIES" = newest ]; then
         dl=$CHROOT_DIR/var/tmp/harness-dl
         rm -rf "$dl" && mkdir -p "$dl" && chmod 777 "$dl"
         in_chroot sh -c "cd /var/tmp/harness-dl && apt-get -q download ${want[*]}" >&2 || {
@@ -128,9 +143,9 @@ download_debs() {
         dl=$(mktemp -d "$CACHE_DIR/dl.XXXXXX")
         chmod 755 "$dl"
         chown _apt "$dl" 2>/dev/null || true   # apt downloads as _apt
-        (cd "$dl" && host_apt apt-get -q download "${want[@]}") >&2 || {
-            FORCE=1 host_apt_update
-            (cd "$dl" && host_apt apt-get -q download "${want[@]}") >&2 ||
+        (cd "$dl" && apt_q apt-get -q download "${want[@]}") >&2 || {
+            apt_refresh 1
+            (cd "$dl" && apt_q apt-get -q download "${want[@]}") >&2 ||
                 die "apt-get download ${want[*]} failed"
         }
     fi
@@ -219,7 +234,9 @@ find_in_kernel() {   # first file matching one of the given paths (globs)
 
 install_headers() {
     local hdr=linux-headers-$KREL
-    if [ "$FAMILY" = newest ]; then
+    if [ "$ARCH" != amd64 ]; then
+        install_cross_headers
+    elif [ "$SERIES" = newest ]; then
         if ! pkg_installed "$hdr" "$KVERSION" "$CHROOT_DIR/var/lib/dpkg"; then
             log "installing $hdr $KVERSION in the trixie chroot"
             in_chroot apt-get "${APT_OPTS[@]}" -t trixie-backports install \
@@ -235,6 +252,43 @@ install_headers() {
     fi
 }
 
+# Another architecture's headers: its linux-headers-<rel> unpacked (no
+# dpkg) into /usr/src of the builder (the host; the trixie chroot for
+# newest-arm64). The -common part and the linux-kbuild host tools it points
+# at are the builder's own packages of the same version, installed by apt:
+# the amd64 build of kbuild's tools cross-builds for any architecture.
+install_cross_headers() {
+    local hdr=linux-headers-$KREL root='' dep deps=() f tmp
+    [ "$SERIES" = newest ] && root=$CHROOT_DIR
+    KDIR=/usr/src/linux-headers-$KREL
+    [ "$(cat "$root$KDIR/.harness-version" 2>/dev/null)" = "$KVERSION" ] && return 0
+    for dep in $(depends_of "$hdr"); do
+        case "$dep" in
+            linux-headers-*-common*|linux-kbuild-*) deps+=("$dep=$KVERSION") ;;
+        esac
+    done
+    [ ${#deps[@]} -gt 0 ] || die "$hdr depends on no -common or linux-kbuild package"
+    if [ -n "$root" ]; then
+        log "installing ${deps[*]} in the trixie chroot"
+        in_chroot apt-get "${APT_OPTS[@]}" -t trixie-backports install \
+            --no-install-recommends "${deps[@]}" >"$CACHE_DIR/chroot-headers.log" 2>&1 ||
+            { tail -30 "$CACHE_DIR/chroot-headers.log" >&2; die "installing ${deps[*]} in the chroot failed"; }
+    else
+        host_apt_install "${deps[@]}"
+    fi
+    download_debs "$hdr"
+    f=$(deb_file "$hdr")
+    [ -n "$f" ] || die "downloaded .deb for $hdr $KVERSION not found in $CACHE_DIR/debs"
+    tmp=$(mktemp -d "$CACHE_DIR/hdr.XXXXXX")
+    dpkg-deb -x "$f" "$tmp"
+    [ -f "$tmp$KDIR/Makefile" ] || { rm -rf "$tmp"; die "no $KDIR/Makefile in $hdr"; }
+    log "unpacking $hdr ($KVERSION) into ${root:-host:}$KDIR"
+    rm -rf "$root$KDIR"
+    mv "$tmp$KDIR" "$root$KDIR"
+    rm -rf "$tmp"
+    echo "$KVERSION" >"$root$KDIR/.harness-version"
+}
+
 # ---- family check ----------------------------------------------------------
 
 # The series of release $1: 6.1.0-57-amd64 -> 6.1, 7.3.4+deb13-amd64 -> 7.3.
@@ -243,10 +297,10 @@ series_of() { echo "$1" | sed -n 's/^\([0-9]*\.[0-9]*\)[.-].*/\1/p'; }
 check_series() {
     local series want
     series=$(series_of "$KREL")
-    case "$FAMILY" in
+    case "$SERIES" in
         6.1|6.12|debug)
-            want=$FAMILY
-            [ "$FAMILY" = debug ] && want=6.12
+            want=$SERIES
+            [ "$SERIES" = debug ] && want=6.12
             [ "$series" = "$want" ] ||
                 die "$FAMILY resolved to $KREL, a $series kernel, not $want.x" ;;
         newest)
@@ -290,7 +344,8 @@ write_env() {
         printf 'VMLINUZ=%q\n' "$VMLINUZ"
         printf 'KCONFIG=%q\n' "$KCONFIG"
         printf 'KDIR=%q\n' "$KDIR"
-        printf 'BUILDER=%q\n' "$([ "$FAMILY" = newest ] && echo chroot || echo host)"
+        printf 'KARCH=%q\n' "$ARCH"
+        printf 'BUILDER=%q\n' "$([ "$SERIES" = newest ] && echo chroot || echo host)"
     } >"$f"
 }
 
@@ -303,7 +358,7 @@ main() {
         write_env
         return 0
     fi
-    if [ "$FAMILY" = newest ]; then
+    if [ "$SERIES" = newest ]; then
         "$HARNESS_DIR/deps.sh" chroot      # builds happen in the trixie chroot
     else
         "$HARNESS_DIR/deps.sh"

@@ -23,7 +23,11 @@ LOG_DIR=$BUILD_DIR/logs
 CHROOT_DIR=$CACHE_DIR/trixie-chroot
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 APT_MAX_AGE=${APT_MAX_AGE:-86400}
-ALL_FAMILIES="6.1 6.12 newest"
+# The stock targets: Debian's amd64 kernels, and the same three series for
+# arm64 (cross-built here, booted under qemu-system-aarch64).
+AMD64_FAMILIES="6.1 6.12 newest"
+ARM64_FAMILIES="6.1-arm64 6.12-arm64 newest-arm64"
+ALL_FAMILIES="$AMD64_FAMILIES $ARM64_FAMILIES"
 # debug: our own build of Debian's linux-source-6.12 (debug-kernel.sh), for
 # `make check-debug`; not one of the stock targets.
 KNOWN_FAMILIES="$ALL_FAMILIES debug"
@@ -53,10 +57,49 @@ require_root() {
 }
 
 check_family() {
-    case "${1:-}" in
-        6.1|6.12|newest|debug) ;;
+    case " $KNOWN_FAMILIES " in
+        *" ${1:-} "*) [ -n "${1:-}" ] ;;
         *) die "unknown kernel family '${1:-}' (expected one of: $KNOWN_FAMILIES)" ;;
     esac
+}
+
+# A family's Debian architecture (amd64, arm64) and its series without the
+# architecture (6.1, 6.12, newest, debug).
+family_arch() { case "$1" in *-arm64) echo arm64 ;; *) echo amd64 ;; esac; }
+family_series() { echo "${1%-arm64}"; }
+
+# The families of one architecture: `families_of arm64`.
+families_of() { [ "$1" = arm64 ] && echo "$ARM64_FAMILIES" || echo "$AMD64_FAMILIES"; }
+
+# Cross-building for arm64: the kbuild arguments and the userspace compiler.
+CROSS_ARM64=aarch64-linux-gnu-
+kbuild_arch_args() {   # kbuild_arch_args ARCH: ARCH= and CROSS_COMPILE= for make
+    [ "$1" = arm64 ] && echo "ARCH=arm64 CROSS_COMPILE=$CROSS_ARM64"
+    true
+}
+
+# Test programs per architecture: tests/bin (amd64, the host's) or
+# tests/bin-arm64 (cross-built against sysroot.sh's arm64 userland).
+tests_bin_of() { [ "$1" = arm64 ] && echo "$REPO_ROOT/tests/bin-arm64" || echo "$REPO_ROOT/tests/bin"; }
+
+# The architectures of the families given, once each.
+archs_of() { local f; for f in "$@"; do family_arch "$f"; done | sort -u; }
+
+# Build the guest programs of architecture $1 into tests_bin_of $1
+# (tests/Makefile), and with "kselftest" as $2 the kernel's dmabuf-heaps
+# kselftest too. arm64 first makes its userland (sysroot.sh).
+build_guest_programs() {
+    local arch=$1 bin sysroot cc=gcc
+    local -a args=()
+    bin=$(tests_bin_of "$arch")
+    if [ "$arch" != amd64 ]; then
+        sysroot=$(with_lock "sysroot-$arch" "$HARNESS_DIR/sysroot.sh" "$arch") || return 1
+        cc=${CROSS_ARM64}gcc
+        args=(CC="$cc" BIN="$bin" SYSROOT="$sysroot")
+    fi
+    make -C "$REPO_ROOT/tests" -j2 "${args[@]}" >/dev/null ||
+        make -C "$REPO_ROOT/tests" "${args[@]}" || return 1
+    [ "${2:-}" != kselftest ] || "$HARNESS_DIR/kselftest.sh" "$bin" "$cc"
 }
 
 # Per-family description of the resolved kernel, written by kernels.sh:
@@ -171,6 +214,59 @@ host_apt_install() {
         host_apt apt-get "${APT_OPTS[@]}" install --no-install-recommends "${missing[@]}" ||
             die "apt-get install ${missing[*]} failed"
     fi
+}
+
+# ---- apt for another architecture (arm64 .debs, never installed) ----------
+
+# `arch_apt ARCH SUITE CMD ARGS...` runs apt-get or apt-cache for packages of
+# ARCH from SUITE (bookworm: with -updates and -security; trixie: with
+# -updates, -security and -backports), with a configuration, source list,
+# package lists and an empty dpkg status of its own under
+# $CACHE_DIR/apt-ARCH-SUITE: the host's dpkg never learns the architecture.
+# Only `download`, `install --download-only` and queries make sense here.
+arch_apt_dir() { echo "$CACHE_DIR/apt-$1-$2"; }
+
+arch_apt() {
+    local arch=$1 suite=$2 cmd=$3 dir
+    shift 3
+    dir=$(arch_apt_dir "$arch" "$suite")
+    "$cmd" -o "APT::Architecture=$arch" -o "APT::Architectures::=$arch" \
+        -o "Dir::State::status=$dir/status" -o "Dir::State::Lists=$dir/lists" \
+        -o "Dir::Cache=$dir/cache" -o "Dir::Etc::SourceList=$dir/sources.list" \
+        -o "Dir::Etc::SourceParts=$dir/none" -o "Dir::Etc::Preferences=$dir/none.pref" \
+        -o "Dir::Etc::PreferencesParts=$dir/none" "$@"
+}
+
+# `apt-get update` for arch_apt ARCH SUITE, when stale (as host_apt_update).
+arch_apt_update() {
+    local arch=$1 suite=$2 dir want stamp now suites s sec
+    dir=$(arch_apt_dir "$arch" "$suite")
+    stamp=$dir/update.stamp
+    case "$suite" in
+        bookworm) suites="bookworm bookworm-updates" sec=bookworm-security ;;
+        trixie) suites="trixie trixie-updates trixie-backports" sec=trixie-security ;;
+        *) die "arch_apt_update: unknown suite '$suite'" ;;
+    esac
+    want="# Written by tests/harness/lib.sh: $arch packages from $suite."
+    for s in $suites; do
+        want+=$'\n'"deb [signed-by=$HOST_APT_KEYRING] $DEBIAN_MIRROR $s main"
+    done
+    want+=$'\n'"deb [signed-by=$HOST_APT_KEYRING] ${DEBIAN_MIRROR%/debian}/debian-security $sec main"
+    mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/none"
+    touch "$dir/status"
+    if [ "$(cat "$dir/sources.list" 2>/dev/null)" != "$want" ]; then
+        printf '%s\n' "$want" >"$dir/sources.list"
+        rm -f "$stamp"
+    fi
+    now=$(date +%s)
+    if [ "${FORCE:-0}" != 1 ] && [ -e "$stamp" ] &&
+            [ $((now - $(stat -c %Y "$stamp"))) -lt "$APT_MAX_AGE" ]; then
+        return 0
+    fi
+    log "apt-get update ($arch, $suite)"
+    arch_apt "$arch" "$suite" apt-get "${APT_OPTS[@]}" update >"$dir/update.log" 2>&1 ||
+        { cat "$dir/update.log" >&2; die "apt-get update for $arch $suite failed"; }
+    touch "$stamp"
 }
 
 # ---- the trixie chroot (used to build for the newest kernel) ---------------

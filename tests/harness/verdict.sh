@@ -156,9 +156,10 @@ names_of() {   # names_of PASS|FAIL FILE
 
 # The names expected of this family: every line of the list, where a
 # leading "[fam ...]" keeps a line to those families and "[!fam ...]" drops
-# it for them.
+# it for them; a selector word may also be an architecture (amd64, arm64):
+# every family of it.
 expected_names() {
-    awk -v fam="$FAMILY" '
+    awk -v fam="$FAMILY" -v arch="$(family_arch "$FAMILY")" '
         /^[[:space:]]*(#|$)/ { next }
         {
             line = $0
@@ -171,7 +172,7 @@ expected_names() {
                 neg = sub(/^!/, "", sel)
                 hit = 0
                 nf = split(sel, f, / +/)
-                for (i = 1; i <= nf; i++) if (f[i] == fam) hit = 1
+                for (i = 1; i <= nf; i++) if (f[i] == fam || f[i] == arch) hit = 1
                 if (neg == hit) next
             }
             print line
@@ -181,13 +182,13 @@ expected_names() {
 
 # The names this family may report as SKIP: "[skip-on fam ...]" lines.
 skippable_names() {
-    awk -v fam="$FAMILY" '
+    awk -v fam="$FAMILY" -v arch="$(family_arch "$FAMILY")" '
         /^\[skip-on / {
             sel = substr($0, 10, index($0, "]") - 10)
             line = substr($0, index($0, "]") + 1)
             sub(/^ +/, "", line)
             nf = split(sel, f, / +/)
-            for (i = 1; i <= nf; i++) if (f[i] == fam) print line
+            for (i = 1; i <= nf; i++) if (f[i] == fam || f[i] == arch) { print line; break }
         }
     ' "$EXPECTED_NAMES" | LC_ALL=C sort -u
 }
