@@ -5,6 +5,8 @@
 #     linux-source-* package, over every kernel source and header;
 #   - a W=1 build with sparse (C=2) for every target kernel (KERNELS= limits
 #     the set, as for make check), failing on any warning;
+#   - the README's arm64 cross-build (the top-level Makefile given KDIR,
+#     ARCH and CROSS_COMPILE) for the first host-built arm64 family;
 #   - readme-commands.sh: every command the README has a user run is run
 #     by some CI target.
 #
@@ -124,8 +126,33 @@ run_build() {
     fi
 }
 
+# The README's cross-build, as a user types it, in a copy of the tree:
+# the top-level Makefile against an arm64 family's headers (after
+# run_build, which fetched them). The modules must come out arm64.
+readme_cross_build() {
+    local family=$1 dir ko
+    load_kernel_env "$family"
+    dir=$BUILD_DIR/lint/readme-cross
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp -a "$SRC_DIR/Makefile" "$SRC_DIR/Kbuild" "$SRC_DIR/VERSION" "$SRC_DIR/src" \
+        "$SRC_DIR/include" "$dir/"
+    log "README cross-build: make KDIR=$KDIR ARCH=arm64 CROSS_COMPILE=$CROSS_ARM64"
+    if ! (cd "$dir" && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
+            make KDIR="$KDIR" ARCH=arm64 CROSS_COMPILE="$CROSS_ARM64" -j2) \
+            >"$BUILD_DIR/lint/logs/readme-cross.log" 2>&1; then
+        cat "$BUILD_DIR/lint/logs/readme-cross.log"
+        problem "$family: the README's cross-build failed"
+        return
+    fi
+    for ko in dmabuf_core dmabuf_demo_exporter dmabuf_demo_importer; do
+        file -b "$dir/$ko.ko" 2>/dev/null | grep -q 'ARM aarch64' ||
+            problem "$family: the README's cross-build gave no arm64 $ko.ko"
+    done
+}
+
 main() {
-    local tree family
+    local tree family cross=
     require_root
     "$HARNESS_DIR/deps.sh" >/dev/null
     tree=$(lint_scripts)
@@ -134,7 +161,11 @@ main() {
     for family in $KERNELS; do
         check_family "$family"
         run_build "$family"
+        if [ -z "$cross" ] && [ "$(family_arch "$family")" = arm64 ] && [ "$BUILDER" = host ]; then
+            cross=$family
+        fi
     done
+    [ -z "$cross" ] || readme_cross_build "$cross"
     "$HARNESS_DIR/readme-commands.sh" || problem "README commands without a place in CI (above)"
     echo "lint: $PROBLEMS problems"
     [ "$PROBLEMS" -eq 0 ]

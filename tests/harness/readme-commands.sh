@@ -18,6 +18,8 @@ set -euo pipefail
 # command regexp | file (from the top of the tree) | what that file holds
 ROWS='^make demo$|.ci/run|^step demo$
 ^make check$|.ci/run|^make check </dev/null
+^make demo ARCH=arm64$|.ci/run|^step demo ARCH=arm64$
+^make KDIR=/usr/src/linux-headers-<release>-arm64 ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-$|tests/harness/lint.sh|make KDIR="\$KDIR" ARCH=arm64 CROSS_COMPILE=
 ^make$|tests/harness/upgrade.sh|readme_make "\$1" all
 ^apt-get install build-essential linux-headers-|tests/harness/upgrade.sh|root_install "\$\(headers_pkg 6\.1\)"
 ^insmod dmabuf_core\.ko$|tests/guest/run-tests.sh|insmod \$M/dmabuf_core\.ko
