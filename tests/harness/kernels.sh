@@ -11,6 +11,8 @@
 #   newest  trixie-backports linux-image-amd64 -> linux-image-<ver>-amd64, whose
 #           vmlinuz and config come in split packages (linux-binary-<ver>,
 #           linux-base-<ver>); resolved and built inside the trixie chroot.
+#   *-rt    the PREEMPT_RT flavour of the series (linux-image-rt-amd64,
+#           linux-image-6.12-rt-amd64), otherwise as the series itself.
 #   *-arm64 the same series for arm64 (linux-image-arm64,
 #           linux-image-6.12-arm64), resolved and fetched with arch_apt (the
 #           host's dpkg never gets the architecture). The arm64 headers
@@ -31,6 +33,7 @@ FAMILY=${1:-}
 check_family "$FAMILY"
 ARCH=$(family_arch "$FAMILY")
 SERIES=$(family_series "$FAMILY")
+FLAVOUR=$(family_flavour "$FAMILY")
 # The suite the family's packages come from (for arch_apt).
 SUITE=$([ "$SERIES" = newest ] && echo trixie || echo bookworm)
 
@@ -57,9 +60,10 @@ apt_refresh() {
 }
 
 meta_package() {
+    local flavour=${FLAVOUR:+$FLAVOUR-}
     case "$SERIES" in
-        6.1|newest) echo "linux-image-$ARCH" ;;
-        6.12) echo "linux-image-6.12-$ARCH" ;;
+        6.1|newest) echo "linux-image-$flavour$ARCH" ;;
+        6.12) echo "linux-image-6.12-$flavour$ARCH" ;;
     esac
 }
 
@@ -306,6 +310,10 @@ check_series() {
         newest)
             [ -n "$series" ] && [ "$(printf '6.12\n%s\n' "$series" | sort -V | tail -n1)" != 6.12 ] ||
                 die "newest resolved to $KREL, not a series newer than 6.12" ;;
+    esac
+    case "$KREL" in
+        *-rt-*) [ "$FLAVOUR" = rt ] || die "$FAMILY resolved to $KREL, an RT kernel" ;;
+        *) [ "$FLAVOUR" != rt ] || die "$FAMILY resolved to $KREL, not an RT kernel" ;;
     esac
 }
 

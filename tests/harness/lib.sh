@@ -23,11 +23,13 @@ LOG_DIR=$BUILD_DIR/logs
 CHROOT_DIR=$CACHE_DIR/trixie-chroot
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 APT_MAX_AGE=${APT_MAX_AGE:-86400}
-# The stock targets: Debian's amd64 kernels, and the same three series for
-# arm64 (cross-built here, booted under qemu-system-aarch64).
+# The stock targets: Debian's amd64 kernels, the same three series for
+# arm64 (cross-built here, booted under qemu-system-aarch64), and the
+# PREEMPT_RT flavours of the two bookworm series on amd64.
 AMD64_FAMILIES="6.1 6.12 newest"
 ARM64_FAMILIES="6.1-arm64 6.12-arm64 newest-arm64"
-ALL_FAMILIES="$AMD64_FAMILIES $ARM64_FAMILIES"
+RT_FAMILIES="6.1-rt 6.12-rt"
+ALL_FAMILIES="$AMD64_FAMILIES $ARM64_FAMILIES $RT_FAMILIES"
 # debug: our own build of Debian's linux-source-6.12 (debug-kernel.sh), for
 # `make check-debug`; not one of the stock targets.
 KNOWN_FAMILIES="$ALL_FAMILIES debug"
@@ -63,13 +65,12 @@ check_family() {
     esac
 }
 
-# A family's Debian architecture (amd64, arm64) and its series without the
-# architecture (6.1, 6.12, newest, debug).
+# A family is SERIES[-rt][-arm64]: its Debian architecture (amd64, arm64),
+# its flavour ("rt" for PREEMPT_RT, else empty) and its series (6.1, 6.12,
+# newest, debug).
 family_arch() { case "$1" in *-arm64) echo arm64 ;; *) echo amd64 ;; esac; }
-family_series() { echo "${1%-arm64}"; }
-
-# The families of one architecture: `families_of arm64`.
-families_of() { [ "$1" = arm64 ] && echo "$ARM64_FAMILIES" || echo "$AMD64_FAMILIES"; }
+family_flavour() { case "$1" in *-rt|*-rt-arm64) echo rt ;; esac; true; }
+family_series() { local s=${1%-arm64}; echo "${s%-rt}"; }
 
 # Cross-building for arm64: the kbuild arguments and the userspace compiler.
 CROSS_ARM64=aarch64-linux-gnu-
