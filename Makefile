@@ -21,7 +21,8 @@
 #   make docs                 the kernel API as section 9 man pages in
 #                             build/docs/man9 (kernel-doc from linux-source)
 #   make check-package        Debian packages + lintian, then the DKMS
-#                             upgrade scenario (6.1 -> 6.12) under QEMU
+#                             upgrade scenario (6.1 -> 6.12) under QEMU and
+#                             Debian's dkms-autopkgtest under autopkgtest
 #   make check-secureboot     DKMS-signed modules on Debian's signed 6.12
 #                             booted under Secure Boot (OVMF, shim, grub,
 #                             MOK): they load, bad signatures are refused
@@ -83,6 +84,7 @@ lint:
 check-package:
 	tests/harness/package.sh
 	tests/harness/upgrade.sh
+	tests/harness/autopkgtest.sh
 
 # Uses check-package's .debs (build/packages/); builds them when missing
 # or made from another tree.

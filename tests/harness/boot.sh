@@ -50,7 +50,7 @@ NONCE=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 kernel_cmdline() {
     local console=ttyS0
     [ "$KARCH" = arm64 ] && console=ttyAMA0
-    local args=(console=$console panic=-1 quiet
+    local args=("console=$console" panic=-1 quiet
         # quiet hides KERN_WARNING (level 4) and above; WARN() splats and
         # refcount_t warnings are level 4: show up to warnings on the console.
         loglevel=5 panic_on_warn=1
@@ -75,16 +75,18 @@ kernel_cmdline() {
     # nobounce: every direct DMA mapping would bounce (tests/t_nobounce.c).
     # arm64 sizes the pool itself: a kernel there may have none otherwise.
     if [ "$MODE" = nobounce ]; then
-        if [ "$KARCH" = arm64 ]; then args+=(swiotlb=65536,force); else args+=(swiotlb=force); fi
+        if [ "$KARCH" = arm64 ]; then args+=("swiotlb=65536,force"); else args+=(swiotlb=force); fi
     fi
     # The edu device behind a translating IOMMU (strict: unmapped at
-    # once), or behind one in passthrough (identity domains).
-    local intel=intel_iommu=on
-    [ "$KARCH" = arm64 ] && intel=
+    # once), or behind one in passthrough (identity domains); on amd64
+    # that is intel-iommu, which needs turning on.
     case "$MODE" in
-        iommu-translated) args+=($intel iommu.passthrough=0 iommu.strict=1
+        iommu-*) [ "$KARCH" = arm64 ] || args+=(intel_iommu=on) ;;
+    esac
+    case "$MODE" in
+        iommu-translated) args+=(iommu.passthrough=0 iommu.strict=1
                                  dmabuf_harness.iommu_translated=1) ;;
-        iommu-identity) args+=($intel iommu.passthrough=1
+        iommu-identity) args+=(iommu.passthrough=1
                                dmabuf_harness.iommu_translated=0) ;;
     esac
     echo "${args[*]}${EXTRA_APPEND:+ $EXTRA_APPEND}"
@@ -169,13 +171,13 @@ main() {
     serial=(-serial mon:stdio -serial "file:$results")
     if [ "$KARCH" = arm64 ]; then
         serial=(-serial mon:stdio -chardev "file,id=results,path=$results"
-                -device pci-serial,chardev=results)
+                -device "pci-serial,chardev=results")
         machine=(-machine virt -cpu cortex-a72)
     fi
     case "$MODE" in
         iommu-*) if [ "$KARCH" = arm64 ]; then
-                     machine=(-machine virt,iommu=smmuv3 -cpu cortex-a72
-                              -device edu,dma_mask=0xffffffff)
+                     machine=(-machine "virt,iommu=smmuv3" -cpu cortex-a72
+                              -device "edu,dma_mask=0xffffffff")
                  else
                      machine=(-machine q35 -device intel-iommu,intremap=off
                               -device edu,dma_mask=0xffffffff)

@@ -217,6 +217,25 @@ host_apt_install() {
     fi
 }
 
+# The source tree as packaged (package.sh, autopkgtest.sh): git's tracked
+# plus untracked-but-not-ignored files that exist (so that uncommitted work
+# is tested too), or without git the tree minus build and VCS output.
+copy_source_tree() {   # copy_source_tree DEST
+    local dest=$1
+    mkdir -p "$dest"
+    if git -C "$REPO_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+        (cd "$REPO_ROOT" &&
+            git ls-files -z --cached --others --exclude-standard |
+            while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
+            tar --null -T - -cf -) | tar -xf - -C "$dest"
+    else
+        tar -C "$REPO_ROOT" --exclude=./build --exclude=./.git \
+            --exclude=./tests/bin --exclude=./tests/bin-arm64 --exclude='*.o' --exclude='*.ko' \
+            --exclude='*.cmd' --exclude='*.mod' --exclude='*.mod.c' \
+            --exclude='*.symvers' --exclude='*.order' -cf - . | tar -xf - -C "$dest"
+    fi
+}
+
 # ---- apt for another architecture (arm64 .debs, never installed) ----------
 
 # `arch_apt ARCH SUITE CMD ARGS...` runs apt-get or apt-cache for packages of
@@ -401,12 +420,18 @@ EOS
     touch "$BASE/.done"
 }
 
-# A fresh copy of the base system in $ROOT, /proc mounted.
+# A fresh copy of the base system in $ROOT, /proc mounted. Its
+# update-initramfs is diverted to true: a kernel image installed there (the
+# 6.12 headers pull theirs in) is never booted from the copy, and making
+# its initramfs took minutes of a run.
 fresh_root() {
     umount_under "$ROOT"
     rm -rf "$ROOT"
     cp -a "$BOOKWORM_BASE" "$ROOT"
     mount -t proc proc "$ROOT/proc"
+    in_root dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs ||
+        die "dpkg-divert of update-initramfs failed in $ROOT"
+    ln -sf /bin/true "$ROOT/usr/sbin/update-initramfs"
 }
 
 # Modules DKMS installed in $ROOT for release $1, one path a line: all of

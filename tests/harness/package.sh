@@ -32,25 +32,6 @@ install_deps() {
     host_apt_install "${missing[@]}"
 }
 
-# The files to package: tracked plus untracked-but-not-ignored ones that
-# exist (so that uncommitted work is tested too), or without git the tree
-# minus build and VCS output.
-copy_tree() {   # copy_tree DEST
-    local dest=$1
-    mkdir -p "$dest"
-    if git -C "$REPO_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
-        (cd "$REPO_ROOT" &&
-            git ls-files -z --cached --others --exclude-standard |
-            while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
-            tar --null -T - -cf -) | tar -xf - -C "$dest"
-    else
-        tar -C "$REPO_ROOT" --exclude=./build --exclude=./.git \
-            --exclude=./tests/bin --exclude='*.o' --exclude='*.ko' \
-            --exclude='*.cmd' --exclude='*.mod' --exclude='*.mod.c' \
-            --exclude='*.symvers' --exclude='*.order' -cf - . | tar -xf - -C "$dest"
-    fi
-}
-
 check_version() {   # check_version SRC
     local upstream deb
     upstream=$(cat "$1/VERSION")
@@ -283,7 +264,7 @@ main() {
     upstream=$(cat "$REPO_ROOT/VERSION")
     src=$work/$NAME-$upstream
     stamp=$(tree_stamp)
-    copy_tree "$src"
+    copy_source_tree "$src"
     check_version "$src"
     ver=$(cd "$src" && dpkg-parsechangelog -S Version)
     arch=$(dpkg-architecture -qDEB_HOST_ARCH)

@@ -52,8 +52,9 @@ main() {
         [ -n "$f" ] || die "no .deb of $name $ver in $archives"
         dpkg-deb -x "$f" "$tmp"
     done <<<"$want"
-    [ -x "$tmp/bin/busybox" ] && [ -x "$tmp/bin/udevadm" ] ||
+    if [ ! -x "$tmp/bin/busybox" ] || [ ! -x "$tmp/bin/udevadm" ]; then
         die "the $ARCH userland lacks busybox or udevadm"
+    fi
     echo "$want" >"$tmp/.harness-debs"
     rm -rf "$dir"
     mv "$tmp" "$dir"
