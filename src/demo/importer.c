@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/stddef.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 #include <linux/dmabuf_core.h>
@@ -403,16 +404,25 @@ out_put:
 	return ret;
 }
 
-static long demo_ioctl_info(struct demo_importer_file *f, void __user *uarg)
+/* DEVICE_INFO of the struct's first version, which ended at max_segment. */
+#define DEMO_IOCTL_DEVICE_INFO_V1					\
+	_IOC(_IOC_READ, _IOC_TYPE(DMABUF_DEMO_IOCTL_DEVICE_INFO),	\
+	     _IOC_NR(DMABUF_DEMO_IOCTL_DEVICE_INFO),			\
+	     offsetofend(struct dmabuf_demo_device_info, max_segment))
+
+/* DEVICE_INFO: the first @size bytes of the struct, for either version. */
+static long demo_ioctl_info(struct demo_importer_file *f, void __user *uarg,
+			    size_t size)
 {
 	struct device *dev = &f->imp->pdev->dev;
 	struct dmabuf_demo_device_info info = {
 		.index		= f->imp->index,
 		.dma_bits	= fls64(dma_get_mask(dev)),
 		.max_segment	= dma_get_max_seg_size(dev),
+		.coherent	= dev_is_dma_coherent(dev),
 	};
 
-	if (copy_to_user(uarg, &info, sizeof(info)))
+	if (copy_to_user(uarg, &info, size))
 		return -EFAULT;
 	return 0;
 }
@@ -431,7 +441,9 @@ static long demo_importer_ioctl(struct file *file, unsigned int cmd,
 	case DMABUF_DEMO_IOCTL_ACCESS:
 		return demo_ioctl_access(f, uarg);
 	case DMABUF_DEMO_IOCTL_DEVICE_INFO:
-		return demo_ioctl_info(f, uarg);
+		return demo_ioctl_info(f, uarg, sizeof(struct dmabuf_demo_device_info));
+	case DEMO_IOCTL_DEVICE_INFO_V1:
+		return demo_ioctl_info(f, uarg, _IOC_SIZE(DEMO_IOCTL_DEVICE_INFO_V1));
 	default:
 		return -ENOTTY;
 	}

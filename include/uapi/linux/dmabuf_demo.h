@@ -202,11 +202,22 @@ struct dmabuf_demo_access {
  * @index:		out: importer instance number
  * @dma_bits:		out: DMA mask width of the device
  * @max_segment:	out: the device's maximum DMA segment size in bytes
+ * @coherent:		out: 1 when the device's DMA is coherent with the CPU
+ *			caches, so that the DMA API does no cache maintenance
+ *			for it (every device on amd64); 0 when mapping,
+ *			unmapping and syncing for it clean and invalidate the
+ *			CPU caches (the demo's platform devices on arm64)
+ * @reserved:		out: 0
+ *
+ * The struct first ended at @max_segment: the command of that size (the
+ * same type and number, 16 bytes) is still answered, with that much.
  */
 struct dmabuf_demo_device_info {
 	__u32 index;
 	__u32 dma_bits;
 	__u64 max_segment;
+	__u32 coherent;
+	__u32 reserved;
 };
 
 /* On /dev/dmabuf-demo-exporter. */
