@@ -79,8 +79,16 @@ static const char *const probe_symbol[NR_SIDES] = {
 struct tally {
 	unsigned int calls[NR_SIDES];
 	uint64_t bytes[NR_SIDES][NR_DIRS];
+	unsigned int outside;	/* calls on memory outside the buffer */
 	unsigned int other;	/* lines of ours that did not parse */
 };
+
+/*
+ * The buffer's physical range, [lo, hi], as the importer's ACCESS reports
+ * it to root (DMA addresses are physical for the demo's devices): every
+ * maintained range must lie in it.  hi 0: not known yet.
+ */
+static uint64_t buf_lo, buf_hi;
 
 static int probes_placed;
 /* Calls expected on each side of the next expect_maint() (0: any number). */
@@ -153,7 +161,7 @@ static int probes_add(char *why, size_t len)
 	probes_remove();
 	for (side = 0; side < NR_SIDES; side++) {
 		snprintf(line, sizeof(line),
-			 "p:%s %s size=$arg2:u64 dir=$arg3:u32\n",
+			 "p:%s %s addr=$arg1:x64 size=$arg2:u64 dir=$arg3:u32\n",
 			 probe_event[side], probe_symbol[side]);
 		ret = kprobe_write(line);
 		if (!ret)
@@ -191,8 +199,8 @@ static int trace_count(struct tally *t)
 		return -errno;
 	snprintf(me, sizeof(me), "-%d ", (int)getpid());
 	while (fgets(line, sizeof(line), f)) {
-		char *bracket = strchr(line, '['), *p, *ev;
-		unsigned long long size, dir;
+		char *bracket = strchr(line, '['), *p, *ev, *a;
+		unsigned long long addr, size, dir;
 		int side;
 
 		if (line[0] == '#' || !bracket)
@@ -210,20 +218,24 @@ static int trace_count(struct tally *t)
 		}
 		if (side == NR_SIDES)
 			continue;
-		p = strstr(ev, " size=");
+		a = strstr(ev, " addr=");
+		p = a ? strstr(a, " size=") : NULL;
 		ev = p ? strstr(p, " dir=") : NULL;
-		if (!p || !ev) {
+		if (!ev) {
 			t->other++;
 			continue;
 		}
+		addr = strtoull(a + 6, NULL, 0);
 		size = strtoull(p + 6, NULL, 0);
 		dir = strtoull(ev + 5, NULL, 0);
-		if (dir >= NR_DIRS) {
+		if (dir >= NR_DIRS || !size) {
 			t->other++;
 			continue;
 		}
 		t->calls[side]++;
 		t->bytes[side][dir] += size;
+		if (buf_hi && (addr < buf_lo || addr + size - 1 > buf_hi))
+			t->outside++;
 	}
 	fclose(f);
 	return 0;
@@ -294,6 +306,8 @@ static void expect_maint(const char *what, int dev_dir, uint64_t dev_bytes,
 	if (!CHECK(!ret, "%s: reading the trace: %s", what, errstr(-ret)))
 		return;
 	CHECK(!t.other, "%s: %u probe lines did not parse", what, t.other);
+	CHECK(!t.outside, "%s: %u calls on memory outside the buffer [%#llx, %#llx]",
+	      what, t.outside, (unsigned long long)buf_lo, (unsigned long long)buf_hi);
 	expect_side(what, &t, DEV, dev_dir, dev_bytes);
 	expect_side(what, &t, CPU, cpu_dir, cpu_bytes);
 	/* One call per DMA segment of the table. */
@@ -384,12 +398,15 @@ static void t_access(const struct kind *k, int fd, void *map)
 	begin_step();
 	ret = demo_access(imp, fd, DMABUF_DEMO_ACCESS_WRITE, 0x5eed0001, &acc);
 	if (expect_rc("ACCESS WRITE", ret, 0)) {
+		/* The storage stays where it is from here on. */
+		buf_lo = acc.lowest_dma;
+		buf_hi = acc.highest_dma;
 		CHECK(acc.checksum == demo_expected_checksum(BUF_SIZE, 0x5eed0001),
 		      "device wrote checksum %#llx", (unsigned long long)acc.checksum);
 		want_calls = acc.segments;
 		expect_maint("ACCESS WRITE", DIR_BIDI, BUF_SIZE, DIR_BIDI, BUF_SIZE,
 			     note, sizeof(note));
-		tg_note("%u segments; %s", acc.segments, note);
+		tg_note("%u segments%s%s", acc.segments, note[0] ? "; " : "", note);
 	}
 	tg_end();
 
@@ -425,7 +442,7 @@ static void t_access(const struct kind *k, int fd, void *map)
 		want_calls = acc.segments;
 		expect_maint("ACCESS READ", DIR_TO_DEV, BUF_SIZE, DIR_TO_DEV, BUF_SIZE,
 			     note, sizeof(note));
-		tg_note("%u segments; %s", acc.segments, note);
+		tg_note("%u segments%s%s", acc.segments, note[0] ? "; " : "", note);
 	}
 	tg_end();
 }
@@ -525,6 +542,7 @@ static void t_kind(const struct kind *k)
 	void *map = MAP_FAILED;
 	int fd;
 
+	buf_lo = buf_hi = 0;
 	fd = k->make();
 	if (fd >= 0)
 		map = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
