@@ -49,6 +49,8 @@ struct fz_sync_file {
 	__s32 fd;
 };
 
+/* DEVICE_INFO of the struct's first, 16-byte version: still answered. */
+#define FZ_DEVICE_INFO_V1	_IOC(_IOC_READ, 0xDC, 0x23, 16)
 #define FZ_SET_NAME_A		_IOW('b', 1, __u32)
 #define FZ_SET_NAME_B		_IOW('b', 1, __u64)
 #define FZ_EXPORT_SYNC_FILE	_IOWR('b', 2, struct fz_sync_file)
@@ -1292,8 +1294,9 @@ static void op_attach(int detach)
 	if (i < 0)
 		return;
 	a.fd = pick_arg_fd(&e);
+	/* Unknown flags only: ATTACH_MAP (bit 0) is valid (t_coherence). */
 	if (chance(5))
-		a.flags = 1u << below(32);
+		a.flags = 1u << (1 + below(31));
 	p = arg_ptr(&a, sizeof(a), &valid);
 	logf_("%s fd %d (%s) flags %#x ptr %p", detach ? "DETACH" : "ATTACH",
 	      a.fd, e ? kind_names[e->kind] : "none", a.flags, p);
@@ -1426,7 +1429,8 @@ static int known_cmd(enum kind k, unsigned int cmd)
 		return cmd == DMABUF_DEMO_IOCTL_ATTACH ||
 		       cmd == DMABUF_DEMO_IOCTL_DETACH ||
 		       cmd == DMABUF_DEMO_IOCTL_ACCESS ||
-		       cmd == DMABUF_DEMO_IOCTL_DEVICE_INFO;
+		       cmd == DMABUF_DEMO_IOCTL_DEVICE_INFO ||
+		       cmd == FZ_DEVICE_INFO_V1;
 	case K_CORE_BUF:
 	case K_DEMO_BUF:
 	case K_HEAP_BUF:

@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/stddef.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 #include <linux/dmabuf_core.h>
@@ -65,17 +66,30 @@ static unsigned int nr_importers;
 /**
  * struct demo_importer_file - an open importer node
  * @imp:	the importer
- * @lock:	protects @held and @nr_held; taken interruptibly, as
+ * @lock:	protects @held, @maps and @nr_held; taken interruptibly, as
  *		ACCESS holds it across a fence wait of unbounded length
  * @held:	attachments kept between calls (struct
  *		dmabuf_core_attachment), indexed by their buffer's id
+ * @maps:	the mappings kept with them (struct demo_held_map), for the
+ *		holds made with %DMABUF_DEMO_ATTACH_MAP, at the same index
  * @nr_held:	entries in @held, at most max_holds
  */
 struct demo_importer_file {
 	struct demo_importer *imp;
-	struct mutex lock;	/* guards @held, @nr_held */
+	struct mutex lock;	/* guards @held, @maps, @nr_held */
 	struct xarray held;
+	struct xarray maps;
 	unsigned int nr_held;
+};
+
+/**
+ * struct demo_held_map - a mapping kept as long as its hold
+ * @sgt:	the table dmabuf_core_map_attachment() returned
+ * @dir:	its direction
+ */
+struct demo_held_map {
+	struct sg_table *sgt;
+	enum dma_data_direction dir;
 };
 
 /*
@@ -93,6 +107,51 @@ demo_find_hold(struct demo_importer_file *f, struct dmabuf_core_buffer *buf)
 	return att && att->buf == buf ? att : NULL;
 }
 
+/*
+ * End the hold at @index, whose attachment is @att: the mapping kept with it
+ * first, if any.  Called with the file's lock held, or from release.
+ */
+static void demo_drop_hold(struct demo_importer_file *f, unsigned long index,
+			   struct dmabuf_core_attachment *att)
+{
+	struct demo_held_map *m = xa_erase(&f->maps, index);
+
+	if (m) {
+		dmabuf_core_unmap_attachment(att, m->sgt, m->dir);
+		kfree(m);
+	}
+	dmabuf_core_detach(att->buf, att);
+}
+
+/*
+ * Map the new hold at @index for the device and keep the mapping, for
+ * %DMABUF_DEMO_ATTACH_MAP.  Called with the file's lock held.
+ */
+static int demo_keep_map(struct demo_importer_file *f, unsigned long index,
+			 struct dmabuf_core_attachment *att)
+{
+	struct demo_held_map *m;
+	int ret;
+
+	m = kzalloc(sizeof(*m), DEMO_GFP_RECORD);
+	if (!m)
+		return -ENOMEM;
+	m->dir = dmabuf_core_is_writable(att->buf) ? DMA_BIDIRECTIONAL :
+						      DMA_TO_DEVICE;
+	m->sgt = dmabuf_core_map_attachment(att, m->dir);
+	if (IS_ERR(m->sgt)) {
+		ret = PTR_ERR(m->sgt);
+		kfree(m);
+		return ret;
+	}
+	ret = xa_insert(&f->maps, index, m, DEMO_GFP_RECORD);
+	if (ret) {
+		dmabuf_core_unmap_attachment(att, m->sgt, m->dir);
+		kfree(m);
+	}
+	return ret;
+}
+
 static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 			      bool attach)
 {
@@ -104,7 +163,7 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags)
+	if (req.flags & ~(attach ? DMABUF_DEMO_ATTACH_MAP : 0))
 		return -EINVAL;
 	buf = dmabuf_core_get(req.fd);
 	if (IS_ERR(buf))
@@ -119,7 +178,7 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 		if (att) {
 			xa_erase(&f->held, index);
 			f->nr_held--;
-			dmabuf_core_detach(buf, att);
+			demo_drop_hold(f, index, att);
 		} else {
 			ret = -ENOENT;
 		}
@@ -144,6 +203,14 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 	if (ret) {
 		dmabuf_core_detach(buf, att);
 		goto out_unlock;
+	}
+	if (req.flags & DMABUF_DEMO_ATTACH_MAP) {
+		ret = demo_keep_map(f, index, att);
+		if (ret) {
+			xa_erase(&f->held, index);
+			dmabuf_core_detach(buf, att);
+			goto out_unlock;
+		}
 	}
 	f->nr_held++;
 out_unlock:
@@ -337,16 +404,25 @@ out_put:
 	return ret;
 }
 
-static long demo_ioctl_info(struct demo_importer_file *f, void __user *uarg)
+/* DEVICE_INFO of the struct's first version, which ended at max_segment. */
+#define DEMO_IOCTL_DEVICE_INFO_V1					\
+	_IOC(_IOC_READ, _IOC_TYPE(DMABUF_DEMO_IOCTL_DEVICE_INFO),	\
+	     _IOC_NR(DMABUF_DEMO_IOCTL_DEVICE_INFO),			\
+	     offsetofend(struct dmabuf_demo_device_info, max_segment))
+
+/* DEVICE_INFO: the first @size bytes of the struct, for either version. */
+static long demo_ioctl_info(struct demo_importer_file *f, void __user *uarg,
+			    size_t size)
 {
 	struct device *dev = &f->imp->pdev->dev;
 	struct dmabuf_demo_device_info info = {
 		.index		= f->imp->index,
 		.dma_bits	= fls64(dma_get_mask(dev)),
 		.max_segment	= dma_get_max_seg_size(dev),
+		.coherent	= dev_is_dma_coherent(dev),
 	};
 
-	if (copy_to_user(uarg, &info, sizeof(info)))
+	if (copy_to_user(uarg, &info, size))
 		return -EFAULT;
 	return 0;
 }
@@ -365,7 +441,9 @@ static long demo_importer_ioctl(struct file *file, unsigned int cmd,
 	case DMABUF_DEMO_IOCTL_ACCESS:
 		return demo_ioctl_access(f, uarg);
 	case DMABUF_DEMO_IOCTL_DEVICE_INFO:
-		return demo_ioctl_info(f, uarg);
+		return demo_ioctl_info(f, uarg, sizeof(struct dmabuf_demo_device_info));
+	case DEMO_IOCTL_DEVICE_INFO_V1:
+		return demo_ioctl_info(f, uarg, _IOC_SIZE(DEMO_IOCTL_DEVICE_INFO_V1));
 	default:
 		return -ENOTTY;
 	}
@@ -382,6 +460,7 @@ static int demo_importer_open(struct inode *inode, struct file *file)
 	f->imp = container_of(misc, struct demo_importer, node);
 	mutex_init(&f->lock);
 	xa_init(&f->held);
+	xa_init(&f->maps);
 	file->private_data = f;
 	return 0;
 }
@@ -394,8 +473,9 @@ static int demo_importer_release(struct inode *inode, struct file *file)
 
 	/* The last reference: no ioctl runs, the lock is not needed. */
 	xa_for_each(&f->held, index, att)
-		dmabuf_core_detach(att->buf, att);
+		demo_drop_hold(f, index, att);
 	xa_destroy(&f->held);
+	xa_destroy(&f->maps);
 	mutex_destroy(&f->lock);
 	kfree(f);
 	return 0;

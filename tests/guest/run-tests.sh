@@ -91,6 +91,8 @@ done
 run_prog t_demo
 # Our trace events in tracefs, for a known sequence of the demo modules.
 run_prog t_trace
+# Cache maintenance on each sync path (kprobes on arm64's DMA syncs).
+run_prog t_coherence
 # The fuzzer, bounded (make check-stress runs it long): every node and
 # buffer fd, random and boundary arguments, an oracle for each result.
 run_prog t_fuzz -n "$(harness_arg fuzz_ops 20000)"

@@ -128,21 +128,28 @@ struct dmabuf_demo_exporter_stats {
 /**
  * struct dmabuf_demo_attach - argument of ATTACH and DETACH
  * @fd:		in: buffer fd
- * @flags:	in: must be 0
+ * @flags:	in: ATTACH: 0 or %DMABUF_DEMO_ATTACH_MAP; DETACH: must be 0
  *
  * ATTACH gets the buffer and attaches the importer's device, and keeps both
  * until DETACH with an fd of the same buffer, or until the importer node is
- * closed.  At most one held attachment per buffer and open file (-EBUSY),
- * and at most the importer module's max_holds parameter per open file
- * (default 4096; -ENOSPC beyond).  The held attachment is charged to the
- * caller's memory cgroup (-ENOMEM at its limit), the buffer to its
- * creator's.  ATTACH, DETACH and ACCESS wait for the open file's lock
- * interruptibly (-EINTR).
+ * closed.  With %DMABUF_DEMO_ATTACH_MAP it also maps the attachment for the
+ * device (%DMA_BIDIRECTIONAL; %DMA_TO_DEVICE for a buffer without write
+ * access) and keeps that mapping as long as the hold, as a display keeps its
+ * scanout buffer mapped: CPU access brackets (DMA_BUF_IOCTL_SYNC) then hand
+ * the buffer from the device to the CPU and back.  At most one held
+ * attachment per buffer and open file (-EBUSY), and at most the importer
+ * module's max_holds parameter per open file (default 4096; -ENOSPC
+ * beyond).  The held attachment (and mapping) is charged to the caller's
+ * memory cgroup (-ENOMEM at its limit), the buffer to its creator's.
+ * ATTACH, DETACH and ACCESS wait for the open file's lock interruptibly
+ * (-EINTR).
  */
 struct dmabuf_demo_attach {
 	__s32 fd;
 	__u32 flags;
 };
+
+#define DMABUF_DEMO_ATTACH_MAP		(1U << 0)
 
 #define DMABUF_DEMO_ACCESS_READ		0
 #define DMABUF_DEMO_ACCESS_WRITE	1
@@ -195,11 +202,22 @@ struct dmabuf_demo_access {
  * @index:		out: importer instance number
  * @dma_bits:		out: DMA mask width of the device
  * @max_segment:	out: the device's maximum DMA segment size in bytes
+ * @coherent:		out: 1 when the device's DMA is coherent with the CPU
+ *			caches, so that the DMA API does no cache maintenance
+ *			for it (every device on amd64); 0 when mapping,
+ *			unmapping and syncing for it clean and invalidate the
+ *			CPU caches (the demo's platform devices on arm64)
+ * @reserved:		out: 0
+ *
+ * The struct first ended at @max_segment: the command of that size (the
+ * same type and number, 16 bytes) is still answered, with that much.
  */
 struct dmabuf_demo_device_info {
 	__u32 index;
 	__u32 dma_bits;
 	__u64 max_segment;
+	__u32 coherent;
+	__u32 reserved;
 };
 
 /* On /dev/dmabuf-demo-exporter. */
