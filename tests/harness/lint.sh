@@ -146,7 +146,7 @@ readme_cross_build() {
         return
     fi
     for ko in dmabuf_core dmabuf_demo_exporter dmabuf_demo_importer; do
-        file -b "$dir/$ko.ko" 2>/dev/null | grep -q 'ARM aarch64' ||
+        readelf -h "$dir/$ko.ko" 2>/dev/null | grep -q 'Machine:.*AArch64' ||
             problem "$family: the README's cross-build gave no arm64 $ko.ko"
     done
 }
