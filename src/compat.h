@@ -39,6 +39,18 @@ static inline void dcore_vm_flags_set(struct vm_area_struct *vma,
 }
 
 /*
+ * The page allocator's largest order: Linux 6.8 ("mm, treewide: rename
+ * MAX_ORDER to MAX_PAGE_ORDER") gave it this name.  Before, MAX_ORDER
+ * counted one beyond it (6.4 made it inclusive under the old name, where
+ * MAX_ORDER - 1 only leaves one order unused).
+ */
+#ifdef MAX_PAGE_ORDER
+#define DCORE_MAX_PAGE_ORDER	MAX_PAGE_ORDER
+#else
+#define DCORE_MAX_PAGE_ORDER	(MAX_ORDER - 1)
+#endif
+
+/*
  * Kernel mappings of a dma-buf: 6.2 ("dma-buf: Move dma_buf_vmap() to
  * dynamic locking specification") made dma_buf_vmap() a call under the
  * reservation lock and added the _unlocked variants that take it.

@@ -62,6 +62,9 @@ u64 dmabuf_core_device_dma_limit(struct device *dev);
 bool dmabuf_core_pages_device_fits(struct device *dev);
 int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 			    u64 dma_limit, size_t max_chunk);
+size_t dmabuf_core_pages_max_contig(void);
+int dmabuf_core_pages_alloc_contig(struct dmabuf_core_pages *pages,
+				   size_t size, u64 dma_limit);
 void dmabuf_core_pages_free(struct dmabuf_core_pages *pages);
 u64 dmabuf_core_pages_highest_phys(const struct dmabuf_core_pages *pages);
 bool dmabuf_core_pages_reachable(const struct dmabuf_core_pages *pages,

@@ -27,6 +27,7 @@
 #define DCORE_REFUSED_MAX_TOTAL	2	/* all storage would pass max_total_mb */
 #define DCORE_REFUSED_NO_MEMORY	3	/* the system or the memory cgroup */
 #define DCORE_REFUSED_KILLED	4	/* the allocating task was killed */
+#define DCORE_REFUSED_NO_RUN	5	/* larger than any contiguous run */
 
 TRACE_DEFINE_ENUM(DMA_BIDIRECTIONAL);
 TRACE_DEFINE_ENUM(DMA_TO_DEVICE);
@@ -171,7 +172,8 @@ TRACE_EVENT(dmabuf_core_refused,
 				       { DCORE_REFUSED_MAX_SIZE, "max_size_mb" },
 				       { DCORE_REFUSED_MAX_TOTAL, "max_total_mb" },
 				       { DCORE_REFUSED_NO_MEMORY, "no_memory" },
-				       { DCORE_REFUSED_KILLED, "killed" }),
+				       { DCORE_REFUSED_KILLED, "killed" },
+				       { DCORE_REFUSED_NO_RUN, "no_contig_run" }),
 		      __entry->ret)
 );
 

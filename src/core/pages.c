@@ -338,6 +338,116 @@ err_unreserve:
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_alloc, DMABUF_CORE_NS);
 
 /**
+ * dmabuf_core_pages_max_contig - the largest run of contiguous page storage
+ *
+ * Return: the most bytes dmabuf_core_pages_alloc_contig() can ever give:
+ * the page allocator's largest block.
+ */
+size_t dmabuf_core_pages_max_contig(void)
+{
+	return PAGE_SIZE << DCORE_MAX_PAGE_ORDER;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_max_contig, DMABUF_CORE_NS);
+
+/*
+ * @nr physically contiguous pages below @dma_limit: the smallest block
+ * that holds them, split, its unused tail given back.  The zones are tried
+ * as for chunks; a block the allocator cannot find in a wider zone is not
+ * in a narrower one either (those are part of every wider zone's
+ * fallback).  Compaction may run, as contiguity is the point, but never
+ * the OOM killer.
+ */
+static struct page *dcore_alloc_run(unsigned long nr, u64 dma_limit,
+				    gfp_t account)
+{
+	unsigned int order = order_base_2(nr), zone;
+	struct page *page;
+	unsigned long i;
+	gfp_t gfp;
+
+	for (zone = dcore_first_zone(dma_limit);
+	     zone < ARRAY_SIZE(dcore_zones); zone++) {
+		gfp = dcore_zones[zone] ? GFP_USER | dcore_zones[zone] :
+					  GFP_HIGHUSER;
+		gfp |= __GFP_ZERO | __GFP_NOWARN | __GFP_RETRY_MAYFAIL | account;
+		page = alloc_pages(gfp, order);
+		if (!page)
+			return NULL;
+		if (page_to_phys(page) + (PAGE_SIZE << order) - 1 <= dma_limit) {
+			/* Each page its own, so that the tail can go back. */
+			split_page(page, order);
+			for (i = nr; i < (1UL << order); i++)
+				__free_page(page + i);
+			return page;
+		}
+		__free_pages(page, order);
+	}
+	return NULL;
+}
+
+/**
+ * dmabuf_core_pages_alloc_contig - allocate zeroed, physically contiguous storage
+ * @pages: the storage to fill in; zeroed by the caller
+ * @size: bytes, a non-zero multiple of PAGE_SIZE, at most
+ *	dmabuf_core_pages_max_contig()
+ * @dma_limit: highest physical address any page may have; U64_MAX for any
+ *	memory
+ *
+ * One run of pages, for devices that take a buffer only as one DMA segment
+ * (videobuf2-dma-contig importers, scatter-gather-less FPGA designs).  The
+ * storage is page chunks as dmabuf_core_pages_alloc() makes them, one per
+ * page, so every other helper serves it unchanged; dmabuf_core_pages_map()
+ * joins them into as few segments as the device allows.  Charged and
+ * capped as dmabuf_core_pages_alloc() storage is, and never the OOM killer.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -EINVAL, or -ENOMEM (also for a size above
+ * dmabuf_core_pages_max_contig()); on failure nothing is held.
+ */
+int dmabuf_core_pages_alloc_contig(struct dmabuf_core_pages *pages,
+				   size_t size, u64 dma_limit)
+{
+	gfp_t account = READ_ONCE(dcore_memcg_account) ? __GFP_ACCOUNT : 0;
+	unsigned long nr_pages = size >> PAGE_SHIFT, i;
+	struct dmabuf_core_chunk *chunks;
+	struct page *page;
+
+	if (!size || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	if (size > dmabuf_core_pages_max_contig()) {
+		trace_dmabuf_core_refused(size, DCORE_REFUSED_NO_RUN, -ENOMEM);
+		return -ENOMEM;
+	}
+	if (!dcore_storage_reserve(nr_pages)) {
+		trace_dmabuf_core_refused(size, DCORE_REFUSED_MAX_TOTAL, -ENOMEM);
+		return -ENOMEM;
+	}
+	chunks = dcore_chunks_alloc(nr_pages, account);
+	if (!chunks)
+		goto err_unreserve;
+	page = dcore_alloc_run(nr_pages, dma_limit, account);
+	if (!page)
+		goto err_free;
+	for (i = 0; i < nr_pages; i++) {
+		chunks[i].page = page + i;
+		chunks[i].order = 0;
+	}
+	pages->chunks = chunks;
+	pages->nr_chunks = nr_pages;
+	pages->nr_pages = nr_pages;
+	trace_dmabuf_core_storage(size, dma_limit, size, 1, size);
+	return 0;
+
+err_free:
+	kvfree(chunks);
+err_unreserve:
+	atomic_long_sub(nr_pages, &dcore_storage_pages);
+	trace_dmabuf_core_refused(size, DCORE_REFUSED_NO_MEMORY, -ENOMEM);
+	return -ENOMEM;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_alloc_contig, DMABUF_CORE_NS);
+
+/**
  * dmabuf_core_pages_free - free what dmabuf_core_pages_alloc() allocated
  * @pages: the storage, possibly empty (never allocated); left empty
  */
