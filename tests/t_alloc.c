@@ -531,9 +531,9 @@ static void test_stats_bad_input(void)
 		case 0: s.flags = 1; snprintf(what, sizeof(what), "flags=1"); break;
 		case 1: s.flags = 0x80000000u; snprintf(what, sizeof(what), "flags=0x80000000"); break;
 		case 2: s.reserved0 = 1; snprintf(what, sizeof(what), "reserved0=1"); break;
-		case 3: s.reserved[0] = 1; snprintf(what, sizeof(what), "reserved[0]=1"); break;
-		case 4: s.reserved[1] = 1ULL << 63; snprintf(what, sizeof(what), "reserved[1]=1<<63"); break;
-		default: s.reserved0 = ~0u; s.reserved[0] = ~0ULL; snprintf(what, sizeof(what), "all reserved ~0"); break;
+		case 3: s.reserved1 = 1; snprintf(what, sizeof(what), "reserved1=1"); break;
+		case 4: s.reserved1 = 1ULL << 63; snprintf(what, sizeof(what), "reserved1=1<<63"); break;
+		default: s.reserved0 = ~0u; s.reserved1 = ~0ULL; snprintf(what, sizeof(what), "all reserved ~0"); break;
 		}
 		errno = 0;
 		r = ioctl(dev_fd(), DMABUF_CORE_IOCTL_STATS, &s);
@@ -543,6 +543,7 @@ static void test_stats_bad_input(void)
 	/* The out fields are ignored on input. */
 	memset(&s, 0, sizeof(s));
 	memset(&s, 0xff, offsetof(struct dmabuf_core_stats, flags));
+	s.contig_pages = ~0ULL;
 	errno = 0;
 	r = ioctl(dev_fd(), DMABUF_CORE_IOCTL_STATS, &s);
 	e = errno;
@@ -564,12 +565,13 @@ static void test_stats_consistent(void)
 		CHECK(s.live_bytes % page_size == 0,
 		      "live_bytes %llu not a page multiple",
 		      (unsigned long long)s.live_bytes);
-		CHECK(s.system_pages * page_size <= s.live_bytes,
-		      "system_pages %llu exceed live_bytes %llu",
+		CHECK((s.system_pages + s.contig_pages) * page_size <= s.live_bytes,
+		      "system_pages %llu and contig_pages %llu exceed live_bytes %llu",
 		      (unsigned long long)s.system_pages,
+		      (unsigned long long)s.contig_pages,
 		      (unsigned long long)s.live_bytes);
-		CHECK(s.flags == 0 && s.reserved0 == 0 && s.reserved[0] == 0 &&
-		      s.reserved[1] == 0, "input fields not zero on output");
+		CHECK(s.flags == 0 && s.reserved0 == 0 && s.reserved1 == 0,
+		      "input fields not zero on output");
 	}
 	tg_end();
 }

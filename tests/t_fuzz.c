@@ -780,16 +780,18 @@ static void op_stats(void)
 	if (chance(10))
 		s.flags = 1;
 	if (chance(10))
-		s.reserved[below(2)] = 1;
+		s.reserved1 = 1;
+	/* An output field: what the caller leaves in it is ignored. */
+	if (chance(10))
+		s.contig_pages = rnd();
 	p = arg_ptr(&s, sizeof(s), &valid);
 	logf_("STATS flags %#x ptr %p", s.flags, p);
 	err = ioctl(F.fds[i].fd, DMABUF_CORE_IOCTL_STATS, p) ? errno : 0;
 	if (valid <= 0)
 		judge("STATS", K_NODE, err, WANT_FAIL, valid ? 0 : EFAULT);
 	else
-		judge("STATS", K_NODE, err, s.flags || s.reserved[0] ||
-		      s.reserved[1] ? WANT_FAIL : WANT_OK, s.flags || s.reserved[0] ||
-		      s.reserved[1] ? EINVAL : 0);
+		judge("STATS", K_NODE, err, s.flags || s.reserved1 ?
+		      WANT_FAIL : WANT_OK, s.flags || s.reserved1 ? EINVAL : 0);
 }
 
 static void op_sync(void)

@@ -175,7 +175,11 @@ void dcore_import_exit(void);
 extern atomic_long_t dcore_system_pages;
 struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags);
 
-/* misc_node.c: /dev/dmabuf. */
+/* contig_heap.c: the exporter behind /dev/dmabuf-contig. */
+extern atomic_long_t dcore_contig_pages;
+struct dmabuf_core_buffer *dcore_contig_alloc(u64 len, unsigned int fd_flags);
+
+/* misc_node.c: /dev/dmabuf and /dev/dmabuf-contig. */
 int dcore_node_register(void);
 void dcore_node_unregister(void);
 

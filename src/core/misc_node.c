@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * /dev/dmabuf: hands out buffer fds of system memory through the mainline
- * dma-heap allocation ABI, and reports dmabuf-core's counters and what it
- * knows of a buffer fd.
+ * /dev/dmabuf and /dev/dmabuf-contig: hand out buffer fds through the
+ * mainline dma-heap allocation ABI (system memory in page chunks, and
+ * physically contiguous memory placed at first use), and report
+ * dmabuf-core's counters and what it knows of a buffer fd.
  */
 #include <linux/dma-buf.h>
 #include <linux/err.h>
@@ -17,13 +18,27 @@
 
 #include "internal.h"
 
+/**
+ * struct dcore_node - one allocator node
+ * @misc:	the misc device; misc_open() makes it the file's private_data
+ * @alloc:	makes a buffer of @len bytes whose file has @fd_flags' access
+ *		mode
+ *
+ * Static and never changed after registration: no locking.
+ */
+struct dcore_node {
+	struct miscdevice misc;
+	struct dmabuf_core_buffer *(*alloc)(u64 len, unsigned int fd_flags);
+};
+
 /*
  * Like DMA_HEAP_IOCTL_ALLOC, accept an argument shorter or longer than
  * ours: the size is part of the ioctl number.  Missing trailing input
  * fields read as zero; bytes beyond ours are left alone.  Unlike it, refuse
  * a structure too short to carry the new fd back, so no fd is lost.
  */
-static long dcore_node_alloc(unsigned int cmd, void __user *uarg)
+static long dcore_node_alloc(const struct dcore_node *node, unsigned int cmd,
+			     void __user *uarg)
 {
 	size_t usize = _IOC_SIZE(cmd);
 	size_t in = _IOC_DIR(cmd) & _IOC_WRITE ? usize : 0;
@@ -42,7 +57,7 @@ static long dcore_node_alloc(unsigned int cmd, void __user *uarg)
 	    (data.fd_flags & O_ACCMODE) == O_ACCMODE)
 		return -EINVAL;
 
-	buf = dcore_system_alloc(data.len, data.fd_flags);
+	buf = node->alloc(data.len, data.fd_flags);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
@@ -67,12 +82,12 @@ static long dcore_node_stats(void __user *uarg)
 
 	if (copy_from_user(&st, uarg, sizeof(st)))
 		return -EFAULT;
-	if (st.flags || st.reserved0 ||
-	    memchr_inv(st.reserved, 0, sizeof(st.reserved)))
+	if (st.flags || st.reserved0 || st.reserved1)
 		return -EINVAL;
 
 	dcore_read_stats(&st);
 	st.system_pages = atomic_long_read(&dcore_system_pages);
+	st.contig_pages = atomic_long_read(&dcore_contig_pages);
 	if (copy_to_user(uarg, &st, sizeof(st)))
 		return -EFAULT;
 	return 0;
@@ -106,6 +121,8 @@ static long dcore_node_query(void __user *uarg)
 static long dcore_node_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
+	struct dcore_node *node = container_of(file->private_data,
+					       struct dcore_node, misc);
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
@@ -116,7 +133,7 @@ static long dcore_node_ioctl(struct file *file, unsigned int cmd,
 	}
 	if (_IOC_TYPE(cmd) == _IOC_TYPE(DMABUF_CORE_IOCTL_ALLOC) &&
 	    _IOC_NR(cmd) == _IOC_NR(DMABUF_CORE_IOCTL_ALLOC))
-		return dcore_node_alloc(cmd, uarg);
+		return dcore_node_alloc(node, cmd, uarg);
 	return -ENOTTY;
 }
 
@@ -126,18 +143,47 @@ static const struct file_operations dcore_node_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-static struct miscdevice dcore_node = {
-	.minor	= MISC_DYNAMIC_MINOR,
-	.name	= "dmabuf",
-	.fops	= &dcore_node_fops,
+static struct dcore_node dcore_nodes[] = {
+	{
+		.misc = {
+			.minor	= MISC_DYNAMIC_MINOR,
+			.name	= "dmabuf",
+			.fops	= &dcore_node_fops,
+		},
+		.alloc = dcore_system_alloc,
+	},
+	{
+		.misc = {
+			.minor	= MISC_DYNAMIC_MINOR,
+			.name	= "dmabuf-contig",
+			.fops	= &dcore_node_fops,
+		},
+		.alloc = dcore_contig_alloc,
+	},
 };
 
 int dcore_node_register(void)
 {
-	return misc_register(&dcore_node);
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(dcore_nodes); i++) {
+		ret = misc_register(&dcore_nodes[i].misc);
+		if (ret)
+			goto err_unregister;
+	}
+	return 0;
+
+err_unregister:
+	while (i--)
+		misc_deregister(&dcore_nodes[i].misc);
+	return ret;
 }
 
 void dcore_node_unregister(void)
 {
-	misc_deregister(&dcore_node);
+	unsigned int i = ARRAY_SIZE(dcore_nodes);
+
+	while (i--)
+		misc_deregister(&dcore_nodes[i].misc);
 }

@@ -286,15 +286,15 @@ static int cmd_stats(int argc, char **argv)
 	}
 	close(node);
 	if (json)
-		printf("{\"live_buffers\": %llu, \"live_bytes\": %llu, \"exported\": %llu, \"released\": %llu, \"system_pages\": %llu}\n",
+		printf("{\"live_buffers\": %llu, \"live_bytes\": %llu, \"exported\": %llu, \"released\": %llu, \"system_pages\": %llu, \"contig_pages\": %llu}\n",
 		       (unsigned long long)s.live_buffers, (unsigned long long)s.live_bytes,
 		       (unsigned long long)s.exported, (unsigned long long)s.released,
-		       (unsigned long long)s.system_pages);
+		       (unsigned long long)s.system_pages, (unsigned long long)s.contig_pages);
 	else
-		printf("live buffers: %llu\nlive bytes:   %llu\nexported:     %llu\nreleased:     %llu\nsystem pages: %llu\n",
+		printf("live buffers: %llu\nlive bytes:   %llu\nexported:     %llu\nreleased:     %llu\nsystem pages: %llu\ncontig pages: %llu\n",
 		       (unsigned long long)s.live_buffers, (unsigned long long)s.live_bytes,
 		       (unsigned long long)s.exported, (unsigned long long)s.released,
-		       (unsigned long long)s.system_pages);
+		       (unsigned long long)s.system_pages, (unsigned long long)s.contig_pages);
 	return EXIT_OK;
 }
 

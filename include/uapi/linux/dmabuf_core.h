@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
 /*
- * dmabuf-core userspace API: the /dev/dmabuf allocator node.  Every buffer
- * fd dmabuf-core hands out is a kernel dma-buf fd: the ioctls of
- * <linux/dma-buf.h> (SYNC, SET_NAME, EXPORT/IMPORT_SYNC_FILE) work on it.
+ * dmabuf-core userspace API: the /dev/dmabuf and /dev/dmabuf-contig
+ * allocator nodes.  Every buffer fd dmabuf-core hands out is a kernel
+ * dma-buf fd: the ioctls of <linux/dma-buf.h> (SYNC, SET_NAME,
+ * EXPORT/IMPORT_SYNC_FILE) work on it.
  *
  * The allocation and sync ioctls deliberately reuse the numbers and layouts
  * of the mainline dma-heap and dma-buf ABI, so that existing userspace works
@@ -82,7 +83,7 @@ struct dmabuf_core_sync {
  *			exporting module for buffers of dmabuf-core)
  * @reserved:		in: must be 0
  *
- * Issued on /dev/dmabuf.  The counters are a snapshot, read without
+ * Issued on /dev/dmabuf or /dev/dmabuf-contig.  The counters are a snapshot, read without
  * waiting for the buffer.  104 bytes on every ABI.
  */
 struct dmabuf_core_query {
@@ -107,12 +108,15 @@ struct dmabuf_core_query {
  * @exported:		out: buffers exported since load
  * @released:		out: buffers released since load
  * @system_pages:	out: pages held right now by /dev/dmabuf buffers
+ * @contig_pages:	out: pages held right now by /dev/dmabuf-contig
+ *			buffers (their storage is placed at first use)
  * @flags:		in: must be 0
  * @reserved0:		in: must be 0
- * @reserved:		in: must be 0
+ * @reserved1:		in: must be 0
  *
- * Issued on /dev/dmabuf.  Counters for tests and tools.  64 bytes on every
- * ABI.
+ * Issued on /dev/dmabuf or /dev/dmabuf-contig.  Counters for tests and
+ * tools.  64 bytes on every ABI.  @contig_pages was reserved (in: must be
+ * 0) before it was an output; its input is ignored now.
  */
 struct dmabuf_core_stats {
 	__u64 live_buffers;
@@ -122,10 +126,11 @@ struct dmabuf_core_stats {
 	__u64 system_pages;
 	__u32 flags;
 	__u32 reserved0;
-	__u64 reserved[2];
+	__u64 contig_pages;
+	__u64 reserved1;
 };
 
-/* On /dev/dmabuf: same number as DMA_HEAP_IOCTL_ALLOC. */
+/* On /dev/dmabuf and /dev/dmabuf-contig: same number as DMA_HEAP_IOCTL_ALLOC. */
 #define DMABUF_CORE_IOCTL_ALLOC	_IOWR('H', 0x0, struct dmabuf_core_alloc)
 
 /*
@@ -136,9 +141,9 @@ struct dmabuf_core_stats {
 
 /* dmabuf-core's own ioctls use type 0xDC; number 0x00 is retired. */
 #define DMABUF_CORE_IOC_MAGIC	0xDC
-/* On /dev/dmabuf. */
+/* On either node. */
 #define DMABUF_CORE_IOCTL_STATS	_IOWR(DMABUF_CORE_IOC_MAGIC, 0x01, struct dmabuf_core_stats)
-/* On /dev/dmabuf, about the buffer fd in the argument. */
+/* On either node, about the buffer fd in the argument. */
 #define DMABUF_CORE_IOCTL_QUERY	_IOWR(DMABUF_CORE_IOC_MAGIC, 0x02, struct dmabuf_core_query)
 
 #endif /* _UAPI_LINUX_DMABUF_CORE_H */
