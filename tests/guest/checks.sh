@@ -44,12 +44,15 @@ load_vgem() {
 	done
 }
 
-# load_vivid: load the stock vivid driver (a check) with one capture node,
-# one webcam input and vmalloc buffers (its default), and wait up to 2 s for
-# the node.
+# load_vivid [CHECK-NAME [PARAM=VALUE...]]: load the stock vivid driver (a
+# check) with one capture node, one webcam input and vmalloc buffers (its
+# default; allocators=1 gives videobuf2-dma-contig), and any more
+# parameters; wait up to 2 s for the node.
 load_vivid() {
-	check "load the stock vivid driver" \
-		load_stock vivid n_devs=1 node_types=0x1 num_inputs=1 input_types=0x0 num_outputs=0
+	local name=${1:-load the stock vivid driver}
+	[ $# -gt 0 ] && shift
+	check "$name" load_stock vivid n_devs=1 node_types=0x1 num_inputs=1 \
+		input_types=0x0 num_outputs=0 "$@"
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		grep -qs vivid-000-vid-cap /sys/class/video4linux/*/name && break
 		sleep 0.2
@@ -63,20 +66,18 @@ harness_arg() {
 	echo "${v:-$2}"
 }
 
-# run_prog PROG [ARGS...]: run test program /tests/PROG under a watchdog and
-# check how it ended. One more check line, "PROG ran to completion", passes
-# only when the program exited 0 after a closing "# PROG: N passed, M
-# failed, K skipped" line that agrees with the PASS:/FAIL:/SKIP: lines it
-# printed. A missing
-# program, a crash (signal), a non-zero exit or a hang fails it; on a hang
-# (dmabuf_harness.prog_timeout seconds, default 300) the kernel's task dump
-# (sysrq t and w) goes to the console before the program is killed.
-run_prog() {
+# run_watched PROG [ARGS...]: run test program /tests/PROG under a watchdog,
+# its output in $out; sets $st (exit status), $how (how it ended) and $secs.
+# On a hang (dmabuf_harness.prog_timeout seconds, default 300) the kernel's
+# task dump (sysrq t and w) goes to the console before the program is
+# killed. Returns 1 (after a failed "PROG ran to completion") when the
+# program is missing.
+run_watched() {
 	prog=$1
 	shift
 	if [ ! -x "/tests/$prog" ]; then
 		fail "$prog ran to completion: /tests/$prog is missing"
-		return 0
+		return 1
 	fi
 	tmo=$(harness_arg prog_timeout 300)
 	out=/tmp/run_prog.$prog.out
@@ -106,14 +107,24 @@ run_prog() {
 	st=$?
 	wait $dog
 	secs=$(($(cut -d. -f1 /proc/uptime) - t0))
+	how="exit $st"
+	[ $st -gt 128 ] && how="killed by signal $((st - 128))"
+	[ -e /tmp/run_prog.timeout ] && how="hung: killed after ${tmo}s"
+	return 0
+}
+
+# run_prog PROG [ARGS...]: run_watched, then check how it ended. One more
+# check line, "PROG ran to completion", passes only when the program exited
+# 0 after a closing "# PROG: N passed, M failed, K skipped" line that
+# agrees with the PASS:/FAIL:/SKIP: lines it printed. A missing program, a
+# crash (signal), a non-zero exit or a hang fails it.
+run_prog() {
+	run_watched "$@" || return 0
 	cat "$out"
 	npass=$(grep -c "^PASS: $prog: " "$out")
 	nfail=$(grep -c "^FAIL: $prog: " "$out")
 	nskip=$(grep -c "^SKIP: $prog: " "$out")
 	closing=$(sed -n "s/^# $prog: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p" "$out" | tail -n 1)
-	how="exit $st"
-	[ $st -gt 128 ] && how="killed by signal $((st - 128))"
-	[ -e /tmp/run_prog.timeout ] && how="hung: killed after ${tmo}s"
 	if [ -z "$closing" ]; then
 		fail "$prog ran to completion: $how, no closing count line"
 	elif [ "$closing" != "$npass $nfail $nskip" ]; then
@@ -124,6 +135,37 @@ run_prog() {
 		pass "$prog ran to completion: exit $st, $npass passed, $nfail failed, $nskip skipped, ${secs}s"
 	fi
 	rm -f "$out"
+}
+
+# run_ktap PROG [ARGS...]: a program on the kernel's kselftest_harness.h.
+# Its KTAP goes to the results as it is, and each test's result line
+# becomes one of ours: "ok N NAME" a PASS, "ok N NAME # SKIP why" a SKIP,
+# "not ok N NAME" a FAIL, each as "PROG: NAME". "PROG ran to completion"
+# passes only when the plan's count, the result lines and the "# Totals:"
+# line agree, and the exit status is 0 exactly when nothing failed.
+run_ktap() {
+	run_watched "$@" || return 0
+	cat "$out"
+	awk -v p="$prog" '
+		/^ok [0-9]+ .* # SKIP/ { sub(/^ok [0-9]+ /, ""); sub(/ # SKIP */, ": "); print "SKIP: " p ": " $0; next }
+		/^ok [0-9]+ / { sub(/^ok [0-9]+ /, ""); print "PASS: " p ": " $0; next }
+		/^not ok [0-9]+ / { sub(/^not ok [0-9]+ /, ""); print "FAIL: " p ": " $0 }' "$out" >"$out.lines"
+	cat "$out.lines"
+	npass=$(grep -c "^PASS: " "$out.lines")
+	nfail=$(grep -c "^FAIL: " "$out.lines")
+	nskip=$(grep -c "^SKIP: " "$out.lines")
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n 1)
+	totals=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .* skip:\([0-9]*\) .*/\1 \2 \3/p' "$out" | tail -n 1)
+	if [ -z "$plan" ] || [ "$plan" -ne $((npass + nfail + nskip)) ]; then
+		fail "$prog ran to completion: $how, plan '${plan:-none}' but $npass passed, $nfail failed, $nskip skipped"
+	elif [ "$totals" != "$npass $nfail $nskip" ]; then
+		fail "$prog ran to completion: $how, totals '${totals:-none}' but $npass passed, $nfail failed, $nskip skipped"
+	elif [ $st -ne $((nfail > 0)) ]; then
+		fail "$prog ran to completion: $how with $nfail failures"
+	else
+		pass "$prog ran to completion: exit $st, $npass passed, $nfail failed, $nskip skipped, ${secs}s"
+	fi
+	rm -f "$out" "$out.lines"
 }
 
 # run_packaged_demo: the packaged dmabuf-demo (the story of `make demo`,

@@ -85,7 +85,7 @@ done
 check "insmod dmabuf_demo_exporter" insmod $M/dmabuf_demo_exporter.ko
 check "insmod dmabuf_demo_importer" \
 	insmod $M/dmabuf_demo_importer.ko dma_bits=64,32 max_seg_kb=0,64
-for n in dmabuf dmabuf-demo-exporter dmabuf-demo-importer0 dmabuf-demo-importer1; do
+for n in dmabuf dmabuf-contig dmabuf-demo-exporter dmabuf-demo-importer0 dmabuf-demo-importer1; do
 	check "node /dev/$n exists" test -c /dev/$n
 done
 run_prog t_demo
@@ -123,6 +123,11 @@ check "rmmod vgem" rmmod vgem
 load_vivid
 run_prog t_vivid
 check "rmmod vivid" rmmod vivid
+# /dev/dmabuf-contig, and vivid as a videobuf2-dma-contig importer
+# (allocators=1: one contiguous run below its 32-bit mask) capturing into it.
+load_vivid "load the stock vivid driver with dma-contig buffers" allocators=1
+run_ktap t_contig
+check "rmmod vivid (dma-contig)" rmmod vivid
 
 # 6. Everything unloads, nothing is left behind.
 check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer

@@ -9,7 +9,7 @@
 M=/modules
 T=/tests
 UDEVD=/lib/systemd/systemd-udevd
-NODES="/dev/dmabuf /dev/dmabuf-demo-exporter /dev/dmabuf-demo-importer0 /dev/dmabuf-demo-importer1"
+NODES="/dev/dmabuf /dev/dmabuf-contig /dev/dmabuf-demo-exporter /dev/dmabuf-demo-importer0 /dev/dmabuf-demo-importer1"
 
 CHECK_WHO=udev
 . /checks.sh
@@ -75,6 +75,11 @@ else
 fi
 check "the heap entry allocates (O_RDONLY open, as heap users do)" \
 	$T/t_alloc --heap-entry /dev/dma_heap/dmabuf-core
+if [ "$(readlink /dev/dma_heap/dmabuf-core-contig 2>&1)" = "../dmabuf-contig" ]; then
+	pass "udev links /dev/dma_heap/dmabuf-core-contig to /dev/dmabuf-contig"
+else
+	fail "udev links /dev/dma_heap/dmabuf-core-contig to /dev/dmabuf-contig: $(readlink /dev/dma_heap/dmabuf-core-contig 2>&1), expected ../dmabuf-contig"
+fi
 
 # The kernel's own dmabuf-heaps kselftest, unmodified, over every entry of
 # /dev/dma_heap (ours, and the kernel's system heap where it has one), with
@@ -118,6 +123,7 @@ check "rmmod dmabuf_demo_exporter" rmmod dmabuf_demo_exporter
 check "rmmod dmabuf_core" rmmod dmabuf_core
 check "udevadm settle after unload" udevadm settle --timeout=30
 check "the heap entry goes with the node" test ! -e /dev/dma_heap/dmabuf-core
+check "the contiguous heap entry goes with its node" test ! -e /dev/dma_heap/dmabuf-core-contig
 
 # Stop udevd (and its workers) so the guest runs on as it did before.
 # --exit returns when udevd has exited.

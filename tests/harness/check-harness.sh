@@ -25,6 +25,8 @@
 #      hang    a test program never returns (PROG_TIMEOUT=90: above the
 #              slowest program's time, t_fragment's ~35 s)
 #      leak    /dev/dmabuf buffers of up to 1 MiB never free their pages
+#      ktap    a test of a kselftest_harness.h program (t_contig) fails:
+#              its "not ok" line must become a FAIL of that test
 # 4. The demo (`make demo` of scratch copies, two boots side by side): the
 #    unmodified demo passes; a demo whose program prints kernel-like lines
 #    (WARNING:, BUG:, dmabuf-core:) while the demo exporter's init prints a
@@ -285,6 +287,9 @@ inject() {   # inject CASE DIR: apply the fault, fail if it did not apply
         leak) sed -i '/^static void system_release/,/^}/ s|^\tdmabuf_core_pages_free(pages);$|\tif (pages->nr_pages > 256) /* injected leak */\n\t\tdmabuf_core_pages_free(pages);|' \
                 "$d/src/core/system_heap.c"
             grep -q 'injected leak' "$d/src/core/system_heap.c" ;;
+        ktap) sed -i 's|EXPECT_EQ(-ENOMEM, contig_alloc(self->node, LARGEST_RUN + 4 \* KiB, 0));|EXPECT_EQ(0, contig_alloc(self->node, LARGEST_RUN + 4 * KiB, 0)); /* injected */|' \
+                "$d/tests/t_contig.c"
+            grep -q 'injected' "$d/tests/t_contig.c" ;;
     esac
 }
 
@@ -299,6 +304,7 @@ expect_of() {
         # Both leak tolerances, the guest's and t_share's, trip.
         leak) echo 'memory back to baseline after unload: .*lost'
             echo 't_share: leak: .*MemFree before' ;;
+        ktap) echo 't_contig: contig.larger_than_any_run' ;;
     esac
 }
 
@@ -432,7 +438,7 @@ demo_cases() {
 }
 
 main() {
-    local cases=${*:-crash missing warn hang leak demo}
+    local cases=${*:-crash missing warn hang leak ktap demo}
     rm -rf "$V"
     verdict_cases
     exit_after_main_case

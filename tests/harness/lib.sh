@@ -90,7 +90,7 @@ archs_of() { local f; for f in "$@"; do family_arch "$f"; done | sort -u; }
 # (tests/Makefile), and with "kselftest" as $2 the kernel's dmabuf-heaps
 # kselftest too. arm64 first makes its userland (sysroot.sh).
 build_guest_programs() {
-    local arch=$1 bin sysroot cc=gcc
+    local arch=$1 bin sysroot ksft cc=gcc
     local -a args=()
     bin=$(tests_bin_of "$arch")
     if [ "$arch" != amd64 ]; then
@@ -98,6 +98,11 @@ build_guest_programs() {
         cc=${CROSS_ARM64}gcc
         args=(CC="$cc" BIN="$bin" SYSROOT="$sysroot")
     fi
+    # kselftest_harness.h, for the programs written on it.
+    ksft=$(with_lock ksft-harness unpack_linux_source ksft-harness \
+        '*/tools/testing/selftests/kselftest.h' \
+        '*/tools/testing/selftests/kselftest_harness.h') || return 1
+    args+=(KSELFTEST="$ksft/tools/testing/selftests")
     make -C "$REPO_ROOT/tests" -j2 "${args[@]}" >/dev/null ||
         make -C "$REPO_ROOT/tests" "${args[@]}" || return 1
     [ "${2:-}" != kselftest ] || "$HARNESS_DIR/kselftest.sh" "$bin" "$cc"

@@ -37,7 +37,9 @@
 #define GiB	(1024ULL * MiB)
 #define TiB	(1024ULL * GiB)
 
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 #define TAP_PRINTF(a, b)	__attribute__((format(printf, a, b)))
 

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * t_contig: /dev/dmabuf-contig, physically contiguous buffers placed at
+ * first use, on the kernel's kselftest_harness.h.
+ *
+ *   - storage is placed by the first user mapping fault or device map, not
+ *     by ALLOC, and holds exactly the pages asked for;
+ *   - every size up to the page allocator's largest block maps as one DMA
+ *     segment, and a 32-bit importer attached first gets memory below
+ *     4 GiB in a guest whose memory lies mostly above;
+ *   - more than any run: ENOMEM at ALLOC; the creator's memory cgroup full:
+ *     ENOMEM to a device map, SIGBUS to a fault, no OOM kill;
+ *   - the stock vivid in videobuf2-dma-contig mode (allocators=1, a 32-bit
+ *     DMA mask) captures 1920x1080 frames into our buffers.
+ *
+ * Needs the demo importers (dma_bits=64,32 max_seg_kb=0,64) and, for the
+ * vivid tests, vivid loaded with allocators=1.  Each fixture's teardown
+ * checks that the contiguous pages and live buffers are back where the
+ * test found them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/videodev2.h>
+#include <linux/dmabuf_demo.h>
+
+#include "kselftest_harness.h"
+
+#include "lib/cg.h"
+#include "lib/demo.h"
+#include "lib/tap.h"
+#include "lib/vivid.h"
+
+#define CONTIG_DEV	"/dev/dmabuf-contig"
+/* The page allocator's largest block (order 10 of 4 KiB pages) on every target. */
+#define LARGEST_RUN	(4 * MiB)
+#define CG_CONTIG	CG_ROOT "/t_contig"
+
+/* ALLOC on @node: the new fd, or -errno. */
+static int contig_alloc(int node, uint64_t len, uint64_t heap_flags)
+{
+	struct dmabuf_core_alloc a = {
+		.len = len, .fd_flags = O_RDWR | O_CLOEXEC, .heap_flags = heap_flags,
+	};
+
+	return ioctl(node, DMABUF_CORE_IOCTL_ALLOC, &a) ? -errno : (int)a.fd;
+}
+
+static uint64_t contig_pages(void)
+{
+	struct dmabuf_core_stats s;
+
+	return stats(&s) ? UINT64_MAX : s.contig_pages;
+}
+
+FIXTURE(contig) {
+	int node;
+	int imp[2];
+	struct dmabuf_core_stats before;
+};
+
+FIXTURE_SETUP(contig)
+{
+	self->node = open(CONTIG_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->node) TH_LOG("open %s: %s", CONTIG_DEV, strerror(errno));
+	self->imp[0] = importer_open(0);
+	self->imp[1] = importer_open(1);
+	ASSERT_LE(0, self->imp[0]);
+	ASSERT_LE(0, self->imp[1]);
+	ASSERT_EQ(0, stats(&self->before));
+}
+
+FIXTURE_TEARDOWN(contig)
+{
+	struct dmabuf_core_stats now;
+
+	close(self->imp[0]);
+	close(self->imp[1]);
+	close(self->node);
+	ASSERT_EQ(0, stats(&now));
+	EXPECT_EQ(self->before.contig_pages, now.contig_pages);
+	EXPECT_EQ(self->before.live_buffers, now.live_buffers);
+}
+
+/* ALLOC places nothing; a fault places exactly the pages asked for. */
+TEST_F(contig, placed_at_first_fault)
+{
+	const uint64_t len = MiB;
+	struct dmabuf_demo_access acc;
+	uint8_t *p;
+	int fd;
+
+	fd = contig_alloc(self->node, len, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(self->before.contig_pages, contig_pages());
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(self->before.contig_pages, contig_pages()) TH_LOG("mmap placed storage");
+	EXPECT_EQ(0, p[len - 1]);
+	EXPECT_EQ(self->before.contig_pages + len / getpagesize(), contig_pages());
+	EXPECT_EQ(0, fill_pattern(p, len, 7, 0));
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, &acc));
+	EXPECT_EQ(demo_checksum(p, len), acc.checksum);
+	EXPECT_EQ(1U, acc.segments);
+	EXPECT_EQ(len, acc.largest_segment);
+	munmap(p, len);
+	close(fd);
+}
+
+/* Every size up to the largest block is one segment, exactly its pages. */
+TEST_F(contig, one_segment_at_every_size)
+{
+	static const uint64_t sizes[] = {
+		4 * KiB, 8 * KiB, 64 * KiB, 1 * MiB + 4 * KiB, 3 * MiB, LARGEST_RUN,
+	};
+	struct dmabuf_demo_access acc;
+	unsigned int i;
+	uint8_t *p;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		fd = contig_alloc(self->node, sizes[i], 0);
+		ASSERT_LE(0, fd) TH_LOG("%llu bytes", (unsigned long long)sizes[i]);
+		ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_WRITE,
+					 i + 1, &acc));
+		EXPECT_EQ(1U, acc.segments) TH_LOG("%llu bytes", (unsigned long long)sizes[i]);
+		EXPECT_EQ(sizes[i], acc.largest_segment);
+		EXPECT_EQ(0U, acc.bounced);
+		/* The block's unused tail went back: the pages asked for, no more. */
+		EXPECT_EQ(self->before.contig_pages + sizes[i] / getpagesize(),
+			  contig_pages());
+		p = mmap(NULL, sizes[i], PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		EXPECT_EQ(demo_expected_checksum(sizes[i], i + 1), demo_checksum(p, sizes[i]));
+		munmap(p, sizes[i]);
+		close(fd);
+	}
+}
+
+/*
+ * A 32-bit importer with 64 KiB segments attached first: the 64-bit
+ * importer's map places the storage where both reach it, in a guest whose
+ * memory lies mostly above 4 GiB.
+ */
+TEST_F(contig, placed_for_every_attached_device)
+{
+	const uint64_t len = LARGEST_RUN;
+	struct dmabuf_demo_access wr, rd;
+	int fd;
+
+	fd = contig_alloc(self->node, len, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, demo_attach(self->imp[1], fd));
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_WRITE, 3, &wr));
+	EXPECT_EQ(1U, wr.segments);
+	EXPECT_GT(1ULL << 32, wr.highest_dma);
+	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &rd));
+	EXPECT_EQ(wr.checksum, rd.checksum);
+	EXPECT_EQ(0U, rd.bounced);
+	EXPECT_EQ(1U, rd.fits_mask);
+	EXPECT_EQ(len / (64 * KiB), rd.segments);
+	EXPECT_EQ(0, demo_detach(self->imp[1], fd));
+	close(fd);
+}
+
+/* No run of pages is larger than the largest block: ENOMEM at once. */
+TEST_F(contig, larger_than_any_run)
+{
+	EXPECT_EQ(-ENOMEM, contig_alloc(self->node, LARGEST_RUN + 4 * KiB, 0));
+	EXPECT_EQ(-ENOMEM, contig_alloc(self->node, 1ULL << 40, 0));
+	EXPECT_EQ(-EINVAL, contig_alloc(self->node, 0, 0));
+	EXPECT_EQ(-EINVAL, contig_alloc(self->node, MiB, 1));
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(bus_jmp, 1);
+}
+
+/*
+ * In a child inside a 3 MiB memory cgroup: a 4 MiB buffer is created
+ * (its record is small), but its storage cannot be charged to the
+ * creator.  0 when a device map gets ENOMEM and a fault SIGBUS, else a
+ * code saying which step went wrong.
+ */
+static int charged_to_creator(int node, int imp)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile uint8_t *p;
+	int fd;
+
+	if (cg_join(CG_CONTIG))
+		return 1;
+	fd = contig_alloc(node, LARGEST_RUN, 0);
+	if (fd < 0)
+		return 2;
+	if (demo_access(imp, fd, DMABUF_DEMO_ACCESS_READ, 0, NULL) != -ENOMEM)
+		return 3;
+	p = mmap(NULL, LARGEST_RUN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 4;
+	sigaction(SIGBUS, &sa, NULL);
+	if (!sigsetjmp(bus_jmp, 1)) {
+		p[0] = 1;
+		return 5;		/* placed after all */
+	}
+	munmap((void *)p, LARGEST_RUN);
+	close(fd);
+	return 0;
+}
+
+/* The creator's cgroup pays: full, it is ENOMEM and SIGBUS, never OOM. */
+TEST_F(contig, creators_cgroup_full)
+{
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_make(CG_CONTIG, "3M"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(charged_to_creator(self->node, self->imp[0]));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	EXPECT_EQ(0, keyed(CG_CONTIG "/memory.events", "oom_kill"));
+	EXPECT_EQ(self->before.contig_pages, contig_pages());
+	EXPECT_EQ(0, rmdir(CG_CONTIG));
+}
+
+/*
+ * The stock vivid with videobuf2-dma-contig: it takes a dma-buf only as one
+ * contiguous run of DMA addresses below its 32-bit mask.
+ */
+FIXTURE(vivid_contig) {
+	int node;
+	int imp;
+	int fds[2];
+	struct dmabuf_core_stats before;
+};
+
+FIXTURE_SETUP(vivid_contig)
+{
+	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+
+	self->fds[0] = self->fds[1] = -1;
+	self->node = open(CONTIG_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->node);
+	self->imp = importer_open(0);
+	ASSERT_LE(0, self->imp);
+	ASSERT_EQ(0, stats(&self->before));
+	ASSERT_LE(0, vivid_open()) TH_LOG("no vivid capture node");
+	ASSERT_EQ(0, ioctl(vivid_fd, VIDIOC_G_FMT, &fmt));
+	fmt.fmt.pix.width = 1920;
+	fmt.fmt.pix.height = 1080;
+	fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
+	ASSERT_EQ(0, ioctl(vivid_fd, VIDIOC_S_FMT, &fmt));
+	ASSERT_EQ(1920U, fmt.fmt.pix.width);
+	vivid_frame_size = page_round(fmt.fmt.pix.sizeimage);
+}
+
+FIXTURE_TEARDOWN(vivid_contig)
+{
+	struct dmabuf_core_stats now;
+
+	vivid_stream(0);
+	vivid_reqbufs(0, V4L2_MEMORY_DMABUF);
+	close(vivid_fd);
+	close_if_open(self->fds[0]);
+	close_if_open(self->fds[1]);
+	close(self->imp);
+	close(self->node);
+	ASSERT_EQ(0, stats(&now));
+	EXPECT_EQ(self->before.contig_pages, now.contig_pages);
+	EXPECT_EQ(self->before.live_buffers, now.live_buffers);
+}
+
+static int frame_nonzero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return 1;
+	return 0;
+}
+
+TEST_F_TIMEOUT(vivid_contig, captures_1080p_frames, 240)
+{
+	struct pollfd pfd = { .fd = vivid_fd, .events = POLLIN };
+	struct v4l2_buffer b = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_DMABUF,
+	};
+	struct dmabuf_demo_access acc;
+	uint8_t *p;
+	int i;
+
+	ASSERT_EQ(2, vivid_reqbufs(2, V4L2_MEMORY_DMABUF));
+	for (i = 0; i < 2; i++) {
+		self->fds[i] = contig_alloc(self->node, vivid_frame_size, 0);
+		ASSERT_LE(0, self->fds[i]);
+		/* vivid attaches and maps at once: its map places the storage. */
+		ASSERT_EQ(0, vivid_qbuf_dmabuf(i, self->fds[i], vivid_frame_size));
+	}
+	EXPECT_EQ(self->before.contig_pages + 2 * vivid_frame_size / getpagesize(),
+		  contig_pages());
+	ASSERT_EQ(0, vivid_stream(1));
+	ASSERT_EQ(1, poll(&pfd, 1, 120000));
+	ASSERT_EQ(0, ioctl(vivid_fd, VIDIOC_DQBUF, &b));
+	ASSERT_GT(2U, b.index);
+	EXPECT_LT(1920U * 1080, b.bytesused);
+	p = mmap(NULL, vivid_frame_size, PROT_READ, MAP_SHARED, self->fds[b.index], 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(frame_nonzero(p, b.bytesused));
+	ASSERT_EQ(0, demo_access(self->imp, self->fds[b.index],
+				 DMABUF_DEMO_ACCESS_READ, 0, &acc));
+	EXPECT_EQ(demo_checksum(p, vivid_frame_size), acc.checksum);
+	EXPECT_EQ(1U, acc.segments);
+	munmap(p, vivid_frame_size);
+}
+
+/*
+ * The contrast, reported and not asserted: a /dev/dmabuf buffer of the
+ * same size is page chunks, which vivid's queue takes only if they happen
+ * to lie one after another below 4 GiB.
+ */
+TEST_F(vivid_contig, chunked_buffer_for_contrast)
+{
+	int rc;
+
+	ASSERT_LE(1, vivid_reqbufs(1, V4L2_MEMORY_DMABUF));
+	self->fds[0] = alloc_buf(vivid_frame_size, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fds[0]);
+	rc = vivid_qbuf_dmabuf(0, self->fds[0], vivid_frame_size);
+	TH_LOG("QBUF of a %zu-byte /dev/dmabuf buffer: %s", vivid_frame_size,
+	       rc ? strerror(-rc) : "accepted");
+}
+
+TEST_HARNESS_MAIN
