@@ -8,6 +8,8 @@
  *   - every size up to the page allocator's largest block maps as one DMA
  *     segment, and a 32-bit importer attached first gets memory below
  *     4 GiB in a guest whose memory lies mostly above;
+ *   - the creator's memory cgroup pays for exactly the pages asked for,
+ *     whoever places them;
  *   - more than any run: ENOMEM at ALLOC; the creator's memory cgroup full:
  *     ENOMEM to a device map, SIGBUS to a fault, no OOM kill;
  *   - the stock vivid in videobuf2-dma-contig mode (allocators=1, a 32-bit
@@ -29,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -196,7 +199,7 @@ static void on_sigbus(int sig)
  * creator.  0 when a device map gets ENOMEM and a fault SIGBUS, else a
  * code saying which step went wrong.
  */
-static int charged_to_creator(int node, int imp)
+static int full_cgroup_child(int node, int imp)
 {
 	struct sigaction sa = { .sa_handler = on_sigbus };
 	volatile uint8_t *p;
@@ -228,17 +231,63 @@ TEST_F(contig, creators_cgroup_full)
 	int status;
 	pid_t pid;
 
+	long long ooms = keyed("/proc/vmstat", "oom_kill");
+
 	ASSERT_EQ(0, cg_make(CG_CONTIG, "3M"));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		_exit(charged_to_creator(self->node, self->imp[0]));
+		_exit(full_cgroup_child(self->node, self->imp[0]));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("child status %#x", status);
 	EXPECT_EQ(0, keyed(CG_CONTIG "/memory.events", "oom_kill"));
+	EXPECT_EQ(ooms, keyed("/proc/vmstat", "oom_kill"));
 	EXPECT_EQ(self->before.contig_pages, contig_pages());
 	EXPECT_EQ(0, rmdir(CG_CONTIG));
+}
+
+/*
+ * The creator's cgroup pays for exactly the pages asked for, whoever
+ * places them: a child in a cgroup of its own creates a 1 MiB + 4 KiB
+ * buffer (a 2 MiB block) and passes it on; this process, outside that
+ * cgroup, places it.  The cgroup grows by the buffer's size, not the
+ * block's, and shrinks back at close.  (The cgroup's counter moves in
+ * per-CPU batches of up to 64 pages, hence the slack.)
+ */
+TEST_F(contig, charged_to_creator_exactly)
+{
+	const long long len = MiB + 4 * KiB, slack = 256 * KiB;
+	long long base, placed, closed;
+	int sv[2], fd, status;
+	char byte = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_make(CG_CONTIG "-roomy", "64M"));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (cg_join(CG_CONTIG "-roomy"))
+			_exit(1);
+		fd = contig_alloc(self->node, len, 0);
+		_exit(fd < 0 || send_fd(sv[1], fd, &byte, 1) ? 2 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fd = recv_fd(sv[0], &byte, 1);
+	ASSERT_LE(0, fd);
+	base = cg_current(CG_CONTIG "-roomy");
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_WRITE, 9, NULL));
+	placed = cg_current(CG_CONTIG "-roomy");
+	EXPECT_LE(len - slack, placed - base) TH_LOG("charged %lld", placed - base);
+	EXPECT_GT(len + slack, placed - base) TH_LOG("charged %lld", placed - base);
+	close(fd);
+	closed = cg_current(CG_CONTIG "-roomy");
+	EXPECT_GT(base + slack, closed) TH_LOG("after close %lld", closed - base);
+	close(sv[0]);
+	close(sv[1]);
+	EXPECT_EQ(0, rmdir(CG_CONTIG "-roomy"));
 }
 
 /*

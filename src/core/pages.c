@@ -351,11 +351,15 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_max_contig, DMABUF_CORE_NS);
 
 /*
  * @nr physically contiguous pages below @dma_limit: the smallest block
- * that holds them, split, its unused tail given back.  The zones are tried
- * as for chunks; a block the allocator cannot find in a wider zone is not
- * in a narrower one either (those are part of every wider zone's
- * fallback).  Compaction may run, as contiguity is the point, but never
- * the OOM killer.
+ * that holds them, split, its unused tail given back.  A limit within
+ * 32 bits starts at the zone below it (a wider zone would mostly hand out
+ * a block out of reach, zeroed for nothing); a zone that has no block, or
+ * only one out of reach, sends the search on to the next narrower zone.
+ * Costly orders get one round of reclaim and compaction, not the retries
+ * of __GFP_RETRY_MAYFAIL: the memory cgroup's charge comes only after the
+ * block is found, and a user whose cgroup is full must not make the whole
+ * machine compact again and again.  Never the OOM killer: costly orders do
+ * not invoke it, cheap ones are __GFP_RETRY_MAYFAIL.
  */
 static struct page *dcore_alloc_run(unsigned long nr, u64 dma_limit,
 				    gfp_t account)
@@ -365,14 +369,18 @@ static struct page *dcore_alloc_run(unsigned long nr, u64 dma_limit,
 	unsigned long i;
 	gfp_t gfp;
 
-	for (zone = dcore_first_zone(dma_limit);
-	     zone < ARRAY_SIZE(dcore_zones); zone++) {
+	zone = dcore_first_zone(dma_limit);
+	if (!zone && dma_limit <= DMA_BIT_MASK(32))
+		zone = 1;
+	for (; zone < ARRAY_SIZE(dcore_zones); zone++) {
 		gfp = dcore_zones[zone] ? GFP_USER | dcore_zones[zone] :
 					  GFP_HIGHUSER;
-		gfp |= __GFP_ZERO | __GFP_NOWARN | __GFP_RETRY_MAYFAIL | account;
+		gfp |= __GFP_ZERO | __GFP_NOWARN | account;
+		if (order <= PAGE_ALLOC_COSTLY_ORDER)
+			gfp |= __GFP_RETRY_MAYFAIL;
 		page = alloc_pages(gfp, order);
 		if (!page)
-			return NULL;
+			continue;
 		if (page_to_phys(page) + (PAGE_SIZE << order) - 1 <= dma_limit) {
 			/* Each page its own, so that the tail can go back. */
 			split_page(page, order);
@@ -399,6 +407,7 @@ static struct page *dcore_alloc_run(unsigned long nr, u64 dma_limit,
  * page, so every other helper serves it unchanged; dmabuf_core_pages_map()
  * joins them into as few segments as the device allows.  Charged and
  * capped as dmabuf_core_pages_alloc() storage is, and never the OOM killer.
+ * The dmabuf_core_storage event reports the run as one chunk.
  *
  * Context: process context; may sleep.
  * Return: 0, -EINVAL, or -ENOMEM (also for a size above
