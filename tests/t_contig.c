@@ -15,6 +15,10 @@
  *   - the stock vivid in videobuf2-dma-contig mode (allocators=1, a 32-bit
  *     DMA mask) captures 1920x1080 frames into our buffers.
  *
+ * No test queues a buffer vivid cannot attach: on 6.12 and 7.3,
+ * videobuf2's __prepare_dmabuf() keeps the dma-buf reference it took when
+ * attach_dmabuf fails, and the buffer (and this module) stay pinned.
+ *
  * Needs the demo importers (dma_bits=64,32 max_seg_kb=0,64) and, for the
  * vivid tests, vivid loaded with allocators=1.  Each fixture's teardown
  * checks that the contiguous pages and live buffers are back where the
@@ -253,11 +257,12 @@ TEST_F(contig, creators_cgroup_full)
  * buffer (a 2 MiB block) and passes it on; this process, outside that
  * cgroup, places it.  The cgroup grows by the buffer's size, not the
  * block's, and shrinks back at close.  (The cgroup's counter moves in
- * per-CPU batches of up to 64 pages, hence the slack.)
+ * per-CPU batches of 64 pages, and 7.3 was seen 268 KiB over: hence the
+ * slack, which still tells the buffer from its 2 MiB block.)
  */
 TEST_F(contig, charged_to_creator_exactly)
 {
-	const long long len = MiB + 4 * KiB, slack = 256 * KiB;
+	const long long len = MiB + 4 * KiB, slack = 512 * KiB;
 	long long base, placed, closed;
 	int sv[2], fd, status;
 	char byte = 0;
@@ -377,23 +382,6 @@ TEST_F_TIMEOUT(vivid_contig, captures_1080p_frames, 240)
 	EXPECT_EQ(demo_checksum(p, vivid_frame_size), acc.checksum);
 	EXPECT_EQ(1U, acc.segments);
 	munmap(p, vivid_frame_size);
-}
-
-/*
- * The contrast, reported and not asserted: a /dev/dmabuf buffer of the
- * same size is page chunks, which vivid's queue takes only if they happen
- * to lie one after another below 4 GiB.
- */
-TEST_F(vivid_contig, chunked_buffer_for_contrast)
-{
-	int rc;
-
-	ASSERT_LE(1, vivid_reqbufs(1, V4L2_MEMORY_DMABUF));
-	self->fds[0] = alloc_buf(vivid_frame_size, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fds[0]);
-	rc = vivid_qbuf_dmabuf(0, self->fds[0], vivid_frame_size);
-	TH_LOG("QBUF of a %zu-byte /dev/dmabuf buffer: %s", vivid_frame_size,
-	       rc ? strerror(-rc) : "accepted");
 }
 
 TEST_HARNESS_MAIN
