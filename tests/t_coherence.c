@@ -46,7 +46,6 @@
 #include "lib/demo.h"
 
 #define PROG		"t_coherence"
-#define TRACEFS		"/sys/kernel/tracing"
 #define KPROBE_EVENTS	TRACEFS "/kprobe_events"
 #define BUF_SIZE	(1 * MiB + 68 * KiB)	/* chunks of 1 MiB, 64 KiB, 4 KiB */
 
@@ -93,16 +92,6 @@ static uint64_t buf_lo, buf_hi;
 static int probes_placed;
 /* Calls expected on each side of the next expect_maint() (0: any number). */
 static unsigned int want_calls;
-
-static int tracefs_ready(void)
-{
-	struct stat st;
-
-	if (stat(TRACEFS "/trace", &st) == 0)
-		return 1;
-	mount("nodev", TRACEFS, "tracefs", 0, NULL);
-	return stat(TRACEFS "/trace", &st) == 0;
-}
 
 /* Append @line to kprobe_events (O_APPEND: the other probes stay). */
 static int kprobe_write(const char *line)

@@ -18,7 +18,6 @@
 #include "lib/tap.h"
 #include "lib/demo.h"
 
-#define TRACEFS		"/sys/kernel/tracing"
 #define EVENTS		TRACEFS "/events/dmabuf_core"
 #define MAX_EVENTS	64
 
@@ -34,16 +33,6 @@ struct event {
 
 static struct event events[MAX_EVENTS];
 static int nr_events;
-
-static int tracefs_ready(void)
-{
-	struct stat st;
-
-	if (stat(TRACEFS "/trace", &st) == 0)
-		return 1;
-	mount("nodev", TRACEFS, "tracefs", 0, NULL);
-	return stat(TRACEFS "/trace", &st) == 0;
-}
 
 /* Opening the trace file with O_TRUNC empties the buffer. */
 static int clear_trace(void)

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -704,6 +706,16 @@ uint64_t total_ram_bytes(void)
 	if (sysinfo(&si) < 0)
 		return 0;
 	return (uint64_t)si.totalram * si.mem_unit;
+}
+
+int tracefs_ready(void)
+{
+	struct stat st;
+
+	if (stat(TRACEFS "/trace", &st) == 0)
+		return 1;
+	mount("nodev", TRACEFS, "tracefs", 0, NULL);
+	return stat(TRACEFS "/trace", &st) == 0;
 }
 
 int write_file(const char *path, const char *val)

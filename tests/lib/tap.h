@@ -170,6 +170,9 @@ int harness_arg_u64(const char *name, uint64_t *val);
 uint64_t total_ram_bytes(void);
 long long read_param_ll(const char *path);	/* -errno on failure */
 /* Write @val to the file @path in one write: 0, -errno, -EIO if short. */
+/* tracefs at TRACEFS, mounted if it was not: 1, or 0 when it cannot be. */
+#define TRACEFS		"/sys/kernel/tracing"
+int tracefs_ready(void);
 int write_file(const char *path, const char *val);
 int count_open_fds(void);			/* -errno on failure */
 /* close(@fd) when it is one (>= 0): for the exits of a test. */
