@@ -42,7 +42,7 @@ ROWS='^make demo$|.ci/run|^step demo$
 ^mokutil --test-key |-|mokutil needs the EFI variables of a real machine; the check-secureboot guest looks for the certificate loaded from MokListRT
 ^modprobe dmabuf_demo_importer$|tests/guest/run-secureboot.sh|modprobe dmabuf_demo_importer
 ^modinfo -F signer dmabuf_core$|tests/harness/upgrade.sh|modinfo -F sig_key
-^cd /sys/kernel/tracing$|tests/t_trace.c|/sys/kernel/tracing
+^cd /sys/kernel/tracing$|tests/lib/tap.h|/sys/kernel/tracing
 ^echo 1 >events/dmabuf_core/enable$|tests/t_trace.c|events/dmabuf_core
 ^cat trace_pipe$|tests/t_trace.c|trace'
 
