@@ -587,11 +587,12 @@ int main(void)
 	CHECK(rc == 0, "exit %d: %s", rc, out);
 	snprintf(want, sizeof(want), "id:          %llu", srv_id);
 	CHECK(strstr(out, want), "no '%s' in:\n%s", want, out);
-	CHECK(strstr(out, "attachments: 1\n") && strstr(out, "name:        ctl-test\n") &&
+	CHECK(strstr(out, "attachments: 1\n") && strstr(out, "moves:       0\n") &&
+	      strstr(out, "name:        ctl-test\n") &&
 	      strstr(out, "exporter:    dmabuf_core\n") && strstr(out, "size:        1048576\n"),
 	      "fields:\n%s", out);
 	rc = CTL_RUN("info", srv, "--json");
-	snprintf(want, sizeof(want), "\"id\": %llu, \"attachments\": 1, \"mappings\": 0, \"dmabuf_core\": true}",
+	snprintf(want, sizeof(want), "\"id\": %llu, \"attachments\": 1, \"mappings\": 0, \"moves\": 0, \"dmabuf_core\": true}",
 		 srv_id);
 	CHECK(rc == 0 && strstr(out, want), "json exit %d, no '%s' in:\n%s", rc, want, out);
 	tg_end();

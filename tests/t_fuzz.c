@@ -739,7 +739,7 @@ static void op_query(void)
 	if (chance(5))
 		q.reserved[below(4)] = rnd() | 1;
 	if (chance(5))
-		q.reserved0 = 1;
+		q.moves = 1;	/* an output: input ignored */
 	if (chance(10))
 		q.size = rnd();
 	p = arg_ptr(&q, sizeof(q), &valid);
@@ -748,7 +748,7 @@ static void op_query(void)
 	err = ioctl(F.fds[i].fd, DMABUF_CORE_IOCTL_QUERY, p) ? errno : 0;
 	if (valid <= 0)
 		judge("QUERY", K_NODE, err, WANT_FAIL, valid ? 0 : EFAULT);
-	else if (q.flags || q.reserved0 || q.reserved[0] || q.reserved[1] ||
+	else if (q.flags || q.reserved[0] || q.reserved[1] ||
 		 q.reserved[2] || q.reserved[3])
 		judge("QUERY (reserved or flags set)", K_NODE, err, WANT_FAIL,
 		      EINVAL);

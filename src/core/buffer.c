@@ -107,6 +107,7 @@ void dcore_query(struct dma_buf *dmabuf, struct dmabuf_core_query *q)
 	/* Counters only: a reader must not wait behind a long allocation. */
 	q->attachments = READ_ONCE(b->nr_attachments);
 	q->mappings = READ_ONCE(b->nr_mappings);
+	q->moves = READ_ONCE(b->moves);
 }
 
 /**

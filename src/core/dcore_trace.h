@@ -4,7 +4,7 @@
  * (events/dmabuf_core/): a buffer's life from export to release, each
  * device's attach, map, unmap and detach (any importer's, kernel drivers'
  * too), the page storage chosen and the constraints it met, and refused
- * allocations.
+ * allocations and moves of storage.
  *
  * Strings are copied into fixed fields: an event outlives the module
  * whose string it names (the exporter's, a device driver's).
@@ -174,6 +174,36 @@ TRACE_EVENT(dmabuf_core_refused,
 				       { DCORE_REFUSED_NO_MEMORY, "no_memory" },
 				       { DCORE_REFUSED_KILLED, "killed" },
 				       { DCORE_REFUSED_NO_RUN, "no_contig_run" }),
+		      __entry->ret)
+);
+
+/*
+ * A buffer's storage was moved for a device that could not reach it, or
+ * the move was refused (@ret): where the old storage ended, the limit the
+ * new one met, its chunks, and the time from decision to switch (waiting
+ * for fences and copying included).
+ */
+TRACE_EVENT(dmabuf_core_move,
+	    TP_PROTO(u64 id, size_t size, u64 old_top, u64 dma_limit,
+		     unsigned int chunks, u64 ns, int ret),
+	    TP_ARGS(id, size, old_top, dma_limit, chunks, ns, ret),
+	    TP_STRUCT__entry(__field(u64, id)
+			     __field(size_t, size)
+			     __field(u64, old_top)
+			     __field(u64, dma_limit)
+			     __field(unsigned int, chunks)
+			     __field(u64, ns)
+			     __field(int, ret)),
+	    TP_fast_assign(__entry->id = id;
+			   __entry->size = size;
+			   __entry->old_top = old_top;
+			   __entry->dma_limit = dma_limit;
+			   __entry->chunks = chunks;
+			   __entry->ns = ns;
+			   __entry->ret = ret;),
+	    TP_printk("id=%llu size=%zu old_top=0x%llx dma_limit=0x%llx chunks=%u ns=%llu ret=%d",
+		      __entry->id, __entry->size, __entry->old_top,
+		      __entry->dma_limit, __entry->chunks, __entry->ns,
 		      __entry->ret)
 );
 

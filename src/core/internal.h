@@ -13,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/rhashtable-types.h>
 #include <linux/dmabuf_core.h>
+#include <linux/dmabuf_core_pages.h>
 
 /*
  * Records a user can keep alive (buffers, attachments, mappings, import
@@ -22,6 +23,7 @@
 #define DCORE_GFP_RECORD	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
 				 __GFP_NOWARN)
 struct dmabuf_core_query;
+struct mem_cgroup;
 struct dmabuf_core_stats;
 
 /**
@@ -48,6 +50,8 @@ struct dmabuf_core_stats;
  *		under @lock
  * @vmap_kept:	own buffers: dmabuf_core_offer_vmap() made @vmap and holds
  *		one of @vmaps until release; set once, under @lock
+ * @moves:	own buffers: times the storage moved (heap_storage.c), under
+ *		@lock; read without it for QUERY
  * @ref:	imported buffers: references to this wrapper (an own buffer
  *		counts references on its dma-buf's file instead)
  * @hash:	imported buffers: entry in the import table (keyed by
@@ -65,6 +69,7 @@ struct core_buffer {
 	unsigned int vmaps;
 	struct iosys_map vmap;
 	bool vmap_kept;
+	unsigned int moves;
 	struct kref ref;
 	struct rhash_head hash;
 };
@@ -170,6 +175,36 @@ void dcore_import_put(struct core_buffer *b);
 void dcore_import_get(struct core_buffer *b);
 int dcore_import_init(void);
 void dcore_import_exit(void);
+
+/**
+ * struct heap_buffer - the exporter's side of a /dev/dmabuf or
+ *	/dev/dmabuf-contig buffer
+ * @pages:	its storage.  First, so that a buffer's priv is also its
+ *		struct dmabuf_core_pages for the library's callbacks
+ * @memcg:	the creator's memory cgroup, charged for storage allocated
+ *		after ALLOC (placement, moves) whoever triggers it; a
+ *		reference held until release (NULL without memcg)
+ * @contig:	the storage is one physically contiguous run; immutable
+ *
+ * Under the buffer's lock: the core holds it in the callbacks, the fault
+ * handler takes it with dmabuf_core_lock_storage().
+ */
+struct heap_buffer {
+	struct dmabuf_core_pages pages;
+	struct mem_cgroup *memcg;
+	bool contig;
+};
+
+/* heap_storage.c: what both heaps do with their storage. */
+struct heap_buffer *dcore_heap_buffer_new(bool contig);
+void dcore_heap_buffer_free(struct heap_buffer *hb);
+int dcore_heap_ensure(struct dmabuf_core_buffer *buf);
+int dcore_heap_place(struct dmabuf_core_buffer *buf);
+int dcore_heap_attach(struct dmabuf_core_buffer *buf,
+		      struct dmabuf_core_attachment *att);
+int dcore_heap_mmap(struct dmabuf_core_buffer *buf,
+		    struct vm_area_struct *vma);
+void dcore_heap_release(struct dmabuf_core_buffer *buf);
 
 /* system_heap.c: the exporter behind /dev/dmabuf. */
 extern atomic_long_t dcore_system_pages;

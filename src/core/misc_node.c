@@ -101,7 +101,7 @@ static long dcore_node_query(void __user *uarg)
 
 	if (copy_from_user(&q, uarg, sizeof(q)))
 		return -EFAULT;
-	if (q.flags || q.reserved0 || memchr_inv(q.reserved, 0, sizeof(q.reserved)))
+	if (q.flags || memchr_inv(q.reserved, 0, sizeof(q.reserved)))
 		return -EINVAL;
 	fd = q.fd;
 	dmabuf = dma_buf_get(fd);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The exporter behind /dev/dmabuf: zeroed system pages, allocated at once,
- * mappable by any device and by userspace.
+ * anywhere, mappable by any device and by userspace.  A device that cannot
+ * reach them moves them where it can (heap_storage.c).
  */
 #include <linux/fcntl.h>
 #include <linux/limits.h>
@@ -21,21 +22,12 @@ MODULE_PARM_DESC(max_size_mb,
 
 atomic_long_t dcore_system_pages = ATOMIC_LONG_INIT(0);
 
-static void system_release(struct dmabuf_core_buffer *buf)
-{
-	struct dmabuf_core_pages *pages = buf->priv;
-
-	atomic_long_sub(pages->nr_pages, &dcore_system_pages);
-	dmabuf_core_pages_free(pages);
-	kfree(pages);
-}
-
 static const struct dmabuf_core_ops system_ops = {
-	.attach			= dmabuf_core_pages_op_attach,
+	.attach			= dcore_heap_attach,
 	.map			= dmabuf_core_pages_op_map,
 	.unmap			= dmabuf_core_pages_op_unmap,
-	.release		= system_release,
-	.mmap			= dmabuf_core_pages_op_mmap,
+	.release		= dcore_heap_release,
+	.mmap			= dcore_heap_mmap,
 	.vmap			= dmabuf_core_pages_op_vmap,
 	.vunmap			= dmabuf_core_pages_op_vunmap,
 	.begin_cpu_access	= dmabuf_core_sync_mappings_for_cpu,
@@ -67,8 +59,8 @@ static u64 system_max_size(void)
 struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags)
 {
 	DMABUF_CORE_EXPORT_INFO(info);
-	struct dmabuf_core_pages *pages;
 	struct dmabuf_core_buffer *buf;
+	struct heap_buffer *hb;
 	int ret;
 
 	if (!len || len > U64_MAX - (PAGE_SIZE - 1))
@@ -79,22 +71,24 @@ struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags)
 		return ERR_PTR(-ENOMEM);
 	}
 
-	pages = kzalloc(sizeof(*pages), DCORE_GFP_RECORD);
-	if (!pages)
+	hb = dcore_heap_buffer_new(false);
+	if (!hb)
 		return ERR_PTR(-ENOMEM);
-	ret = dmabuf_core_pages_alloc(pages, len, U64_MAX, 0);
-	if (ret)
-		goto err_free;
-	atomic_long_add(pages->nr_pages, &dcore_system_pages);
+	ret = dmabuf_core_pages_alloc(&hb->pages, len, U64_MAX, 0);
+	if (ret) {
+		dcore_heap_buffer_free(hb);
+		return ERR_PTR(ret);
+	}
+	atomic_long_add(hb->pages.nr_pages, &dcore_system_pages);
 
 	info.ops = &system_ops;
 	info.size = len;
 	info.flags = fd_flags & O_ACCMODE;
-	info.priv = pages;
+	info.priv = hb;
 	buf = dmabuf_core_export(&info);
 	if (IS_ERR(buf)) {
-		ret = PTR_ERR(buf);
-		goto err_pages;
+		dcore_heap_buffer_free(hb);
+		return buf;
 	}
 	/*
 	 * Kernel drivers' dma_buf_vmap() must not reach a vmap that can fail
@@ -106,16 +100,9 @@ struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags)
 		ret = dmabuf_core_offer_vmap(buf);
 		mutex_unlock(&to_core_buffer(buf)->lock);
 		if (ret) {
-			dmabuf_core_put(buf);	/* frees @pages */
+			dmabuf_core_put(buf);	/* frees @hb */
 			return ERR_PTR(ret);
 		}
 	}
 	return buf;
-
-err_pages:
-	atomic_long_sub(pages->nr_pages, &dcore_system_pages);
-	dmabuf_core_pages_free(pages);
-err_free:
-	kfree(pages);
-	return ERR_PTR(ret);
 }

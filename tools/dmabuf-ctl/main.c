@@ -243,8 +243,8 @@ static int cmd_info(int argc, char **argv)
 		ctl_json_string(stdout, fi.name);
 		printf(", \"file_refs\": %ld", fi.count);
 		if (queried && !(q.info & DMABUF_CORE_QUERY_FOREIGN))
-			printf(", \"id\": %llu, \"attachments\": %u, \"mappings\": %u",
-			       (unsigned long long)q.id, q.attachments, q.mappings);
+			printf(", \"id\": %llu, \"attachments\": %u, \"mappings\": %u, \"moves\": %u",
+			       (unsigned long long)q.id, q.attachments, q.mappings, q.moves);
 		printf(", \"dmabuf_core\": %s}\n",
 		       queried && !(q.info & DMABUF_CORE_QUERY_FOREIGN) ? "true" : "false");
 	} else {
@@ -258,6 +258,7 @@ static int cmd_info(int argc, char **argv)
 			printf("id:          %llu\n", (unsigned long long)q.id);
 			printf("attachments: %u\n", q.attachments);
 			printf("mappings:    %u\n", q.mappings);
+			printf("moves:       %u\n", q.moves);
 		} else {
 			printf("id:          - (%s)\n", queried ? "not a dmabuf-core buffer" :
 			       node_err == ENOENT ? "dmabuf_core is not loaded" :

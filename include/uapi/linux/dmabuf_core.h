@@ -78,7 +78,9 @@ struct dmabuf_core_sync {
  *			for a foreign dma-buf
  * @info:		out: %DMABUF_CORE_QUERY_FOREIGN when the fd is a
  *			dma-buf of another exporter
- * @reserved0:		in: must be 0
+ * @moves:		out: times the storage of a buffer of dmabuf-core's
+ *			heaps moved to suit a device that attached (0 for
+ *			others); was reserved, its input is ignored
  * @exporter:		out: NUL-terminated name of the exporter (the
  *			exporting module for buffers of dmabuf-core)
  * @reserved:		in: must be 0
@@ -94,7 +96,7 @@ struct dmabuf_core_query {
 	__u32 attachments;
 	__u32 mappings;
 	__u32 info;
-	__u32 reserved0;
+	__u32 moves;
 	char exporter[DMABUF_CORE_EXPORTER_NAME_LEN];
 	__u64 reserved[4];
 };

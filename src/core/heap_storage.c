@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The storage of the heaps' buffers (/dev/dmabuf and /dev/dmabuf-contig):
+ * where it is placed, how user mappings reach it, and how it moves.
+ *
+ * Storage suits every device attached to its buffer.  When a device
+ * attaches that cannot reach it, the storage moves to memory that every
+ * attached device reaches, instead of the device being refused: V4L2 and
+ * DRM attach and map back to back, so without moves the first device to
+ * map would decide for all.  A move needs the storage to be unpinned: no
+ * device mapping is live (a kernel driver cannot be told to give one up
+ * on Debian's kernels, whose CONFIG_DMABUF_MOVE_NOTIFY is off or gone), and
+ * no kernel mapping but the one the buffer keeps for dma_buf_vmap(), which
+ * is remade.  User mappings hold no page references: they are zapped and
+ * fault again onto the new pages.
+ */
+#include <linux/dma-resv.h>
+#include <linux/highmem.h>
+#include <linux/iosys-map.h>
+#include <linux/ktime.h>
+#include <linux/lockdep.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include <linux/dmabuf_core_pages.h>
+
+#include "../compat.h"
+#include "internal.h"
+#include "dcore_trace.h"
+
+/* Where a heap counts its pages for STATS. */
+static atomic_long_t *heap_counter(const struct heap_buffer *hb)
+{
+	return hb->contig ? &dcore_contig_pages : &dcore_system_pages;
+}
+
+/**
+ * dcore_heap_buffer_new - the exporter's record of a new heap buffer
+ * @contig: whether its storage is to be one contiguous run
+ *
+ * The caller's memory cgroup becomes the buffer's: it pays for all of the
+ * buffer's storage, whoever causes it to be allocated.
+ *
+ * Context: process context; may sleep.
+ * Return: the record, empty, or NULL without memory.
+ */
+struct heap_buffer *dcore_heap_buffer_new(bool contig)
+{
+	struct heap_buffer *hb = kzalloc(sizeof(*hb), DCORE_GFP_RECORD);
+
+	if (!hb)
+		return NULL;
+	hb->memcg = get_mem_cgroup_from_mm(current->mm);
+	hb->contig = contig;
+	return hb;
+}
+
+/**
+ * dcore_heap_buffer_free - free a heap buffer's record and storage
+ * @hb: the record
+ */
+void dcore_heap_buffer_free(struct heap_buffer *hb)
+{
+	atomic_long_sub(hb->pages.nr_pages, heap_counter(hb));
+	dmabuf_core_pages_free(&hb->pages);
+	mem_cgroup_put(hb->memcg);
+	kfree(hb);
+}
+
+/*
+ * Storage for @hb's buffer in @pages, below @limit, charged to the
+ * buffer's creator and not to the task that happens to cause it.
+ */
+static int heap_alloc(struct heap_buffer *hb, struct dmabuf_core_pages *pages,
+		      size_t size, u64 limit)
+{
+	struct mem_cgroup *old_memcg = set_active_memcg(hb->memcg);
+	int ret;
+
+	if (hb->contig)
+		ret = dmabuf_core_pages_alloc_contig(pages, size, limit);
+	else
+		ret = dmabuf_core_pages_alloc(pages, size, limit, 0);
+	set_active_memcg(old_memcg);
+	if (!ret)
+		atomic_long_add(pages->nr_pages, heap_counter(hb));
+	return ret;
+}
+
+static void heap_free(struct heap_buffer *hb, struct dmabuf_core_pages *pages)
+{
+	atomic_long_sub(pages->nr_pages, heap_counter(hb));
+	dmabuf_core_pages_free(pages);
+}
+
+/* The highest address that @dev (if any) and every attached device reach. */
+static u64 heap_limit(struct dmabuf_core_buffer *buf, struct device *dev)
+{
+	struct dmabuf_core_attachment *att;
+	u64 limit = dev ? dmabuf_core_device_dma_limit(dev) : U64_MAX;
+
+	dmabuf_core_for_each_attachment(buf, att)
+		limit = min(limit, dmabuf_core_device_dma_limit(att->dev));
+	return limit;
+}
+
+/**
+ * dcore_heap_place - give a buffer storage that every attached device reaches
+ * @buf: a heap buffer
+ *
+ * Nothing to do once the storage is there (a /dev/dmabuf buffer has it
+ * from ALLOC on).
+ *
+ * Context: the buffer's lock held.
+ * Return: 0, or the allocation's error (-ENOMEM, -EINTR).
+ */
+int dcore_heap_place(struct dmabuf_core_buffer *buf)
+{
+	struct heap_buffer *hb = buf->priv;
+
+	lockdep_assert_held(&to_core_buffer(buf)->lock);
+	if (dmabuf_core_pages_allocated(&hb->pages))
+		return 0;
+	return heap_alloc(hb, &hb->pages, buf->size, heap_limit(buf, NULL));
+}
+
+/**
+ * dcore_heap_ensure - placed storage, and the kernel mapping from then on
+ * @buf: a heap buffer
+ *
+ * Kernel drivers' dma_buf_vmap() is offered a mapping only once the
+ * storage is placed: it WARNs when an exporter's vmap fails, and placing
+ * can fail (a memory cgroup at its limit, a fatal signal).  A mapping that
+ * cannot be made now is offered at a later use.  Read-only buffers offer
+ * none.
+ *
+ * Context: the buffer's lock held.
+ * Return: 0 or dcore_heap_place()'s error.
+ */
+int dcore_heap_ensure(struct dmabuf_core_buffer *buf)
+{
+	int ret;
+
+	ret = dcore_heap_place(buf);
+	if (ret)
+		return ret;
+	if (dmabuf_core_is_writable(buf))
+		dmabuf_core_offer_vmap(buf);
+	return 0;
+}
+
+/* Copy @src's bytes into @dst; the two may be cut into different chunks. */
+static void heap_copy(const struct dmabuf_core_pages *dst,
+		      const struct dmabuf_core_pages *src)
+{
+	unsigned long n, dp = 0, sp = 0;
+	unsigned int di = 0, si = 0;
+
+	for (n = 0; n < src->nr_pages; n++) {
+		void *to = kmap_local_page(dst->chunks[di].page + dp);
+		void *from = kmap_local_page(src->chunks[si].page + sp);
+
+		memcpy(to, from, PAGE_SIZE);
+		kunmap_local(from);
+		kunmap_local(to);
+		if (++dp == 1UL << dst->chunks[di].order) {
+			di++;
+			dp = 0;
+		}
+		if (++sp == 1UL << src->chunks[si].order) {
+			si++;
+			sp = 0;
+		}
+		if (!(n % 256))
+			cond_resched();
+	}
+}
+
+/*
+ * Move @buf's storage where @dev and every attached device reach it.  The
+ * new storage is allocated, and the kept kernel mapping remade, before
+ * anything changes; after that the user mappings are zapped (the fault
+ * handler then waits for the buffer's lock, held here), the devices'
+ * pending work on the old storage is waited for, the bytes are copied,
+ * and the storage switches.  Any failure leaves the old storage in place.
+ */
+static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev)
+{
+	struct core_buffer *b = to_core_buffer(buf);
+	struct heap_buffer *hb = buf->priv;
+	u64 old_top = dmabuf_core_pages_highest_phys(&hb->pages);
+	u64 limit = heap_limit(buf, dev), start = ktime_get_ns();
+	struct dmabuf_core_pages new = {}, old;
+	struct iosys_map vmap;
+	long waited;
+	int ret;
+
+	lockdep_assert_held(&b->lock);
+	iosys_map_clear(&vmap);
+	/*
+	 * Pinned: a device's mapping, or a kernel mapping other than the one
+	 * kept for dma_buf_vmap() (then the kernel holds it too).  And no
+	 * memory serves a device that bounces every page.
+	 */
+	if (b->nr_mappings || b->vmaps > (b->vmap_kept ? 1 : 0) ||
+	    !dmabuf_core_pages_reachable(&new, dev)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = heap_alloc(hb, &new, buf->size, limit);
+	if (ret)
+		goto out;
+	/* The limit is the mask: a dma-ranges offset may still be in the way. */
+	if (!dmabuf_core_pages_reachable(&new, dev)) {
+		ret = -EBUSY;
+		goto err_free;
+	}
+	if (b->vmap_kept) {
+		ret = dmabuf_core_pages_vmap(&new, &vmap);
+		if (ret)
+			goto err_free;
+	}
+
+	/* From here the CPU reaches the old pages only under the lock. */
+	unmap_mapping_range(buf->dmabuf->file->f_mapping, 0, 0, 1);
+	waited = dma_resv_wait_timeout(buf->dmabuf->resv,
+				       DMA_RESV_USAGE_BOOKKEEP, true,
+				       MAX_SCHEDULE_TIMEOUT);
+	if (waited < 0) {
+		ret = waited;
+		goto err_vunmap;
+	}
+	heap_copy(&new, &hb->pages);
+	old = hb->pages;
+	hb->pages = new;
+	if (b->vmap_kept) {
+		swap(b->vmap, vmap);
+		dmabuf_core_pages_vunmap(&vmap);
+	}
+	heap_free(hb, &old);
+	WRITE_ONCE(b->moves, b->moves + 1);
+	goto out;
+
+err_vunmap:
+	if (b->vmap_kept)
+		dmabuf_core_pages_vunmap(&vmap);
+err_free:
+	heap_free(hb, &new);
+out:
+	trace_dmabuf_core_move(buf->id, buf->size, old_top, limit,
+			       hb->pages.nr_chunks, ktime_get_ns() - start, ret);
+	return ret;
+}
+
+/**
+ * dcore_heap_attach - &dmabuf_core_ops.attach of both heaps
+ * @buf: a heap buffer
+ * @att: the new attachment (not yet among the buffer's attachments)
+ *
+ * Storage out of the device's reach moves where every attached device
+ * reaches it; storage not placed yet is placed later for all of them.
+ *
+ * Context: the buffer's lock held.
+ * Return: 0; -EINVAL for a device whose segment limits page storage
+ * cannot meet; -EBUSY for a device that bounces every page, or one out of
+ * reach of storage that a device mapping or a kernel mapping pins; the
+ * move's -ENOMEM; -ERESTARTSYS when a signal interrupted the wait for the
+ * buffer's fences.
+ */
+int dcore_heap_attach(struct dmabuf_core_buffer *buf,
+		      struct dmabuf_core_attachment *att)
+{
+	struct heap_buffer *hb = buf->priv;
+
+	if (!dmabuf_core_pages_device_fits(att->dev))
+		return -EINVAL;
+	if (dmabuf_core_pages_reachable(&hb->pages, att->dev))
+		return 0;
+	/* Storage not placed yet, and the device bounces everything. */
+	if (!dmabuf_core_pages_allocated(&hb->pages))
+		return -EBUSY;
+	return heap_move(buf, att->dev);
+}
+
+/*
+ * Map every page of @vma: a fault is rare (the first touch, or the first
+ * after a move), so one fault does the whole mapping.
+ */
+static vm_fault_t heap_insert_vma(const struct dmabuf_core_pages *pages,
+				  struct vm_area_struct *vma)
+{
+	unsigned long addr = vma->vm_start, skip = vma->vm_pgoff, nr, p;
+	unsigned int i;
+	vm_fault_t ret;
+
+	for (i = 0; i < pages->nr_chunks && addr < vma->vm_end; i++) {
+		nr = 1UL << pages->chunks[i].order;
+		if (skip >= nr) {
+			skip -= nr;
+			continue;
+		}
+		for (p = skip; p < nr && addr < vma->vm_end; p++) {
+			ret = vmf_insert_pfn(vma, addr,
+					     page_to_pfn(pages->chunks[i].page) + p);
+			if (ret != VM_FAULT_NOPAGE)
+				return ret;
+			addr += PAGE_SIZE;
+		}
+		skip = 0;
+		/* A dying task's fault need not finish: it is not retried. */
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	return VM_FAULT_NOPAGE;
+}
+
+/*
+ * The first touch of a mapping, or the first after a move.  The first
+ * touch of an unplaced contiguous buffer places it (with mmap_lock held
+ * for reading only).  No memory is SIGBUS, never the OOM killer.
+ */
+static vm_fault_t heap_fault(struct vm_fault *vmf)
+{
+	struct dmabuf_core_buffer *buf = vmf->vma->vm_private_data;
+	struct heap_buffer *hb = buf->priv;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	/*
+	 * A user access interrupted by a signal is retried after the signal;
+	 * a kernel copy into the mapping cannot be, and waits unless killed.
+	 */
+	if (vmf->flags & FAULT_FLAG_USER) {
+		if (dmabuf_core_lock_storage(buf))
+			return VM_FAULT_NOPAGE;
+	} else if (dmabuf_core_lock_storage_killable(buf)) {
+		return VM_FAULT_SIGBUS;
+	}
+	if (!dcore_heap_ensure(buf))
+		ret = heap_insert_vma(&hb->pages, vmf->vma);
+	dmabuf_core_unlock_storage(buf);
+	return ret;
+}
+
+static const struct vm_operations_struct heap_vm_ops = {
+	.fault = heap_fault,
+};
+
+/**
+ * dcore_heap_mmap - &dmabuf_core_ops.mmap of both heaps
+ * @buf: a heap buffer
+ * @vma: the VMA, checked by the core
+ *
+ * Nothing is mapped here: pages are faulted in, so that a mapping made
+ * before the storage is placed, or while it moves, finds the storage of
+ * the moment.
+ *
+ * Return: 0.
+ */
+int dcore_heap_mmap(struct dmabuf_core_buffer *buf, struct vm_area_struct *vma)
+{
+	dcore_vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &heap_vm_ops;
+	vma->vm_private_data = buf;
+	return 0;
+}
+
+/**
+ * dcore_heap_release - &dmabuf_core_ops.release of both heaps
+ * @buf: a heap buffer
+ */
+void dcore_heap_release(struct dmabuf_core_buffer *buf)
+{
+	dcore_heap_buffer_free(buf->priv);
+}
