@@ -128,6 +128,8 @@ check "rmmod vivid" rmmod vivid
 load_vivid "load the stock vivid driver with dma-contig buffers" allocators=1
 run_ktap t_contig
 check "rmmod vivid (dma-contig)" rmmod vivid
+# Heap storage moves for a device that cannot reach it, instead of EBUSY.
+run_ktap t_move
 
 # 6. Everything unloads, nothing is left behind.
 check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer

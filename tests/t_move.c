@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * t_move: a heap buffer's storage moves for a device that cannot reach
+ * it, instead of the device being refused; on the kernel's
+ * kselftest_harness.h.
+ *
+ *   - a 32-bit importer attaching to a /dev/dmabuf buffer above 4 GiB
+ *     moves it below: same bytes for both devices and for the process's
+ *     mapping, which keeps working (it faults onto the new pages);
+ *   - a thread writing the mapping all through the move loses no write;
+ *   - a device holding a mapping pins the storage: EBUSY, nothing moved,
+ *     and the move happens once it is given up;
+ *   - a placed /dev/dmabuf-contig buffer moves as one run;
+ *   - the creator's memory cgroup pays for the new storage, not the task
+ *     whose attach moved it.
+ *
+ * The guest has most of its memory above 4 GiB; where it has none there,
+ * nothing needs to move and the tests say so with a skip.  Needs the demo
+ * importers (dma_bits=64,32 max_seg_kb=0,64).  Each fixture's teardown
+ * checks that the heaps' pages and live buffers are back where the test
+ * found them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/dmabuf_demo.h>
+
+#include "kselftest_harness.h"
+
+#include "lib/cg.h"
+#include "lib/demo.h"
+#include "lib/tap.h"
+
+#define FOUR_GIB	(4 * GiB)
+#define CONTIG_DEV	"/dev/dmabuf-contig"
+#define CG_OWNER	CG_ROOT "/t_move-owner"
+#define CG_MOVER	CG_ROOT "/t_move-mover"
+
+static unsigned int moves_of(int fd)
+{
+	struct dmabuf_core_query q;
+
+	return query(fd, &q) ? ~0U : q.moves;
+}
+
+/* Where importer0 (64-bit, DMA address = physical) sees @fd end. */
+static uint64_t top_of(int imp0, int fd)
+{
+	struct dmabuf_demo_access a;
+
+	return demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a) ? 0 : a.highest_dma;
+}
+
+FIXTURE(move) {
+	int imp[2];
+	struct dmabuf_core_stats before;
+};
+
+FIXTURE_SETUP(move)
+{
+	self->imp[0] = importer_open(0);
+	self->imp[1] = importer_open(1);
+	ASSERT_LE(0, self->imp[0]);
+	ASSERT_LE(0, self->imp[1]);
+	ASSERT_EQ(0, stats(&self->before));
+	if (total_ram_bytes() < FOUR_GIB + 512 * MiB)
+		SKIP(return, "the guest has no RAM above 4 GiB: nothing to move");
+}
+
+FIXTURE_TEARDOWN(move)
+{
+	struct dmabuf_core_stats now;
+
+	close(self->imp[0]);
+	close(self->imp[1]);
+	ASSERT_EQ(0, stats(&now));
+	EXPECT_EQ(self->before.system_pages, now.system_pages);
+	EXPECT_EQ(self->before.contig_pages, now.contig_pages);
+	EXPECT_EQ(self->before.live_buffers, now.live_buffers);
+}
+
+/*
+ * The 32-bit importer's attach moves the storage below 4 GiB; both
+ * devices and the mapping see the same bytes before and after, and a
+ * write through the mapping after the move reaches the devices.
+ */
+TEST_F(move, to_reach_a_32bit_device)
+{
+	const uint64_t len = 2 * MiB;
+	struct dmabuf_demo_access a0, a1;
+	uint8_t *p;
+	int fd;
+
+	fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, fill_pattern(p, len, 11, 0));
+	ASSERT_LE(FOUR_GIB, top_of(self->imp[0], fd)) TH_LOG("a fresh buffer lies below 4 GiB");
+	EXPECT_EQ(0U, moves_of(fd));
+
+	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &a1));
+	EXPECT_EQ(1U, moves_of(fd));
+	EXPECT_EQ(demo_checksum(p, len), a1.checksum);
+	EXPECT_EQ(0U, a1.bounced);
+	EXPECT_EQ(1U, a1.fits_mask);
+	EXPECT_GT(FOUR_GIB, a1.highest_dma);
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, &a0));
+	EXPECT_EQ(a1.checksum, a0.checksum);
+	EXPECT_EQ(a1.pages_hash, a0.pages_hash) TH_LOG("the devices see different pages");
+
+	/* The mapping faults onto the new pages: a write there reaches both. */
+	ASSERT_EQ(0, fill_pattern(p, len, 12, 0));
+	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &a1));
+	EXPECT_EQ(demo_checksum(p, len), a1.checksum);
+	EXPECT_NE(a0.checksum, a1.checksum);
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_WRITE, 13, &a0));
+	EXPECT_EQ(demo_expected_checksum(len, 13), demo_checksum(p, len));
+	EXPECT_EQ(1U, moves_of(fd)) TH_LOG("storage that every device reaches moved again");
+	munmap(p, len);
+	close(fd);
+}
+
+struct writer {
+	volatile uint32_t *words;
+	size_t nr;
+	atomic_int stop;
+	atomic_int started;
+	uint32_t last;		/* the last value written */
+};
+
+/* Word n % nr gets n, for n = 1, 2, ... until told to stop. */
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	uint32_t n = 0;
+
+	atomic_store(&w->started, 1);
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		n++;
+		w->words[n % w->nr] = n;
+	}
+	w->last = n;
+	return NULL;
+}
+
+/*
+ * A thread writes the mapping while the attach moves the storage under
+ * it: every word holds the last value the thread wrote there, on the CPU
+ * and for the device.
+ */
+TEST_F(move, keeps_a_writers_bytes)
+{
+	const uint64_t len = 16 * MiB;
+	struct writer w = { .nr = len / 4 };
+	struct dmabuf_demo_access a1;
+	pthread_t thread;
+	size_t i, bad = 0;
+	uint32_t want;
+	int fd;
+
+	fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	w.words = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, w.words);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, writer_main, &w));
+	while (!atomic_load(&w.started))
+		usleep(1000);
+	usleep(20000);
+	EXPECT_EQ(0, demo_attach(self->imp[1], fd));
+	usleep(20000);
+	atomic_store(&w.stop, 1);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_EQ(1U, moves_of(fd));
+
+	for (i = 0; i < w.nr; i++) {
+		/* The largest n <= last with n % nr == i, or 0 for none. */
+		want = w.last >= i ? w.last - (w.last - i) % w.nr : 0;
+		if (w.words[i] != want && !bad++)
+			TH_LOG("word %zu: %u, not %u (last %u)", i, w.words[i], want, w.last);
+	}
+	EXPECT_EQ(0U, bad);
+	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &a1));
+	EXPECT_EQ(demo_checksum((const void *)w.words, len), a1.checksum);
+	EXPECT_GT(FOUR_GIB, a1.highest_dma);
+	TH_LOG("%u writes, %zu words", w.last, w.nr);
+	EXPECT_EQ(0, demo_detach(self->imp[1], fd));
+	munmap((void *)w.words, len);
+	close(fd);
+}
+
+/* ATTACH with the mapping held until DETACH. */
+static int attach_mapped(int imp, int fd)
+{
+	struct dmabuf_demo_attach a = { .fd = fd, .flags = DMABUF_DEMO_ATTACH_MAP };
+
+	return ioctl(imp, DMABUF_DEMO_IOCTL_ATTACH, &a) ? -errno : 0;
+}
+
+/*
+ * A device mapping pins the storage: the 32-bit importer is refused with
+ * EBUSY and nothing moves; once the mapping is given up, it moves.
+ */
+TEST_F(move, refused_while_a_device_holds_a_mapping)
+{
+	const uint64_t len = MiB;
+	struct dmabuf_demo_access a0, a1;
+	uint64_t top;
+	int fd;
+
+	fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_WRITE, 21, &a0));
+	top = a0.highest_dma;
+	ASSERT_LE(FOUR_GIB, top);
+	ASSERT_EQ(0, attach_mapped(self->imp[0], fd));
+	EXPECT_EQ(-EBUSY, demo_attach(self->imp[1], fd));
+	EXPECT_EQ(-EBUSY, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(0U, moves_of(fd));
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, &a0));
+	EXPECT_EQ(top, a0.highest_dma);
+	EXPECT_EQ(demo_expected_checksum(len, 21), a0.checksum);
+
+	ASSERT_EQ(0, demo_detach(self->imp[0], fd));
+	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &a1));
+	EXPECT_EQ(1U, moves_of(fd));
+	EXPECT_EQ(demo_expected_checksum(len, 21), a1.checksum);
+	EXPECT_GT(FOUR_GIB, a1.highest_dma);
+	close(fd);
+}
+
+/* A contiguous buffer placed high by a fault moves as one run. */
+TEST_F(move, contig_buffer_moves_as_one_run)
+{
+	const uint64_t len = 2 * MiB;
+	struct dmabuf_core_alloc al = { .len = len, .fd_flags = O_RDWR | O_CLOEXEC };
+	struct dmabuf_demo_access a0, a1;
+	uint64_t sum;
+	uint8_t *p;
+	int node, fd;
+
+	node = open(CONTIG_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, node);
+	ASSERT_EQ(0, ioctl(node, DMABUF_CORE_IOCTL_ALLOC, &al));
+	fd = al.fd;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, fill_pattern(p, len, 31, 0));	/* places it */
+	sum = demo_checksum(p, len);
+	ASSERT_LE(FOUR_GIB, top_of(self->imp[0], fd));
+
+	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &a1));
+	EXPECT_EQ(1U, moves_of(fd));
+	EXPECT_EQ(sum, a1.checksum);
+	EXPECT_GT(FOUR_GIB, a1.highest_dma);
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, &a0));
+	EXPECT_EQ(1U, a0.segments);
+	EXPECT_EQ(len, a0.largest_segment);
+	EXPECT_EQ(sum, demo_checksum(p, len));
+	munmap(p, len);
+	close(fd);
+	close(node);
+}
+
+/*
+ * The creator pays for the new storage: a child in one memory cgroup
+ * creates an 8 MiB buffer, another child in a second cgroup moves it.
+ * The creator's cgroup keeps its charge (old pages out, new in) and the
+ * mover's does not grow by the buffer.  (Counters move in per-CPU
+ * batches: hence the slack, well below the buffer.)
+ */
+TEST_F(move, charged_to_the_creator)
+{
+	const long long len = 8 * MiB, slack = 2 * MiB;
+	long long owner0, owner1, mover0, mover1;
+	int sv[2], fd, status;
+	char byte = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_make(CG_OWNER, "64M"));
+	ASSERT_EQ(0, cg_make(CG_MOVER, "64M"));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (cg_join(CG_OWNER))
+			_exit(1);
+		fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
+		_exit(fd < 0 || send_fd(sv[1], fd, &byte, 1) ? 2 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fd = recv_fd(sv[0], &byte, 1);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(FOUR_GIB, top_of(self->imp[0], fd));
+
+	owner0 = cg_current(CG_OWNER);
+	mover0 = cg_current(CG_MOVER);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (cg_join(CG_MOVER))
+			_exit(1);
+		_exit(demo_attach(self->imp[1], fd) ? 2 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(1U, moves_of(fd));
+	owner1 = cg_current(CG_OWNER);
+	mover1 = cg_current(CG_MOVER);
+	EXPECT_GT(slack, llabs(owner1 - owner0)) TH_LOG("owner %lld -> %lld", owner0, owner1);
+	EXPECT_GT(slack, mover1 - mover0) TH_LOG("mover %lld -> %lld", mover0, mover1);
+	EXPECT_EQ(0, demo_detach(self->imp[1], fd));
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+	EXPECT_GT(slack, cg_current(CG_OWNER)) TH_LOG("owner after close");
+	EXPECT_EQ(0, rmdir(CG_OWNER));
+	EXPECT_EQ(0, rmdir(CG_MOVER));
+}
+
+TEST_HARNESS_MAIN
