@@ -1420,7 +1420,8 @@ static int known_cmd(enum kind k, unsigned int cmd)
 		if (_IOC_TYPE(cmd) == 'H' && _IOC_NR(cmd) == 0)
 			return 1;	/* ALLOC, any size: the heap ABI */
 		return k == K_NODE && (cmd == DMABUF_CORE_IOCTL_STATS ||
-				       cmd == DMABUF_CORE_IOCTL_QUERY);
+				       cmd == DMABUF_CORE_IOCTL_QUERY ||
+				       cmd == DMABUF_CORE_IOCTL_CONSTRAIN);
 	case K_EXPORTER:
 		return cmd == DMABUF_DEMO_IOCTL_CREATE ||
 		       cmd == DMABUF_DEMO_IOCTL_FILL ||

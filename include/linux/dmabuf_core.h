@@ -179,6 +179,26 @@ struct dmabuf_core_attachment {
 	struct list_head node;
 };
 
+/**
+ * struct dmabuf_core_constraints - what a device needs of a buffer's
+ *	storage that struct device cannot say
+ * @max_segments: the most DMA segments the device takes for one buffer: 1
+ *		for one physically contiguous run, 0 for no limit
+ * @alignment:	the alignment in bytes of the buffer's first DMA address, a
+ *		power of two; 0 for none beyond a page
+ *
+ * An importer declares them with dmabuf_core_attach_constrained(); an
+ * administrator declares them for a kernel driver's device by its name
+ * (%DMABUF_CORE_IOCTL_CONSTRAIN, dmabuf-ctl constrain).  Exporters read
+ * both, merged over every attachment, with dmabuf_core_buffer_constraints()
+ * when they place storage.  The device's DMA mask, bus limit, segment size
+ * and boundary apply as well.
+ */
+struct dmabuf_core_constraints {
+	unsigned int max_segments;
+	unsigned int alignment;
+};
+
 struct list_head *dmabuf_core_attachment_list(struct dmabuf_core_buffer *buf);
 
 /**
@@ -252,8 +272,16 @@ bool dmabuf_core_is_writable(const struct dmabuf_core_buffer *buf);
 
 struct dmabuf_core_attachment *
 dmabuf_core_attach(struct dmabuf_core_buffer *buf, struct device *dev);
+struct dmabuf_core_attachment *
+dmabuf_core_attach_constrained(struct dmabuf_core_buffer *buf,
+			       struct device *dev,
+			       const struct dmabuf_core_constraints *c);
 void dmabuf_core_detach(struct dmabuf_core_buffer *buf,
 			struct dmabuf_core_attachment *att);
+void dmabuf_core_buffer_constraints(struct dmabuf_core_buffer *buf,
+				    struct dmabuf_core_constraints *c);
+void dmabuf_core_device_constraints(struct device *dev,
+				    struct dmabuf_core_constraints *c);
 struct sg_table *
 dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
 			   enum dma_data_direction dir);

@@ -65,6 +65,12 @@ int dmabuf_core_pages_alloc(struct dmabuf_core_pages *pages, size_t size,
 size_t dmabuf_core_pages_max_contig(void);
 int dmabuf_core_pages_alloc_contig(struct dmabuf_core_pages *pages,
 				   size_t size, u64 dma_limit);
+bool dmabuf_core_pages_meet(const struct dmabuf_core_pages *pages,
+			    const struct dmabuf_core_constraints *c);
+int dmabuf_core_pages_alloc_constrained(struct dmabuf_core_pages *pages,
+					size_t size, u64 dma_limit,
+					size_t max_chunk,
+					const struct dmabuf_core_constraints *c);
 void dmabuf_core_pages_free(struct dmabuf_core_pages *pages);
 u64 dmabuf_core_pages_highest_phys(const struct dmabuf_core_pages *pages);
 bool dmabuf_core_pages_reachable(const struct dmabuf_core_pages *pages,

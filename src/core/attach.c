@@ -162,8 +162,9 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_detach, DMABUF_CORE_NS);
  * reservation lock.
  * Return: the table, ERR_PTR(-EINVAL) for a bad attachment or direction,
  * ERR_PTR(-EACCES) for a direction that lets the device write a buffer of
- * ours exported without write access, or the exporter's error (-ENOMEM,
- * -EINTR, -ERESTARTSYS, -EBUSY...).
+ * ours exported without write access, ERR_PTR(-EBUSY) for a table that
+ * would break what dmabuf_core_attach_constrained() declared, or the
+ * exporter's error (-ENOMEM, -EINTR, -ERESTARTSYS, -EBUSY...).
  *
  * Like the kernel's, this must not race dmabuf_core_detach() of the same
  * attachment; mapping and unmapping from several threads is fine.
@@ -183,8 +184,15 @@ dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
 	if (!a->core_api || !valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
 	b = to_core_buffer(att->buf);
-	if (!b->imported)
-		return dcore_own_map(a, dir);
+	if (!b->imported) {
+		sgt = dcore_own_map(a, dir);
+		/* An exporter that could not meet the importer's declaration. */
+		if (!IS_ERR(sgt) && !dcore_table_meets(a, sgt)) {
+			dcore_own_unmap(a, sgt, dir);
+			sgt = ERR_PTR(-EBUSY);
+		}
+		return sgt;
+	}
 
 	m = kzalloc(sizeof(*m), DCORE_GFP_RECORD);
 	if (!m)
@@ -193,6 +201,12 @@ dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
 	if (IS_ERR_OR_NULL(sgt)) {
 		kfree(m);
 		return sgt ? sgt : ERR_PTR(-ENOMEM);
+	}
+	/* Another exporter knows nothing of the declaration: check it. */
+	if (!dcore_table_meets(a, sgt)) {
+		dma_buf_unmap_attachment_unlocked(a->kattach, sgt, dir);
+		kfree(m);
+		return ERR_PTR(-EBUSY);
 	}
 	m->sgt = sgt;
 	m->dir = dir;

@@ -22,18 +22,6 @@
 
 atomic_long_t dcore_contig_pages = ATOMIC_LONG_INIT(0);
 
-static struct sg_table *contig_map(struct dmabuf_core_attachment *att,
-				   enum dma_data_direction dir)
-{
-	struct heap_buffer *hb = att->buf->priv;
-	int ret;
-
-	ret = dcore_heap_ensure(att->buf);
-	if (ret)
-		return ERR_PTR(ret);
-	return dmabuf_core_pages_map(&hb->pages, att->dev, dir);
-}
-
 /*
  * For dmabuf_core_offer_vmap() (storage is placed) and dmabuf_core_vmap(),
  * which may come first and place it.
@@ -63,7 +51,7 @@ static int contig_begin_cpu_access(struct dmabuf_core_buffer *buf,
 
 static const struct dmabuf_core_ops contig_ops = {
 	.attach			= dcore_heap_attach,
-	.map			= contig_map,
+	.map			= dcore_heap_map,
 	.unmap			= dmabuf_core_pages_op_unmap,
 	.release		= dcore_heap_release,
 	.mmap			= dcore_heap_mmap,

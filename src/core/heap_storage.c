@@ -70,20 +70,50 @@ void dcore_heap_buffer_free(struct heap_buffer *hb)
 	kfree(hb);
 }
 
+/**
+ * struct heap_needs - what a buffer's storage must meet
+ * @limit:	the highest address every device reaches
+ * @c:		what the importers and the administrator declared; one
+ *		segment always for a contiguous buffer
+ */
+struct heap_needs {
+	u64 limit;
+	struct dmabuf_core_constraints c;
+};
+
+/* What every attached device, and @dev (if any) about to be, needs. */
+static void heap_needs_of(struct dmabuf_core_buffer *buf, struct device *dev,
+			  struct heap_needs *n)
+{
+	struct heap_buffer *hb = buf->priv;
+	struct dmabuf_core_attachment *att;
+	struct dmabuf_core_constraints dev_c;
+
+	n->limit = U64_MAX;
+	dmabuf_core_for_each_attachment(buf, att)
+		n->limit = min(n->limit, dmabuf_core_device_dma_limit(att->dev));
+	dmabuf_core_buffer_constraints(buf, &n->c);
+	if (dev) {
+		n->limit = min(n->limit, dmabuf_core_device_dma_limit(dev));
+		dmabuf_core_device_constraints(dev, &dev_c);
+		dcore_constraints_merge(&n->c, &dev_c);
+	}
+	if (hb->contig)
+		n->c.max_segments = 1;
+}
+
 /*
- * Storage for @hb's buffer in @pages, below @limit, charged to the
+ * Storage for @hb's buffer in @pages that meets @n, charged to the
  * buffer's creator and not to the task that happens to cause it.
  */
 static int heap_alloc(struct heap_buffer *hb, struct dmabuf_core_pages *pages,
-		      size_t size, u64 limit)
+		      size_t size, const struct heap_needs *n)
 {
 	struct mem_cgroup *old_memcg = set_active_memcg(hb->memcg);
 	int ret;
 
-	if (hb->contig)
-		ret = dmabuf_core_pages_alloc_contig(pages, size, limit);
-	else
-		ret = dmabuf_core_pages_alloc(pages, size, limit, 0);
+	ret = dmabuf_core_pages_alloc_constrained(pages, size, n->limit, 0,
+						  &n->c);
 	set_active_memcg(old_memcg);
 	if (!ret)
 		atomic_long_add(pages->nr_pages, heap_counter(hb));
@@ -96,23 +126,12 @@ static void heap_free(struct heap_buffer *hb, struct dmabuf_core_pages *pages)
 	dmabuf_core_pages_free(pages);
 }
 
-/* The highest address that @dev (if any) and every attached device reach. */
-static u64 heap_limit(struct dmabuf_core_buffer *buf, struct device *dev)
-{
-	struct dmabuf_core_attachment *att;
-	u64 limit = dev ? dmabuf_core_device_dma_limit(dev) : U64_MAX;
-
-	dmabuf_core_for_each_attachment(buf, att)
-		limit = min(limit, dmabuf_core_device_dma_limit(att->dev));
-	return limit;
-}
-
 /**
  * dcore_heap_place - give a buffer storage that every attached device reaches
  * @buf: a heap buffer
  *
- * Nothing to do once the storage is there (a /dev/dmabuf buffer has it
- * from ALLOC on).
+ * Storage that also meets what they declared.  Nothing to do once the
+ * storage is there (a /dev/dmabuf buffer has it from ALLOC on).
  *
  * Context: the buffer's lock held.
  * Return: 0, or the allocation's error (-ENOMEM, -EINTR).
@@ -120,11 +139,13 @@ static u64 heap_limit(struct dmabuf_core_buffer *buf, struct device *dev)
 int dcore_heap_place(struct dmabuf_core_buffer *buf)
 {
 	struct heap_buffer *hb = buf->priv;
+	struct heap_needs n;
 
 	lockdep_assert_held(&to_core_buffer(buf)->lock);
 	if (dmabuf_core_pages_allocated(&hb->pages))
 		return 0;
-	return heap_alloc(hb, &hb->pages, buf->size, heap_limit(buf, NULL));
+	heap_needs_of(buf, NULL, &n);
+	return heap_alloc(hb, &hb->pages, buf->size, &n);
 }
 
 /**
@@ -180,19 +201,21 @@ static void heap_copy(const struct dmabuf_core_pages *dst,
 }
 
 /*
- * Move @buf's storage where @dev and every attached device reach it.  The
- * new storage is allocated, and the kept kernel mapping remade, before
- * anything changes; after that the user mappings are zapped (the fault
- * handler then waits for the buffer's lock, held here), the devices'
- * pending work on the old storage is waited for, the bytes are copied,
- * and the storage switches.  Any failure leaves the old storage in place.
+ * Move @buf's storage to meet @n: where @dev (if any) and every attached
+ * device reach it, as they declared.  The new storage is allocated, and
+ * the kept kernel mapping remade, before anything changes; after that the
+ * user mappings are zapped (the fault handler then waits for the buffer's
+ * lock, held here), the devices' pending work on the old storage is
+ * waited for, the bytes are copied, and the storage switches.  Any
+ * failure leaves the old storage in place.
  */
-static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev)
+static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev,
+		     const struct heap_needs *n)
 {
 	struct core_buffer *b = to_core_buffer(buf);
 	struct heap_buffer *hb = buf->priv;
 	u64 old_top = dmabuf_core_pages_highest_phys(&hb->pages);
-	u64 limit = heap_limit(buf, dev), start = ktime_get_ns();
+	u64 start = ktime_get_ns();
 	struct dmabuf_core_pages new = {}, old;
 	struct iosys_map vmap;
 	long waited;
@@ -206,15 +229,15 @@ static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev)
 	 * memory serves a device that bounces every page.
 	 */
 	if (b->nr_mappings || b->vmaps > (b->vmap_kept ? 1 : 0) ||
-	    !dmabuf_core_pages_reachable(&new, dev)) {
+	    (dev && !dmabuf_core_pages_reachable(&new, dev))) {
 		ret = -EBUSY;
 		goto out;
 	}
-	ret = heap_alloc(hb, &new, buf->size, limit);
+	ret = heap_alloc(hb, &new, buf->size, n);
 	if (ret)
 		goto out;
 	/* The limit is the mask: a dma-ranges offset may still be in the way. */
-	if (!dmabuf_core_pages_reachable(&new, dev)) {
+	if (dev && !dmabuf_core_pages_reachable(&new, dev)) {
 		ret = -EBUSY;
 		goto err_free;
 	}
@@ -250,7 +273,7 @@ err_vunmap:
 err_free:
 	heap_free(hb, &new);
 out:
-	trace_dmabuf_core_move(buf->id, buf->size, old_top, limit,
+	trace_dmabuf_core_move(buf->id, buf->size, old_top, n->limit,
 			       hb->pages.nr_chunks, ktime_get_ns() - start, ret);
 	return ret;
 }
@@ -260,8 +283,9 @@ out:
  * @buf: a heap buffer
  * @att: the new attachment (not yet among the buffer's attachments)
  *
- * Storage out of the device's reach moves where every attached device
- * reaches it; storage not placed yet is placed later for all of them.
+ * Storage out of the device's reach, or that breaks what an administrator
+ * declared for it, moves where it serves every attached device; storage
+ * not placed yet is placed later for all of them.
  *
  * Context: the buffer's lock held.
  * Return: 0; -EINVAL for a device whose segment limits page storage
@@ -274,15 +298,52 @@ int dcore_heap_attach(struct dmabuf_core_buffer *buf,
 		      struct dmabuf_core_attachment *att)
 {
 	struct heap_buffer *hb = buf->priv;
+	struct heap_needs n;
 
 	if (!dmabuf_core_pages_device_fits(att->dev))
 		return -EINVAL;
-	if (dmabuf_core_pages_reachable(&hb->pages, att->dev))
-		return 0;
-	/* Storage not placed yet, and the device bounces everything. */
+	/* Not placed yet: refused only if the device bounces everything. */
 	if (!dmabuf_core_pages_allocated(&hb->pages))
-		return -EBUSY;
-	return heap_move(buf, att->dev);
+		return dmabuf_core_pages_reachable(&hb->pages, att->dev) ?
+		       0 : -EBUSY;
+	heap_needs_of(buf, att->dev, &n);
+	if (dmabuf_core_pages_reachable(&hb->pages, att->dev) &&
+	    dmabuf_core_pages_meet(&hb->pages, &n.c))
+		return 0;
+	return heap_move(buf, att->dev, &n);
+}
+
+/**
+ * dcore_heap_map - &dmabuf_core_ops.map of both heaps
+ * @att: the attachment
+ * @dir: the direction
+ *
+ * Places the storage if that is still to be done, and moves it if an
+ * importer declared what it does not meet (dmabuf_core_attach_constrained()
+ * comes after the attach that would have moved it).
+ *
+ * Context: the buffer's lock held.
+ * Return: a new table of the storage mapped for the device, or an
+ * ERR_PTR() of the placement's or the move's error.
+ */
+struct sg_table *dcore_heap_map(struct dmabuf_core_attachment *att,
+				enum dma_data_direction dir)
+{
+	struct dmabuf_core_buffer *buf = att->buf;
+	struct heap_buffer *hb = buf->priv;
+	struct heap_needs n;
+	int ret;
+
+	ret = dcore_heap_ensure(buf);
+	if (ret)
+		return ERR_PTR(ret);
+	heap_needs_of(buf, NULL, &n);
+	if (!dmabuf_core_pages_meet(&hb->pages, &n.c)) {
+		ret = heap_move(buf, NULL, &n);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	return dmabuf_core_pages_map(&hb->pages, att->dev, dir);
 }
 
 /*

@@ -104,6 +104,9 @@ struct core_mapping {
  *		while its &core_mapping.sgt is NULL, so that an attachment
  *		mapped once at a time (the usual importer) needs no
  *		allocation per map; under &core_buffer.lock
+ * @declared:	what the importer declared with
+ *		dmabuf_core_attach_constrained() (all 0: nothing), under
+ *		&core_buffer.lock
  */
 struct core_attachment {
 	struct dmabuf_core_attachment pub;
@@ -112,6 +115,7 @@ struct core_attachment {
 	struct list_head importer_maps;
 	bool core_api;
 	struct core_mapping first_map;
+	struct dmabuf_core_constraints declared;
 };
 
 /*
@@ -169,6 +173,13 @@ struct sg_table *dcore_own_map(struct core_attachment *a,
 int dcore_own_unmap(struct core_attachment *a, struct sg_table *sgt,
 		    enum dma_data_direction dir);
 
+/* constraints.c: declared constraints, an administrator's by device name. */
+bool dcore_table_meets(struct core_attachment *a, struct sg_table *sgt);
+void dcore_constraints_merge(struct dmabuf_core_constraints *c,
+			     const struct dmabuf_core_constraints *add);
+long dcore_node_constrain(void __user *uarg);
+void dcore_constraints_exit(void);
+
 /* import.c: buffers of other exporters. */
 struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf);
 void dcore_import_put(struct core_buffer *b);
@@ -202,6 +213,8 @@ int dcore_heap_ensure(struct dmabuf_core_buffer *buf);
 int dcore_heap_place(struct dmabuf_core_buffer *buf);
 int dcore_heap_attach(struct dmabuf_core_buffer *buf,
 		      struct dmabuf_core_attachment *att);
+struct sg_table *dcore_heap_map(struct dmabuf_core_attachment *att,
+				enum dma_data_direction dir);
 int dcore_heap_mmap(struct dmabuf_core_buffer *buf,
 		    struct vm_area_struct *vma);
 void dcore_heap_release(struct dmabuf_core_buffer *buf);

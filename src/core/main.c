@@ -32,6 +32,7 @@ static void __exit dcore_exit(void)
 {
 	dcore_node_unregister();
 	dcore_import_exit();
+	dcore_constraints_exit();
 }
 
 module_init(dcore_init);

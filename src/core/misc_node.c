@@ -130,6 +130,8 @@ static long dcore_node_ioctl(struct file *file, unsigned int cmd,
 		return dcore_node_stats(uarg);
 	case DMABUF_CORE_IOCTL_QUERY:
 		return dcore_node_query(uarg);
+	case DMABUF_CORE_IOCTL_CONSTRAIN:
+		return dcore_node_constrain(uarg);
 	}
 	if (_IOC_TYPE(cmd) == _IOC_TYPE(DMABUF_CORE_IOCTL_ALLOC) &&
 	    _IOC_NR(cmd) == _IOC_NR(DMABUF_CORE_IOCTL_ALLOC))

@@ -351,7 +351,8 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_max_contig, DMABUF_CORE_NS);
 
 /*
  * @nr physically contiguous pages below @dma_limit: the smallest block
- * that holds them, split, its unused tail given back.  A limit within
+ * that holds them, of at least @min_order (an alignment: a block is
+ * aligned to its size), split, its unused tail given back.  A limit within
  * 32 bits starts at the zone below it (a wider zone would mostly hand out
  * a block out of reach, zeroed for nothing); a zone that has no block, or
  * only one out of reach, sends the search on to the next narrower zone.
@@ -362,9 +363,10 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_max_contig, DMABUF_CORE_NS);
  * not invoke it, cheap ones are __GFP_RETRY_MAYFAIL.
  */
 static struct page *dcore_alloc_run(unsigned long nr, u64 dma_limit,
-				    gfp_t account)
+				    unsigned int min_order, gfp_t account)
 {
-	unsigned int order = order_base_2(nr), zone;
+	unsigned int order = max_t(unsigned int, order_base_2(nr), min_order);
+	unsigned int zone;
 	struct page *page;
 	unsigned long i;
 	gfp_t gfp;
@@ -393,6 +395,56 @@ static struct page *dcore_alloc_run(unsigned long nr, u64 dma_limit,
 	return NULL;
 }
 
+/*
+ * dmabuf_core_pages_alloc_contig(), with the run's start aligned to
+ * @align bytes (a power of two, at most the largest block; 0 for a page).
+ */
+static int dcore_pages_alloc_contig(struct dmabuf_core_pages *pages,
+				    size_t size, u64 dma_limit, size_t align)
+{
+	gfp_t account = READ_ONCE(dcore_memcg_account) ? __GFP_ACCOUNT : 0;
+	unsigned long nr_pages = size >> PAGE_SHIFT, i;
+	unsigned int min_order = 0;
+	struct dmabuf_core_chunk *chunks;
+	struct page *page;
+
+	if (!size || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	if (align > PAGE_SIZE)
+		min_order = order_base_2(align >> PAGE_SHIFT);
+	if (size > dmabuf_core_pages_max_contig() ||
+	    min_order > DCORE_MAX_PAGE_ORDER) {
+		trace_dmabuf_core_refused(size, DCORE_REFUSED_NO_RUN, -ENOMEM);
+		return -ENOMEM;
+	}
+	if (!dcore_storage_reserve(nr_pages)) {
+		trace_dmabuf_core_refused(size, DCORE_REFUSED_MAX_TOTAL, -ENOMEM);
+		return -ENOMEM;
+	}
+	chunks = dcore_chunks_alloc(nr_pages, account);
+	if (!chunks)
+		goto err_unreserve;
+	page = dcore_alloc_run(nr_pages, dma_limit, min_order, account);
+	if (!page)
+		goto err_free;
+	for (i = 0; i < nr_pages; i++) {
+		chunks[i].page = page + i;
+		chunks[i].order = 0;
+	}
+	pages->chunks = chunks;
+	pages->nr_chunks = nr_pages;
+	pages->nr_pages = nr_pages;
+	trace_dmabuf_core_storage(size, dma_limit, size, 1, size);
+	return 0;
+
+err_free:
+	kvfree(chunks);
+err_unreserve:
+	atomic_long_sub(nr_pages, &dcore_storage_pages);
+	trace_dmabuf_core_refused(size, DCORE_REFUSED_NO_MEMORY, -ENOMEM);
+	return -ENOMEM;
+}
+
 /**
  * dmabuf_core_pages_alloc_contig - allocate zeroed, physically contiguous storage
  * @pages: the storage to fill in; zeroed by the caller
@@ -416,45 +468,78 @@ static struct page *dcore_alloc_run(unsigned long nr, u64 dma_limit,
 int dmabuf_core_pages_alloc_contig(struct dmabuf_core_pages *pages,
 				   size_t size, u64 dma_limit)
 {
-	gfp_t account = READ_ONCE(dcore_memcg_account) ? __GFP_ACCOUNT : 0;
-	unsigned long nr_pages = size >> PAGE_SHIFT, i;
-	struct dmabuf_core_chunk *chunks;
-	struct page *page;
-
-	if (!size || !PAGE_ALIGNED(size))
-		return -EINVAL;
-	if (size > dmabuf_core_pages_max_contig()) {
-		trace_dmabuf_core_refused(size, DCORE_REFUSED_NO_RUN, -ENOMEM);
-		return -ENOMEM;
-	}
-	if (!dcore_storage_reserve(nr_pages)) {
-		trace_dmabuf_core_refused(size, DCORE_REFUSED_MAX_TOTAL, -ENOMEM);
-		return -ENOMEM;
-	}
-	chunks = dcore_chunks_alloc(nr_pages, account);
-	if (!chunks)
-		goto err_unreserve;
-	page = dcore_alloc_run(nr_pages, dma_limit, account);
-	if (!page)
-		goto err_free;
-	for (i = 0; i < nr_pages; i++) {
-		chunks[i].page = page + i;
-		chunks[i].order = 0;
-	}
-	pages->chunks = chunks;
-	pages->nr_chunks = nr_pages;
-	pages->nr_pages = nr_pages;
-	trace_dmabuf_core_storage(size, dma_limit, size, 1, size);
-	return 0;
-
-err_free:
-	kvfree(chunks);
-err_unreserve:
-	atomic_long_sub(nr_pages, &dcore_storage_pages);
-	trace_dmabuf_core_refused(size, DCORE_REFUSED_NO_MEMORY, -ENOMEM);
-	return -ENOMEM;
+	return dcore_pages_alloc_contig(pages, size, dma_limit, 0);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_alloc_contig, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_pages_meet - whether storage meets declared constraints
+ * @pages: the storage
+ * @c: the constraints (dmabuf_core_buffer_constraints())
+ *
+ * Physically adjacent chunks count as one segment, as
+ * dmabuf_core_pages_map() joins them for a device whose segment size
+ * allows; a device's own segment size may still cut them.
+ *
+ * Return: true when no more than @c->max_segments physically contiguous
+ * runs make up the storage and its first page is aligned to
+ * @c->alignment; true for empty storage.
+ */
+bool dmabuf_core_pages_meet(const struct dmabuf_core_pages *pages,
+			    const struct dmabuf_core_constraints *c)
+{
+	phys_addr_t start, end = 0;
+	unsigned int i, runs = 0;
+
+	if (!pages->nr_chunks)
+		return true;
+	if (c->alignment > PAGE_SIZE &&
+	    !IS_ALIGNED(page_to_phys(pages->chunks[0].page), c->alignment))
+		return false;
+	if (!c->max_segments)
+		return true;
+	for (i = 0; i < pages->nr_chunks; i++) {
+		start = page_to_phys(pages->chunks[i].page);
+		if ((!i || start != end) && ++runs > c->max_segments)
+			return false;
+		end = start + (PAGE_SIZE << pages->chunks[i].order);
+	}
+	return true;
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_meet, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_pages_alloc_constrained - allocate storage that meets
+ *	declared constraints
+ * @pages: the storage to fill in; zeroed by the caller
+ * @size: bytes, a non-zero multiple of PAGE_SIZE
+ * @dma_limit: highest physical address any page may have
+ * @max_chunk: largest chunk in bytes, as for dmabuf_core_pages_alloc()
+ * @c: what the attached devices declared (dmabuf_core_buffer_constraints())
+ *
+ * Chunks when they meet @c (dmabuf_core_pages_meet()), else one aligned
+ * contiguous run (dmabuf_core_pages_alloc_contig(), whose size limit then
+ * applies).
+ *
+ * Context: process context; may sleep.
+ * Return: as dmabuf_core_pages_alloc() and dmabuf_core_pages_alloc_contig().
+ */
+int dmabuf_core_pages_alloc_constrained(struct dmabuf_core_pages *pages,
+					size_t size, u64 dma_limit,
+					size_t max_chunk,
+					const struct dmabuf_core_constraints *c)
+{
+	int ret;
+
+	if (c->max_segments != 1 && c->alignment <= PAGE_SIZE) {
+		ret = dmabuf_core_pages_alloc(pages, size, dma_limit, max_chunk);
+		if (ret || dmabuf_core_pages_meet(pages, c))
+			return ret;
+		dmabuf_core_pages_free(pages);
+	}
+	return dcore_pages_alloc_contig(pages, size, dma_limit, c->alignment);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_alloc_constrained, DMABUF_CORE_NS);
 
 /**
  * dmabuf_core_pages_free - free what dmabuf_core_pages_alloc() allocated

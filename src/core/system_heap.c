@@ -24,7 +24,7 @@ atomic_long_t dcore_system_pages = ATOMIC_LONG_INIT(0);
 
 static const struct dmabuf_core_ops system_ops = {
 	.attach			= dcore_heap_attach,
-	.map			= dmabuf_core_pages_op_map,
+	.map			= dcore_heap_map,
 	.unmap			= dmabuf_core_pages_op_unmap,
 	.release		= dcore_heap_release,
 	.mmap			= dcore_heap_mmap,

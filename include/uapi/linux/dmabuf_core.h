@@ -132,6 +132,42 @@ struct dmabuf_core_stats {
 	__u64 reserved1;
 };
 
+#define DMABUF_CORE_DEVICE_NAME_LEN	64
+
+/**
+ * struct dmabuf_core_constrain - argument of %DMABUF_CORE_IOCTL_CONSTRAIN
+ * @device:		in: NUL-terminated name of a device, as the kernel
+ *			names it (the last part of its /sys/devices path,
+ *			e.g. "vivid.0" or "0000:00:02.0")
+ * @max_segments:	in (out with %DMABUF_CORE_CONSTRAIN_GET): the most DMA
+ *			segments the device takes for one buffer; 1 for one
+ *			contiguous run, 0 for no limit
+ * @flags:		in: 0 to set the device's constraints (replacing
+ *			earlier ones), %DMABUF_CORE_CONSTRAIN_CLEAR to remove
+ *			them, %DMABUF_CORE_CONSTRAIN_GET to read them
+ * @alignment:		in (out with %DMABUF_CORE_CONSTRAIN_GET): alignment
+ *			in bytes of a buffer's first DMA address, a power of
+ *			two no larger than the largest contiguous run; 0 for
+ *			none beyond a page
+ * @reserved:		in: must be 0
+ *
+ * Issued on /dev/dmabuf or /dev/dmabuf-contig.  What a kernel driver
+ * cannot declare itself, an administrator declares for its device: the
+ * exporters of dmabuf-core read it whenever they place storage for an
+ * attachment of that device.  Setting and clearing need CAP_SYS_ADMIN.
+ * 88 bytes on every ABI.
+ */
+struct dmabuf_core_constrain {
+	char device[DMABUF_CORE_DEVICE_NAME_LEN];
+	__u32 max_segments;
+	__u32 flags;
+	__u64 alignment;
+	__u64 reserved;
+};
+
+#define DMABUF_CORE_CONSTRAIN_CLEAR	(1 << 0)
+#define DMABUF_CORE_CONSTRAIN_GET	(1 << 1)
+
 /* On /dev/dmabuf and /dev/dmabuf-contig: same number as DMA_HEAP_IOCTL_ALLOC. */
 #define DMABUF_CORE_IOCTL_ALLOC	_IOWR('H', 0x0, struct dmabuf_core_alloc)
 
@@ -147,5 +183,8 @@ struct dmabuf_core_stats {
 #define DMABUF_CORE_IOCTL_STATS	_IOWR(DMABUF_CORE_IOC_MAGIC, 0x01, struct dmabuf_core_stats)
 /* On either node, about the buffer fd in the argument. */
 #define DMABUF_CORE_IOCTL_QUERY	_IOWR(DMABUF_CORE_IOC_MAGIC, 0x02, struct dmabuf_core_query)
+/* On either node: a device's constraints, declared by an administrator. */
+#define DMABUF_CORE_IOCTL_CONSTRAIN	\
+	_IOWR(DMABUF_CORE_IOC_MAGIC, 0x03, struct dmabuf_core_constrain)
 
 #endif /* _UAPI_LINUX_DMABUF_CORE_H */
