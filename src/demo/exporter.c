@@ -75,12 +75,15 @@ static int demo_place_storage(struct dmabuf_core_buffer *buf)
 	struct mem_cgroup *old_memcg;
 	u64 limit = dmabuf_core_device_dma_limit(demo_dev);
 	size_t max_chunk = dma_get_max_seg_size(demo_dev);
+	struct dmabuf_core_constraints declared;
 	struct dmabuf_core_attachment *att;
 	unsigned int devices = 0;
 	int ret;
 
 	if (dmabuf_core_pages_allocated(&db->pages))
 		return 0;
+	/* Segments and alignment, as importers and the administrator said. */
+	dmabuf_core_buffer_constraints(buf, &declared);
 	dmabuf_core_for_each_attachment(buf, att) {
 		devices++;
 		limit = min(limit, dmabuf_core_device_dma_limit(att->dev));
@@ -93,7 +96,8 @@ static int demo_place_storage(struct dmabuf_core_buffer *buf)
 	 * victim a large buffer that lands in the victim's cgroup.
 	 */
 	old_memcg = set_active_memcg(db->memcg);
-	ret = dmabuf_core_pages_alloc(&db->pages, buf->size, limit, max_chunk);
+	ret = dmabuf_core_pages_alloc_constrained(&db->pages, buf->size, limit,
+						  max_chunk, &declared);
 	set_active_memcg(old_memcg);
 	if (ret)
 		return ret;
@@ -128,6 +132,7 @@ static int demo_ensure_storage(struct dmabuf_core_buffer *buf)
 static int demo_attach(struct dmabuf_core_buffer *buf, struct dmabuf_core_attachment *att)
 {
 	struct demo_buffer *db = buf->priv;
+	struct dmabuf_core_constraints declared;
 
 	if (!dmabuf_core_pages_device_fits(att->dev)) {
 		atomic64_inc(&demo_stats.refused);
@@ -135,6 +140,12 @@ static int demo_attach(struct dmabuf_core_buffer *buf, struct dmabuf_core_attach
 	}
 	/* Before storage exists, this refuses devices that always bounce. */
 	if (!dmabuf_core_pages_reachable(&db->pages, att->dev)) {
+		atomic64_inc(&demo_stats.refused);
+		return -EBUSY;
+	}
+	/* Placed storage stays: a device declared out of its shape is refused. */
+	dmabuf_core_device_constraints(att->dev, &declared);
+	if (!dmabuf_core_pages_meet(&db->pages, &declared)) {
 		atomic64_inc(&demo_stats.refused);
 		return -EBUSY;
 	}

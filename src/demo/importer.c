@@ -152,6 +152,12 @@ static int demo_keep_map(struct demo_importer_file *f, unsigned long index,
 	return ret;
 }
 
+static const struct dmabuf_core_constraints demo_one_segment = {
+	.max_segments = 1,
+};
+
+static const struct dmabuf_core_constraints demo_unconstrained;
+
 static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 			      bool attach)
 {
@@ -163,7 +169,8 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags & ~(attach ? DMABUF_DEMO_ATTACH_MAP : 0))
+	if (req.flags & ~(attach ? DMABUF_DEMO_ATTACH_MAP |
+				   DMABUF_DEMO_ATTACH_CONTIG : 0))
 		return -EINVAL;
 	buf = dmabuf_core_get(req.fd);
 	if (IS_ERR(buf))
@@ -194,7 +201,9 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	att = dmabuf_core_attach(buf, &f->imp->pdev->dev);
+	att = dmabuf_core_attach_constrained(buf, &f->imp->pdev->dev,
+					     req.flags & DMABUF_DEMO_ATTACH_CONTIG ?
+					     &demo_one_segment : &demo_unconstrained);
 	if (IS_ERR(att)) {
 		ret = PTR_ERR(att);
 		goto out_unlock;

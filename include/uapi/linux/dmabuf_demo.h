@@ -128,7 +128,8 @@ struct dmabuf_demo_exporter_stats {
 /**
  * struct dmabuf_demo_attach - argument of ATTACH and DETACH
  * @fd:		in: buffer fd
- * @flags:	in: ATTACH: 0 or %DMABUF_DEMO_ATTACH_MAP; DETACH: must be 0
+ * @flags:	in: ATTACH: 0, %DMABUF_DEMO_ATTACH_MAP and/or
+ *		%DMABUF_DEMO_ATTACH_CONTIG; DETACH: must be 0
  *
  * ATTACH gets the buffer and attaches the importer's device, and keeps both
  * until DETACH with an fd of the same buffer, or until the importer node is
@@ -136,7 +137,11 @@ struct dmabuf_demo_exporter_stats {
  * device (%DMA_BIDIRECTIONAL; %DMA_TO_DEVICE for a buffer without write
  * access) and keeps that mapping as long as the hold, as a display keeps its
  * scanout buffer mapped: CPU access brackets (DMA_BUF_IOCTL_SYNC) then hand
- * the buffer from the device to the CPU and back.  At most one held
+ * the buffer from the device to the CPU and back.  With
+ * %DMABUF_DEMO_ATTACH_CONTIG the device declares that it takes the buffer
+ * only as one DMA segment (dmabuf_core_attach_constrained()): dmabuf-core's
+ * exporters place or move the storage so, and a map (ACCESS, or
+ * %DMABUF_DEMO_ATTACH_MAP) that cannot get one segment fails with -EBUSY.  At most one held
  * attachment per buffer and open file (-EBUSY), and at most the importer
  * module's max_holds parameter per open file (default 4096; -ENOSPC
  * beyond).  The held attachment (and mapping) is charged to the caller's
@@ -150,6 +155,7 @@ struct dmabuf_demo_attach {
 };
 
 #define DMABUF_DEMO_ATTACH_MAP		(1U << 0)
+#define DMABUF_DEMO_ATTACH_CONTIG	(1U << 1)
 
 #define DMABUF_DEMO_ACCESS_READ		0
 #define DMABUF_DEMO_ACCESS_WRITE	1
