@@ -56,6 +56,12 @@ echo "udev: $ver"
 check "systemd-udevd --daemon starts" $UDEVD --daemon
 check "udevd answers udevadm control --ping" udevadm control --ping --timeout=10
 
+# The constraints file the rule loads when dmabuf_core comes up, with
+# dmabuf-ctl where the package installs it.
+mkdir -p /usr/bin /etc/dmabuf-core
+cp $T/dmabuf-ctl /usr/bin/dmabuf-ctl
+echo "dmabuf-demo-importer.1 segments=1 align=64k  # a board's device" \
+	>/etc/dmabuf-core/constraints
 check "insmod dmabuf_core" insmod $M/dmabuf_core.ko
 check "insmod dmabuf_demo_exporter" insmod $M/dmabuf_demo_exporter.ko
 check "insmod dmabuf_demo_importer dma_bits=64,32" \
@@ -66,6 +72,14 @@ for n in $NODES; do
 	db=/run/udev/data/c$(cat "/sys/class/misc/${n#/dev/}/dev" 2>/dev/null)
 	check "udevd handled the add event of $n" test -e "$db"
 done
+
+got=$($T/dmabuf-ctl constrain dmabuf-demo-importer.1 2>&1)
+if [ "$got" = "dmabuf-demo-importer.1: segments=1 align=65536" ]; then
+	pass "the rule loads /etc/dmabuf-core/constraints when dmabuf_core comes up"
+else
+	fail "the rule loads /etc/dmabuf-core/constraints when dmabuf_core comes up: '$got'"
+fi
+rm -rf /usr/bin/dmabuf-ctl /etc/dmabuf-core
 
 # The heap entry: a link to /dev/dmabuf, beside any kernel heap.
 if [ "$(readlink /dev/dma_heap/dmabuf-core 2>&1)" = "../dmabuf" ]; then

@@ -72,5 +72,6 @@ char *ctl_escape(char *dst, size_t len, const char *s);
 void ctl_json_string(FILE *f, const char *s);
 
 int ctl_cmd_list(int argc, char **argv);
+int ctl_cmd_constrain(int argc, char **argv);
 
 #endif /* DMABUF_CTL_H */

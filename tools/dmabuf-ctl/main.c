@@ -9,6 +9,8 @@
  *   dmabuf-ctl fill FD|PID:FD SEED
  *   dmabuf-ctl verify FD|PID:FD SEED
  *   dmabuf-ctl dump FD|PID:FD [OFFSET [LENGTH]]
+ *   dmabuf-ctl constrain DEVICE [segments=N] [align=BYTES] [--clear]
+ *   dmabuf-ctl constrain --load FILE
  *
  * See dmabuf-ctl(1) for the output and the exit codes.
  */
@@ -635,6 +637,9 @@ static void usage(FILE *f)
 	      "  fill FD|PID:FD SEED                write the test pattern\n"
 	      "  verify FD|PID:FD SEED              check it (exit 1 on a mismatch)\n"
 	      "  dump FD|PID:FD [OFFSET [LENGTH]]   the bytes, in hex\n"
+	      "  constrain DEVICE [segments=N] [align=BYTES] [--clear]\n"
+	      "                                     what a device needs of buffers (shown without settings)\n"
+	      "  constrain --load FILE              the same, one device a line\n"
 	      "See dmabuf-ctl(1).\n", f);
 }
 
@@ -660,6 +665,8 @@ int main(int argc, char **argv)
 		return cmd_fill_verify(argc, argv, 1);
 	if (!strcmp(argv[0], "dump"))
 		return cmd_dump(argc, argv);
+	if (!strcmp(argv[0], "constrain"))
+		return ctl_cmd_constrain(argc, argv);
 	if (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
 		usage(stdout);
 		return EXIT_OK;
