@@ -130,6 +130,8 @@ run_ktap t_contig
 check "rmmod vivid (dma-contig)" rmmod vivid
 # Heap storage moves for a device that cannot reach it, instead of EBUSY.
 run_ktap t_move
+# Constraints struct device cannot say: by device name and by importers.
+run_ktap t_constrain
 
 # 6. Everything unloads, nothing is left behind.
 check "rmmod dmabuf_demo_importer" rmmod dmabuf_demo_importer
