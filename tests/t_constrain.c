@@ -150,6 +150,15 @@ TEST_F(constrain, bad_requests_einval)
 	EXPECT_EQ(-EINVAL, constrain(self->node, &req));
 	req.flags = DMABUF_CORE_CONSTRAIN_CLEAR | DMABUF_CORE_CONSTRAIN_GET;
 	EXPECT_EQ(-EINVAL, constrain(self->node, &req));
+	/* Settings belong to a set only. */
+	req.flags = DMABUF_CORE_CONSTRAIN_CLEAR;
+	req.max_segments = 1;
+	EXPECT_EQ(-EINVAL, constrain(self->node, &req));
+	req.flags = DMABUF_CORE_CONSTRAIN_GET;
+	req.max_segments = 0;
+	req.alignment = 4096;
+	EXPECT_EQ(-EINVAL, constrain(self->node, &req));
+	req.alignment = 0;
 	req.flags = 0;
 	req.reserved = 1;
 	EXPECT_EQ(-EINVAL, constrain(self->node, &req));
@@ -277,6 +286,18 @@ TEST_F(constrain, alignment_is_met)
 						     (unsigned long long)a0.lowest_dma);
 	EXPECT_EQ(demo_expected_checksum(64 * KiB, 44), a0.checksum);
 	close(fd);
+
+	/*
+	 * Larger than any run: chunks, whose first is aligned to its size
+	 * (regression: any alignment forced one run, and ENOMEM above 4 MiB).
+	 */
+	ASSERT_EQ(0, declare(self->node, IMP0, 0, 64 * KiB));
+	fd = alloc_buf(8 * MiB, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_WRITE, 46, &a0));
+	EXPECT_EQ(0ULL, a0.lowest_dma % (64 * KiB));
+	TH_LOG("8 MiB buffer: %u segments", a0.segments);
+	close(fd);
 }
 
 /*
@@ -335,6 +356,8 @@ TEST_F(constrain, dmabuf_ctl_by_sysfs_path)
 	EXPECT_EQ(5, run(CTL " constrain " IMP0 " --clear 2>/dev/null"));
 	EXPECT_EQ(2, run(CTL " constrain " IMP0 " align=3 2>/dev/null"));
 	EXPECT_EQ(2, run(CTL " constrain " IMP0 " colour=blue 2>/dev/null"));
+	/* Regression: the suffix's shift wrapped to 0, "no alignment". */
+	EXPECT_EQ(2, run(CTL " constrain " IMP0 " align=17179869184G 2>/dev/null"));
 	EXPECT_EQ(-ENOENT, lookup(self->node, IMP0, &req));
 }
 

@@ -231,9 +231,11 @@ static long dcore_constrain_set(struct dmabuf_core_constrain *req)
  * dcore_node_constrain - %DMABUF_CORE_IOCTL_CONSTRAIN
  * @uarg: the user's struct dmabuf_core_constrain
  *
- * Return: 0; -EFAULT; -EINVAL for reserved bits or fields, both flags, a
- * name that is empty, unterminated or has a '/', or an alignment that
- * cannot be met; -EPERM to set or clear without CAP_SYS_ADMIN; -ENOENT to
+ * Entries change placements to come, not storage already placed.
+ *
+ * Return: 0; -EFAULT; -EINVAL for reserved bits or fields, both flags,
+ * settings with a flag, a name that is empty, unterminated or has a '/',
+ * or an alignment that cannot be met; -EPERM to set or clear without CAP_SYS_ADMIN; -ENOENT to
  * get or clear a device with no entry; -ENOSPC when the table is full;
  * -ENOMEM.
  */
@@ -248,6 +250,9 @@ long dcore_node_constrain(void __user *uarg)
 	if (req.reserved || req.flags & ~(DMABUF_CORE_CONSTRAIN_CLEAR |
 					  DMABUF_CORE_CONSTRAIN_GET) ||
 	    hweight32(req.flags) > 1)
+		return -EINVAL;
+	/* Inputs of a set only: zero for the others, to extend them later. */
+	if (req.flags && (req.max_segments || req.alignment))
 		return -EINVAL;
 	if (!req.device[0] || !memchr(req.device, 0, sizeof(req.device)) ||
 	    strchr(req.device, '/'))

@@ -200,6 +200,31 @@ static void heap_copy(const struct dmabuf_core_pages *dst,
 	}
 }
 
+/* Every device's pending work on the buffer, readers' included. */
+static int heap_wait_fences(struct dmabuf_core_buffer *buf)
+{
+	long ret;
+
+	ret = dma_resv_wait_timeout(buf->dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
+				    true, MAX_SCHEDULE_TIMEOUT);
+	return ret < 0 ? ret : 0;
+}
+
+/* Whether @pages serve @dev (if any) and every attached device directly. */
+static bool heap_reaches_all(struct dmabuf_core_buffer *buf,
+			     struct device *dev,
+			     const struct dmabuf_core_pages *pages)
+{
+	struct dmabuf_core_attachment *att;
+
+	if (dev && !dmabuf_core_pages_reachable(pages, dev))
+		return false;
+	dmabuf_core_for_each_attachment(buf, att)
+		if (!dmabuf_core_pages_reachable(pages, att->dev))
+			return false;
+	return true;
+}
+
 /*
  * Move @buf's storage to meet @n: where @dev (if any) and every attached
  * device reach it, as they declared.  The new storage is allocated, and
@@ -218,7 +243,6 @@ static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev,
 	u64 start = ktime_get_ns();
 	struct dmabuf_core_pages new = {}, old;
 	struct iosys_map vmap;
-	long waited;
 	int ret;
 
 	lockdep_assert_held(&b->lock);
@@ -233,11 +257,18 @@ static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev,
 		ret = -EBUSY;
 		goto out;
 	}
+	/*
+	 * The devices' pending work first, before there are two copies to
+	 * charge and while faults still find the old pages mapped.
+	 */
+	ret = heap_wait_fences(buf);
+	if (ret)
+		goto out;
 	ret = heap_alloc(hb, &new, buf->size, n);
 	if (ret)
 		goto out;
 	/* The limit is the mask: a dma-ranges offset may still be in the way. */
-	if (dev && !dmabuf_core_pages_reachable(&new, dev)) {
+	if (!heap_reaches_all(buf, dev, &new)) {
 		ret = -EBUSY;
 		goto err_free;
 	}
@@ -247,15 +278,15 @@ static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev,
 			goto err_free;
 	}
 
-	/* From here the CPU reaches the old pages only under the lock. */
+	/*
+	 * From here the CPU reaches the old pages only under the lock.  Work
+	 * queued since the first wait (a fence imported meanwhile) is waited
+	 * for too; usually there is none.
+	 */
 	unmap_mapping_range(buf->dmabuf->file->f_mapping, 0, 0, 1);
-	waited = dma_resv_wait_timeout(buf->dmabuf->resv,
-				       DMA_RESV_USAGE_BOOKKEEP, true,
-				       MAX_SCHEDULE_TIMEOUT);
-	if (waited < 0) {
-		ret = waited;
+	ret = heap_wait_fences(buf);
+	if (ret)
 		goto err_vunmap;
-	}
 	heap_copy(&new, &hb->pages);
 	old = hb->pages;
 	hb->pages = new;
@@ -292,7 +323,7 @@ out:
  * cannot meet; -EBUSY for a device that bounces every page, or one out of
  * reach of storage that a device mapping or a kernel mapping pins; the
  * move's -ENOMEM; -ERESTARTSYS when a signal interrupted the wait for the
- * buffer's fences.
+ * buffer's fences; -EINTR when the task was killed during the allocation.
  */
 int dcore_heap_attach(struct dmabuf_core_buffer *buf,
 		      struct dmabuf_core_attachment *att)
@@ -346,16 +377,43 @@ struct sg_table *dcore_heap_map(struct dmabuf_core_attachment *att,
 	return dmabuf_core_pages_map(&hb->pages, att->dev, dir);
 }
 
+/* The pfn of page @pgoff of @pages, or 0 beyond them. */
+static unsigned long heap_pfn(const struct dmabuf_core_pages *pages,
+			      unsigned long pgoff)
+{
+	unsigned long nr;
+	unsigned int i;
+
+	for (i = 0; i < pages->nr_chunks; i++) {
+		nr = 1UL << pages->chunks[i].order;
+		if (pgoff < nr)
+			return page_to_pfn(pages->chunks[i].page) + pgoff;
+		pgoff -= nr;
+	}
+	return 0;
+}
+
 /*
- * Map every page of @vma: a fault is rare (the first touch, or the first
- * after a move), so one fault does the whole mapping.
+ * Map the page of @vmf, then every other page of its VMA: a fault is rare
+ * (the first touch, or the first after a move), so one fault does the
+ * whole mapping.  Only the faulting page must succeed: the rest is
+ * best effort, and a page left out faults later.  No memory for a page
+ * table is SIGBUS, not the OOM killer.
  */
 static vm_fault_t heap_insert_vma(const struct dmabuf_core_pages *pages,
-				  struct vm_area_struct *vma)
+				  struct vm_fault *vmf)
 {
+	struct vm_area_struct *vma = vmf->vma;
 	unsigned long addr = vma->vm_start, skip = vma->vm_pgoff, nr, p;
+	unsigned long pfn = heap_pfn(pages, vmf->pgoff);
 	unsigned int i;
 	vm_fault_t ret;
+
+	if (!pfn)
+		return VM_FAULT_SIGBUS;
+	ret = vmf_insert_pfn(vma, vmf->address, pfn);
+	if (ret != VM_FAULT_NOPAGE)
+		return VM_FAULT_SIGBUS;
 
 	for (i = 0; i < pages->nr_chunks && addr < vma->vm_end; i++) {
 		nr = 1UL << pages->chunks[i].order;
@@ -364,14 +422,13 @@ static vm_fault_t heap_insert_vma(const struct dmabuf_core_pages *pages,
 			continue;
 		}
 		for (p = skip; p < nr && addr < vma->vm_end; p++) {
-			ret = vmf_insert_pfn(vma, addr,
-					     page_to_pfn(pages->chunks[i].page) + p);
-			if (ret != VM_FAULT_NOPAGE)
-				return ret;
+			if (vmf_insert_pfn(vma, addr,
+					   page_to_pfn(pages->chunks[i].page) + p) !=
+			    VM_FAULT_NOPAGE)
+				return VM_FAULT_NOPAGE;
 			addr += PAGE_SIZE;
 		}
 		skip = 0;
-		/* A dying task's fault need not finish: it is not retried. */
 		if (fatal_signal_pending(current))
 			break;
 		cond_resched();
@@ -401,7 +458,7 @@ static vm_fault_t heap_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	}
 	if (!dcore_heap_ensure(buf))
-		ret = heap_insert_vma(&hb->pages, vmf->vma);
+		ret = heap_insert_vma(&hb->pages, vmf);
 	dmabuf_core_unlock_storage(buf);
 	return ret;
 }

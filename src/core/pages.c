@@ -531,7 +531,8 @@ int dmabuf_core_pages_alloc_constrained(struct dmabuf_core_pages *pages,
 {
 	int ret;
 
-	if (c->max_segments != 1 && c->alignment <= PAGE_SIZE) {
+	/* Large chunks come first and are aligned to their size. */
+	if (c->max_segments != 1) {
 		ret = dmabuf_core_pages_alloc(pages, size, dma_limit, max_chunk);
 		if (ret || dmabuf_core_pages_meet(pages, c))
 			return ret;

@@ -46,6 +46,7 @@ static int device_name(const char *arg, char *name)
 static long long parse_size(const char *s)
 {
 	unsigned long long v;
+	unsigned int shift = 0;
 	char *end;
 
 	errno = 0;
@@ -53,11 +54,13 @@ static long long parse_size(const char *s)
 	if (errno || end == s || *s == '-')
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'M': v <<= 20; end++; break;
-	case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
 	}
-	return *end || v > (1ULL << 40) ? -1 : (long long)v;
+	if (*end || v > (1ULL << 40) >> shift)
+		return -1;
+	return (long long)(v << shift);
 }
 
 /* "segments=N" or "align=BYTES" into @req; 0 or -1 when malformed. */
