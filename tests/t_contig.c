@@ -13,7 +13,9 @@
  *   - more than any run: ENOMEM at ALLOC; the creator's memory cgroup full:
  *     ENOMEM to a device map, SIGBUS to a fault, no OOM kill;
  *   - the stock vivid in videobuf2-dma-contig mode (allocators=1, a 32-bit
- *     DMA mask) captures 1920x1080 frames into our buffers.
+ *     DMA mask) captures 1920x1080 frames into our buffers, and into
+ *     /dev/dmabuf buffers that move into one run below 4 GiB when vivid's
+ *     device is declared "one segment" by name.
  *
  * No test queues a buffer vivid cannot attach: on 6.12 and 7.3,
  * videobuf2's __prepare_dmabuf() keeps the dma-buf reference it took when
@@ -382,6 +384,52 @@ TEST_F_TIMEOUT(vivid_contig, captures_1080p_frames, 240)
 	EXPECT_EQ(demo_checksum(p, vivid_frame_size), acc.checksum);
 	EXPECT_EQ(1U, acc.segments);
 	munmap(p, vivid_frame_size);
+}
+
+/*
+ * A /dev/dmabuf buffer, allocated anywhere (above 4 GiB in this guest), in
+ * chunks: with vivid's device declared "one segment" by name, vivid's
+ * attach at QBUF moves it into one run below its 32-bit mask, and vivid
+ * captures into it.
+ */
+TEST_F_TIMEOUT(vivid_contig, captures_into_moved_dmabuf_buffers, 240)
+{
+	struct dmabuf_core_constrain req = { .device = "vivid.0", .max_segments = 1 };
+	struct pollfd pfd = { .fd = vivid_fd, .events = POLLIN };
+	struct v4l2_buffer b = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_DMABUF,
+	};
+	struct dmabuf_demo_access acc;
+	struct dmabuf_core_query q;
+	uint8_t *p;
+	int i;
+
+	ASSERT_EQ(0, ioctl(self->node, DMABUF_CORE_IOCTL_CONSTRAIN, &req));
+	ASSERT_EQ(2, vivid_reqbufs(2, V4L2_MEMORY_DMABUF));
+	for (i = 0; i < 2; i++) {
+		self->fds[i] = alloc_buf(vivid_frame_size, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, self->fds[i]);
+		ASSERT_EQ(0, vivid_qbuf_dmabuf(i, self->fds[i], vivid_frame_size));
+		ASSERT_EQ(0, query(self->fds[i], &q));
+		EXPECT_EQ(1U, q.moves);
+	}
+	ASSERT_EQ(0, vivid_stream(1));
+	ASSERT_EQ(1, poll(&pfd, 1, 120000));
+	ASSERT_EQ(0, ioctl(vivid_fd, VIDIOC_DQBUF, &b));
+	ASSERT_GT(2U, b.index);
+	EXPECT_LT(1920U * 1080, b.bytesused);
+	p = mmap(NULL, vivid_frame_size, PROT_READ, MAP_SHARED, self->fds[b.index], 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(frame_nonzero(p, b.bytesused));
+	ASSERT_EQ(0, demo_access(self->imp, self->fds[b.index],
+				 DMABUF_DEMO_ACCESS_READ, 0, &acc));
+	EXPECT_EQ(demo_checksum(p, vivid_frame_size), acc.checksum);
+	EXPECT_EQ(1U, acc.segments);
+	EXPECT_GT(1ULL << 32, acc.highest_dma);
+	munmap(p, vivid_frame_size);
+	req.flags = DMABUF_CORE_CONSTRAIN_CLEAR;
+	req.max_segments = 0;
+	EXPECT_EQ(0, ioctl(self->node, DMABUF_CORE_IOCTL_CONSTRAIN, &req));
 }
 
 TEST_HARNESS_MAIN
