@@ -269,8 +269,7 @@ main() {
     "$HARNESS_DIR/deps.sh"
     host_apt_install gnuplot-nox
     log "building test programs (tests/Makefile)"
-    make -C "$REPO_ROOT/tests" -j2 >/dev/null || make -C "$REPO_ROOT/tests" ||
-        die "building the test programs failed"
+    build_guest_programs amd64 || die "building the test programs failed"
     for part in $BENCH_PARTS; do
         case $part in alloc|map|interop|api) ;; *) die "BENCH_PARTS: no part '$part'" ;; esac
     done

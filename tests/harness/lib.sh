@@ -471,7 +471,7 @@ stage_dkms_guest() {
     collect_modules "$krel" "$dir/$krel"
     mkdir -p "$dir/kernels"
     cp "$(kernel_env_file "$family")" "$dir/kernels/"
-    make -s -C "$REPO_ROOT/tests" >/dev/null || die "building the test programs failed"
+    build_guest_programs amd64 || die "building the test programs failed"
     rm -rf "$dir/tests-bin"
     mkdir -p "$dir/tests-bin"
     cp -a "$REPO_ROOT/tests/bin/." "$dir/tests-bin/"

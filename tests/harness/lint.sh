@@ -46,6 +46,18 @@ run_checkpatch() {
     [ -z "$out" ] || { echo "$out"; problem "checkpatch findings above"; }
 }
 
+# Every build of the test programs goes through build_guest_programs
+# (lib.sh), which hands tests/Makefile the kernel's kselftest_harness.h: a
+# bare make -C tests works only where tests/bin is built already, and
+# make bench and make check-package failed so on a fresh clone.
+check_test_builds() {
+    local out
+    log "test program builds"
+    out=$(cd "$SRC_DIR" && grep -n 'make [^|]*-C "\$REPO_ROOT/tests"' tests/harness/*.sh |
+        grep -v '^tests/harness/lib.sh:[0-9]*: .*"\${args\[@\]}"' || true)
+    [ -z "$out" ] || { echo "$out"; problem "test programs built without build_guest_programs (above)"; }
+}
+
 run_kernel_doc() {
     local tree=$1 out kdoc
     log "kernel-doc -Wall"
@@ -158,6 +170,7 @@ main() {
     tree=$(lint_scripts)
     run_checkpatch "$tree"
     run_kernel_doc "$tree"
+    check_test_builds
     for family in $KERNELS; do
         check_family "$family"
         run_build "$family"
