@@ -1,13 +1,14 @@
 #!/bin/sh
 # Runs inside the guest for `make bench` (boot.sh, mode bench): loads the
-# modules (the demo importer's device 0 at 64 bits, for b_map's sg counts)
+# modules (the demo importer's device 0 at 64 bits, for b_map's sg counts,
+# and device 1 at 32, for b_move)
 # and runs the benchmarks, whose BENCH lines go to the results port for
 # tests/harness/bench.sh to tabulate. dmabuf_harness.bench_reps (percent of
 # the default repetitions, default 100) shortens a run. Figures never fail
 # a run; a benchmark that cannot run its operations does. Every check name
 # is in tests/guest/expected-bench.txt.
 # dmabuf_harness.bench_parts (a comma-separated subset of alloc, map,
-# interop, api; default all) runs only those benchmarks (bench.sh's
+# interop, api, move; default all) runs only those benchmarks (bench.sh's
 # BENCH_PARTS). dmabuf_harness.bench_profile=1 adds, after the kernel-API
 # bench, a function_graph trace of one short dmabuf_bench run (tracefs) on
 # the results port, as lines starting "PROFILE ", limited to
@@ -72,12 +73,14 @@ api_profile() {
 
 echo "bench: kernel $(uname -r)"
 reps=$(harness_arg bench_reps 100)
-parts=$(harness_arg bench_parts alloc,map,interop,api)
+parts=$(harness_arg bench_parts alloc,map,interop,api,move)
 check "insmod dmabuf_core" insmod $M/dmabuf_core.ko
 check "insmod the demo modules" sh -c \
-	"insmod $M/dmabuf_demo_exporter.ko && insmod $M/dmabuf_demo_importer.ko dma_bits=64"
+	"insmod $M/dmabuf_demo_exporter.ko && insmod $M/dmabuf_demo_importer.ko dma_bits=64,32"
 part alloc && bench_prog b_alloc -r "$reps"
 part map && bench_prog b_map -r "$reps"
+# Moves: the 32-bit importer's attach moves a buffer above 4 GiB below.
+part move && bench_prog b_move -r "$reps"
 # The kernel's own importers: vgem (PRIME import) and vivid (V4L2 queue),
 # loaded as run-tests.sh loads them.
 if part interop; then

@@ -7,7 +7,7 @@
 #   BENCH_KERNELS="6.12" BENCH_REPS=20 tests/harness/bench.sh   (a quick look)
 #
 # BENCH_REPS: percent of each benchmark's default repetitions (100).
-# BENCH_PARTS: which benchmarks, a subset of "alloc map interop api"
+# BENCH_PARTS: which benchmarks, a subset of "alloc map interop api move"
 # (default all): BENCH_PARTS=api runs only the kernel-API one (minutes,
 # not an hour); the run then expects only those benchmarks' check names.
 # BENCH_PROFILE=1: after the kernel-API bench, a function_graph trace of
@@ -28,7 +28,7 @@ set -euo pipefail
 
 BENCH_KERNELS=${BENCH_KERNELS:-6.12 newest 6.1}
 BENCH_REPS=${BENCH_REPS:-100}
-BENCH_PARTS=${BENCH_PARTS:-alloc map interop api}
+BENCH_PARTS=${BENCH_PARTS:-alloc map interop api move}
 BENCH_PROFILE=${BENCH_PROFILE:-0}
 BENCH_GRAPH_DEPTH=${BENCH_GRAPH_DEPTH:-3}
 BENCH_DIR=$BUILD_DIR/bench
@@ -193,6 +193,29 @@ api_table() {
     }'
 }
 
+# Moves of a /dev/dmabuf buffer's storage (b_move): the 32-bit importer's
+# ATTACH against the floors of the same bytes.
+move_table() {
+    awk "$AWK_HELPERS"'
+    $1 == "BENCH" && $2 == "move" { keep($3 SUBSEP $4); reps[$3] = field("reps"); if (!($3 in seen)) { seen[$3] = 1; sizes[n++] = $3 } }
+    $1 == "BENCH" && $2 == "movecheck" { unmoved[$3] = field("unmoved") }
+    END {
+        if (!n) exit
+        print "Moves: a /dev/dmabuf buffer above 4 GiB moved below by the 32-bit importer'"'"'s"
+        print "ATTACH (new zeroed storage, copy, old freed), against ALLOC + close of as many"
+        print "bytes, memcpy of them, and memset + memcpy; ratios = move / floor."
+        printf "%-8s %4s %18s %18s %18s %18s %7s %7s %9s\n", "size", "reps", "move", "alloc",
+            "memcpy", "memset+memcpy", "/memcpy", "/ms+mc", "unmoved"
+        for (i = 0; i < n; i++) {
+            s = sizes[i]
+            printf "%-8s %4s %s %s %s %s %7s %7s %9s\n", human(s), reps[s],
+                cell(s SUBSEP "move"), cell(s SUBSEP "alloc"), cell(s SUBSEP "memcpy"),
+                cell(s SUBSEP "memset+memcpy"), ratio(s SUBSEP "move", s SUBSEP "memcpy"),
+                ratio(s SUBSEP "move", s SUBSEP "memset+memcpy"), unmoved[s]
+        }
+    }'
+}
+
 # The pieces of the kernel-API calls (dmabuf_bench prims=1, with
 # BENCH_PROFILE=1), each timed alone.
 prim_table() {
@@ -252,13 +275,14 @@ EOF
 # expected-bench.txt (the names of tests/guest/run-bench.sh).
 skipped_names() {
     local part
-    for part in alloc map interop api; do
+    for part in alloc map interop api move; do
         case " $BENCH_PARTS " in *" $part "*) continue ;; esac
         case $part in
             alloc) echo 'b_alloc ran' ;;
             map) echo 'b_map ran' ;;
             interop) printf '%s\n' 'b_interop ran' 'stock vgem' 'stock vivid' 'vgem and vivid' ;;
             api) echo 'dmabuf_bench with' ;;
+            move) echo 'b_move ran' ;;
         esac
     done
 }
@@ -271,7 +295,7 @@ main() {
     log "building test programs (tests/Makefile)"
     build_guest_programs amd64 || die "building the test programs failed"
     for part in $BENCH_PARTS; do
-        case $part in alloc|map|interop|api) ;; *) die "BENCH_PARTS: no part '$part'" ;; esac
+        case $part in alloc|map|interop|api|move) ;; *) die "BENCH_PARTS: no part '$part'" ;; esac
     done
     mkdir -p "$BENCH_DIR"
     expected=$REPO_ROOT/tests/guest/expected-bench.txt
@@ -306,7 +330,8 @@ main() {
             sed -n 's/^PROFILE //p' "$results" >"$BENCH_DIR/$fam-profile.txt"
         fi
         { bench_table <"$results"; echo; map_table <"$results"; echo
-          interop_table <"$results"; echo; api_table <"$results"
+          interop_table <"$results"; echo; api_table <"$results"; echo
+          move_table <"$results"
           if [ "$BENCH_PROFILE" = 1 ]; then echo; prim_table <"$results"; fi
         } >"$BENCH_DIR/$fam.txt"
         bench_ratios <"$results" >"$BENCH_DIR/$fam.dat"
