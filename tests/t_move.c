@@ -10,13 +10,15 @@
  *   - a thread writing the mapping all through the move loses no write;
  *   - a device holding a mapping pins the storage: EBUSY, nothing moved,
  *     and the move happens once it is given up;
+ *   - a move waits for the buffer's pending fences (a vgem fence imported
+ *     into it) before it copies;
  *   - a placed /dev/dmabuf-contig buffer moves as one run;
  *   - the creator's memory cgroup pays for the new storage, not the task
  *     whose attach moved it.
  *
  * The guest has most of its memory above 4 GiB; where it has none there,
  * nothing needs to move and the tests say so with a skip.  Needs the demo
- * importers (dma_bits=64,32 max_seg_kb=0,64).  Each fixture's teardown
+ * importers (dma_bits=64,32 max_seg_kb=0,64) and vgem.  Each fixture's teardown
  * checks that the heaps' pages and live buffers are back where the test
  * found them.
  */
@@ -34,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/dma-buf.h>
 #include <linux/dmabuf_demo.h>
 
 #include "kselftest_harness.h"
@@ -41,6 +44,7 @@
 #include "lib/cg.h"
 #include "lib/demo.h"
 #include "lib/tap.h"
+#include "lib/vgem.h"
 
 #define FOUR_GIB	(4 * GiB)
 #define CONTIG_DEV	"/dev/dmabuf-contig"
@@ -328,6 +332,83 @@ TEST_F(move, charged_to_the_creator)
 	EXPECT_GT(slack, cg_current(CG_OWNER)) TH_LOG("owner after close");
 	EXPECT_EQ(0, rmdir(CG_OWNER));
 	EXPECT_EQ(0, rmdir(CG_MOVER));
+}
+
+/*
+ * vgem's write fence on a buffer of its own, as a sync_file: the fd, with
+ * the BO's handle and the fence's id (vgem signals it by itself after 10 s).
+ */
+static int vgem_write_fence(int vgem, __u32 *handle, __u32 *fence)
+{
+	struct t_drm_create_dumb cd = { .height = 1, .width = 4096, .bpp = 8 };
+	struct t_vgem_fence_attach fa = { .flags = T_VGEM_FENCE_WRITE };
+	struct dma_buf_export_sync_file es = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
+	int bo;
+
+	if (ioctl(vgem, T_DRM_IOCTL_MODE_CREATE_DUMB, &cd))
+		return -errno;
+	*handle = fa.handle = cd.handle;
+	if (ioctl(vgem, T_DRM_IOCTL_VGEM_FENCE_ATTACH, &fa))
+		return -errno;
+	*fence = fa.out_fence;
+	bo = vgem_prime_export(vgem, cd.handle);
+	if (bo < 0)
+		return bo;
+	if (ioctl(bo, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &es))
+		es.fd = -errno;
+	close(bo);
+	return es.fd;
+}
+
+/*
+ * A write fence pending on the buffer (vgem's, imported with
+ * IMPORT_SYNC_FILE): the 32-bit importer's attach waits for it before the
+ * storage moves, and moves once it is signalled, bytes intact.
+ */
+TEST_F(move, waits_for_pending_fences)
+{
+	const uint64_t len = MiB;
+	struct dma_buf_import_sync_file is = { .flags = DMA_BUF_SYNC_WRITE };
+	struct t_vgem_fence_signal sig = { 0 };
+	struct dmabuf_demo_access a1;
+	int vgem, fd, status;
+	__u32 handle = 0;
+	uint64_t sum;
+	uint8_t *p;
+	pid_t pid;
+
+	vgem = vgem_open();
+	ASSERT_LE(0, vgem) TH_LOG("no vgem card");
+	fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, fill_pattern(p, len, 51, 0));
+	sum = demo_checksum(p, len);
+	is.fd = vgem_write_fence(vgem, &handle, &sig.fence);
+	ASSERT_LE(0, is.fd);
+	ASSERT_EQ(0, ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &is));
+	close(is.fd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(demo_attach(self->imp[1], fd) ? 1 : 0);
+	usleep(500000);
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("the move did not wait");
+	EXPECT_EQ(0U, moves_of(fd));
+	ASSERT_EQ(0, ioctl(vgem, T_DRM_IOCTL_VGEM_FENCE_SIGNAL, &sig));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	EXPECT_EQ(1U, moves_of(fd));
+	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &a1));
+	EXPECT_EQ(sum, a1.checksum);
+	EXPECT_EQ(sum, demo_checksum(p, len));
+	EXPECT_EQ(0, demo_detach(self->imp[1], fd));
+	munmap(p, len);
+	close(fd);
+	vgem_gem_close(vgem, handle);
+	close(vgem);
 }
 
 TEST_HARNESS_MAIN

@@ -128,8 +128,11 @@ check "rmmod vivid" rmmod vivid
 load_vivid "load the stock vivid driver with dma-contig buffers" allocators=1
 run_ktap t_contig
 check "rmmod vivid (dma-contig)" rmmod vivid
-# Heap storage moves for a device that cannot reach it, instead of EBUSY.
+# Heap storage moves for a device that cannot reach it, instead of EBUSY
+# (vgem: a fence the move waits for).
+load_vgem "load the stock vgem driver for t_move"
 run_ktap t_move
+check "rmmod vgem (t_move)" rmmod vgem
 # Constraints struct device cannot say: by device name and by importers.
 run_ktap t_constrain
 
