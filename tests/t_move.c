@@ -11,7 +11,9 @@
  *   - a device holding a mapping pins the storage: EBUSY, nothing moved,
  *     and the move happens once it is given up;
  *   - a move waits for the buffer's pending fences (a vgem fence imported
- *     into it) before it copies;
+ *     into it) before it copies; killed meanwhile, it leaves the storage
+ *     as it was;
+ *   - moves race faults and other devices' maps without a wrong byte;
  *   - a placed /dev/dmabuf-contig buffer moves as one run;
  *   - the creator's memory cgroup pays for the new storage, not the task
  *     whose attach moved it.
@@ -30,6 +32,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -409,6 +412,154 @@ TEST_F(move, waits_for_pending_fences)
 	close(fd);
 	vgem_gem_close(vgem, handle);
 	close(vgem);
+}
+
+/*
+ * Killed while its move waits for a fence: the attach fails, nothing
+ * moved, the bytes and the mapping are as they were, and the next attach
+ * moves the buffer.
+ */
+TEST_F(move, killed_while_waiting_leaves_the_storage)
+{
+	const uint64_t len = MiB;
+	struct dma_buf_import_sync_file is = { .flags = DMA_BUF_SYNC_WRITE };
+	struct t_vgem_fence_signal sig = { 0 };
+	struct dmabuf_demo_access a0, a1;
+	int vgem, fd, status;
+	__u32 handle = 0;
+	uint64_t sum, top;
+	uint8_t *p;
+	pid_t pid;
+
+	vgem = vgem_open();
+	ASSERT_LE(0, vgem) TH_LOG("no vgem card");
+	fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, fill_pattern(p, len, 52, 0));
+	sum = demo_checksum(p, len);
+	top = top_of(self->imp[0], fd);
+	is.fd = vgem_write_fence(vgem, &handle, &sig.fence);
+	ASSERT_LE(0, is.fd);
+	ASSERT_EQ(0, ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &is));
+	close(is.fd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(demo_attach(self->imp[1], fd) ? 1 : 0);
+	usleep(300000);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(0U, moves_of(fd));
+	EXPECT_EQ(sum, demo_checksum(p, len));
+	ASSERT_EQ(0, ioctl(vgem, T_DRM_IOCTL_VGEM_FENCE_SIGNAL, &sig));
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, &a0));
+	EXPECT_EQ(top, a0.highest_dma);
+	EXPECT_EQ(sum, a0.checksum);
+	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &a1));
+	EXPECT_EQ(1U, moves_of(fd));
+	EXPECT_EQ(sum, a1.checksum);
+	munmap(p, len);
+	close(fd);
+	vgem_gem_close(vgem, handle);
+	close(vgem);
+}
+
+struct racer {
+	int fd, imp;
+	uint64_t len, sum;
+	atomic_int stop;
+	unsigned int bad, rounds;
+};
+
+/* Map, read every page, unmap, again and again: faults race the moves. */
+static void *fault_racer(void *arg)
+{
+	struct racer *r = arg;
+	uint8_t *p;
+
+	while (!atomic_load(&r->stop)) {
+		p = mmap(NULL, r->len, PROT_READ, MAP_SHARED, r->fd, 0);
+		if (p == MAP_FAILED)
+			continue;
+		if (demo_checksum(p, r->len) != r->sum)
+			r->bad++;
+		munmap(p, r->len);
+		r->rounds++;
+	}
+	return NULL;
+}
+
+/* A 64-bit device's map and unmap, again and again: they pin in turn. */
+static void *map_racer(void *arg)
+{
+	struct dmabuf_demo_access a;
+	struct racer *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		if (!demo_access(r->imp, r->fd, DMABUF_DEMO_ACCESS_READ, 0, &a) &&
+		    a.checksum != r->sum)
+			r->bad++;
+		r->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * Moves race faults of a mapping made and unmade in a loop, and another
+ * device's maps: each attach either moves the buffer or is refused with
+ * EBUSY while the other device has it mapped; every read, through the
+ * mapping or a device, sees the same bytes.  Fresh buffers, so that every
+ * round has a move to make.
+ */
+TEST_F(move, races_faults_and_maps)
+{
+	const uint64_t len = 4 * MiB;
+	struct racer rf = { .len = len }, rm = { .len = len, .imp = self->imp[0] };
+	unsigned int round, moved = 0, busy = 0, tries;
+	pthread_t tf, tm;
+	int r;
+
+	for (round = 0; round < 12; round++) {
+		rf.fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, rf.fd);
+		uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, rf.fd, 0);
+
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(0, fill_pattern(p, len, 60 + round, 0));
+		rf.sum = rm.sum = demo_checksum(p, len);
+		munmap(p, len);
+		rm.fd = rf.fd;
+		atomic_store(&rf.stop, 0);
+		atomic_store(&rm.stop, 0);
+		ASSERT_EQ(0, pthread_create(&tf, NULL, fault_racer, &rf));
+		ASSERT_EQ(0, pthread_create(&tm, NULL, map_racer, &rm));
+		usleep(20000);
+		tries = 0;
+		do {
+			r = demo_attach(self->imp[1], rf.fd);
+			if (r == -EBUSY)
+				busy++;
+		} while (r == -EBUSY && ++tries < 10000);
+		EXPECT_EQ(0, r);
+		if (!r) {
+			moved += moves_of(rf.fd);
+			EXPECT_EQ(0, demo_detach(self->imp[1], rf.fd));
+		}
+		usleep(20000);
+		atomic_store(&rf.stop, 1);
+		atomic_store(&rm.stop, 1);
+		pthread_join(tf, NULL);
+		pthread_join(tm, NULL);
+		close(rf.fd);
+	}
+	EXPECT_EQ(0U, rf.bad + rm.bad);
+	EXPECT_EQ(12U, moved);
+	TH_LOG("12 moves, %u refused while mapped; %u mapping and %u device reads",
+	       busy, rf.rounds, rm.rounds);
 }
 
 TEST_HARNESS_MAIN
