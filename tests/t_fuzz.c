@@ -1296,9 +1296,12 @@ static void op_attach(int detach)
 	if (i < 0)
 		return;
 	a.fd = pick_arg_fd(&e);
-	/* Unknown flags only: ATTACH_MAP (bit 0) is valid (t_coherence). */
+	/*
+	 * Unknown flags only: ATTACH_MAP (bit 0, t_coherence) and
+	 * ATTACH_CONTIG (bit 1, t_constrain) are valid.
+	 */
 	if (chance(5))
-		a.flags = 1u << (1 + below(31));
+		a.flags = 1u << (2 + below(30));
 	p = arg_ptr(&a, sizeof(a), &valid);
 	logf_("%s fd %d (%s) flags %#x ptr %p", detach ? "DETACH" : "ATTACH",
 	      a.fd, e ? kind_names[e->kind] : "none", a.flags, p);
