@@ -19,7 +19,7 @@
  * One line per contender and size:
  *   BENCH move SIZE CONTENDER reps=N median_ns=M p25_ns=A p75_ns=B
  * A repetition whose buffer did not move (it lay below 4 GiB) is not
- * counted; "BENCH movecheck SIZE unmoved=N" says how many.
+ * counted; "BENCH movecheck SIZE all unmoved=N" says how many.
  *
  *   b_move [-r REPS_FACTOR_PERCENT]
  */
@@ -156,7 +156,7 @@ static void bench_size(uint64_t len, unsigned int reps)
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)len);
 	for (i = 0; i < NR_CONTENDERS; i++)
 		bench_report("move", size, contender_name[i], t[i], n[i], "");
-	printf("BENCH movecheck %s unmoved=%u\n", size, unmoved);
+	printf("BENCH movecheck %s all unmoved=%u\n", size, unmoved);
 }
 
 int main(int argc, char **argv)
@@ -194,7 +194,10 @@ int main(int argc, char **argv)
 			reps = MAX_REPS;
 		bench_size(sizes[i].size, reps);
 	}
-	if (failures)
+	if (failures) {
 		fprintf(stderr, "b_move: %u operations failed\n", failures);
-	return failures ? 1 : 0;
+		return 1;
+	}
+	printf("# b_move: done\n");
+	return 0;
 }
