@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * dmabuf-demo: two devices and a process share one buffer, told step by
- * step; then a buffer that moves for a device that cannot reach it, and a
- * contiguous buffer for a device that needs one run.  Expects dmabuf_core,
+ * step; then a buffer that moves for a device that cannot reach it, a
+ * contiguous buffer for a device that needs one run, and a device that
+ * declares it takes one segment only.  Expects dmabuf_core,
  * dmabuf_demo_exporter and dmabuf_demo_importer dma_bits=64,32
  * max_seg_kb=0,64 loaded.
  * Exits non-zero, with a FAIL: line, if any device sees something else
@@ -115,6 +116,46 @@ static void step7_move(int imp0, int imp1)
 	expect(!ret && !a1.bounced && a1.fits_mask, "moved buffer: bounce or mask");
 	sync_buf(fd, DMABUF_CORE_SYNC_END | DMABUF_CORE_SYNC_READ);
 	munmap(p, len);
+	close(fd);
+}
+
+/*
+ * Step 9: importer0 declares at attach that it takes a buffer only as one
+ * DMA segment (dmabuf_core_attach_constrained(), the demo's ATTACH_CONTIG).
+ * A /dev/dmabuf buffer of several chunks moves into one run at its map.
+ */
+static void step9_declared(int imp0)
+{
+	struct dmabuf_demo_attach at = { .flags = DMABUF_DEMO_ATTACH_CONTIG };
+	struct dmabuf_demo_access before, after;
+	struct dmabuf_core_query q;
+	int fd;
+
+	fd = alloc_buf(SIZE, O_RDWR);
+	expect(fd >= 0, "/dev/dmabuf alloc for step 9");
+	if (fd < 0)
+		return;
+	expect(demo_access(imp0, fd, DMABUF_DEMO_ACCESS_WRITE, 0xD1CE, &before) == 0,
+	       "importer0 writes the /dev/dmabuf buffer");
+	at.fd = fd;
+	expect(!ioctl(imp0, DMABUF_DEMO_IOCTL_ATTACH, &at), "ATTACH_CONTIG");
+	expect(demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &after) == 0,
+	       "importer0 reads through its declared attachment");
+	expect(!query(fd, &q), "query");
+	printf("9. A driver can say what struct device cannot: importer0 attaches to a fresh\n"
+	       "   %llu MiB /dev/dmabuf buffer declaring that it takes one DMA segment only.\n"
+	       "   Before: %u segments (largest %llu KiB). At its map the storage moves into one\n"
+	       "   run (moves: %u): %u segment (largest %llu KiB), checksum %s.\n\n",
+	       (unsigned long long)SIZE / MiB, before.segments,
+	       (unsigned long long)before.largest_segment / 1024, q.moves, after.segments,
+	       (unsigned long long)after.largest_segment / 1024,
+	       after.checksum == before.checksum ? "unchanged" : "CHANGED");
+	expect(after.checksum == before.checksum, "the declared buffer's bytes changed");
+	/* Segment counts are CAP_SYS_ADMIN's to see. */
+	if (!geteuid())
+		expect(after.segments == 1 && after.largest_segment == SIZE,
+		       "the declared device did not get one segment");
+	demo_detach(imp0, fd);
 	close(fd);
 }
 
@@ -254,6 +295,8 @@ int main(void)
 		close(fd);
 		printf("\n");
 	}
+
+	step9_declared(imp0);
 
 	printf("%s\n", failures ? "FAIL: demo: the devices disagreed" :
 	       "PASS: demo: both devices and the process shared one buffer, no copies");
