@@ -284,9 +284,9 @@ inject() {   # inject CASE DIR: apply the fault, fail if it did not apply
         # cap before the check (the tests allocate gigabytes in all),
         # failing allocations everywhere, among them a kernel importer's
         # vmap of a deferred demo buffer, at which the kernel WARNs.
-        leak) sed -i '/^static void system_release/,/^}/ s|^\tdmabuf_core_pages_free(pages);$|\tif (pages->nr_pages > 256) /* injected leak */\n\t\tdmabuf_core_pages_free(pages);|' \
-                "$d/src/core/system_heap.c"
-            grep -q 'injected leak' "$d/src/core/system_heap.c" ;;
+        leak) sed -i '/^void dcore_heap_buffer_free/,/^}/ s#^\tdmabuf_core_pages_free(&hb->pages);$#\tif (hb->contig || hb->pages.nr_pages > 256) /* injected leak */\n\t\tdmabuf_core_pages_free(\&hb->pages);#' \
+                "$d/src/core/heap_storage.c"
+            grep -q 'injected leak' "$d/src/core/heap_storage.c" ;;
         ktap) sed -i 's|EXPECT_EQ(-ENOMEM, contig_alloc(self->node, LARGEST_RUN + 4 \* KiB, 0));|EXPECT_EQ(0, contig_alloc(self->node, LARGEST_RUN + 4 * KiB, 0)); /* injected */|' \
                 "$d/tests/t_contig.c"
             grep -q 'injected' "$d/tests/t_contig.c" ;;
