@@ -61,6 +61,21 @@ static unsigned int moves_of(int fd)
 	return query(fd, &q) ? ~0U : q.moves;
 }
 
+/* @fd mapped and filled with the pattern of @seed, *@sum its checksum. */
+static uint8_t *map_filled(int fd, uint64_t len, unsigned int seed, uint64_t *sum)
+{
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (fill_pattern(p, len, seed, 0)) {
+		munmap(p, len);
+		return NULL;
+	}
+	*sum = demo_checksum(p, len);
+	return p;
+}
+
 /* Where importer0 (64-bit, DMA address = physical) sees @fd end. */
 static uint64_t top_of(int imp0, int fd)
 {
@@ -261,10 +276,8 @@ TEST_F(move, contig_buffer_moves_as_one_run)
 	ASSERT_LE(0, node);
 	ASSERT_EQ(0, ioctl(node, DMABUF_CORE_IOCTL_ALLOC, &al));
 	fd = al.fd;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, fill_pattern(p, len, 31, 0));	/* places it */
-	sum = demo_checksum(p, len);
+	p = map_filled(fd, len, 31, &sum);		/* places it */
+	ASSERT_NE(NULL, p);
 	ASSERT_LE(FOUR_GIB, top_of(self->imp[0], fd));
 
 	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &a1));
@@ -364,6 +377,24 @@ static int vgem_write_fence(int vgem, __u32 *handle, __u32 *fence)
 }
 
 /*
+ * A pending vgem write fence on @fd (IMPORT_SYNC_FILE): 0 or -errno, with
+ * the BO's handle to close and the fence's id to signal.
+ */
+static int add_vgem_fence(int vgem, int fd, __u32 *handle, __u32 *fence)
+{
+	struct dma_buf_import_sync_file is = { .flags = DMA_BUF_SYNC_WRITE };
+	int ret = 0;
+
+	is.fd = vgem_write_fence(vgem, handle, fence);
+	if (is.fd < 0)
+		return is.fd;
+	if (ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &is))
+		ret = -errno;
+	close(is.fd);
+	return ret;
+}
+
+/*
  * A write fence pending on the buffer (vgem's, imported with
  * IMPORT_SYNC_FILE): the 32-bit importer's attach waits for it before the
  * storage moves, and moves once it is signalled, bytes intact.
@@ -371,7 +402,6 @@ static int vgem_write_fence(int vgem, __u32 *handle, __u32 *fence)
 TEST_F(move, waits_for_pending_fences)
 {
 	const uint64_t len = MiB;
-	struct dma_buf_import_sync_file is = { .flags = DMA_BUF_SYNC_WRITE };
 	struct t_vgem_fence_signal sig = { 0 };
 	struct dmabuf_demo_access a1;
 	int vgem, fd, status;
@@ -384,14 +414,9 @@ TEST_F(move, waits_for_pending_fences)
 	ASSERT_LE(0, vgem) TH_LOG("no vgem card");
 	fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, fill_pattern(p, len, 51, 0));
-	sum = demo_checksum(p, len);
-	is.fd = vgem_write_fence(vgem, &handle, &sig.fence);
-	ASSERT_LE(0, is.fd);
-	ASSERT_EQ(0, ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &is));
-	close(is.fd);
+	p = map_filled(fd, len, 51, &sum);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, add_vgem_fence(vgem, fd, &handle, &sig.fence));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -422,7 +447,6 @@ TEST_F(move, waits_for_pending_fences)
 TEST_F(move, killed_while_waiting_leaves_the_storage)
 {
 	const uint64_t len = MiB;
-	struct dma_buf_import_sync_file is = { .flags = DMA_BUF_SYNC_WRITE };
 	struct t_vgem_fence_signal sig = { 0 };
 	struct dmabuf_demo_access a0, a1;
 	int vgem, fd, status;
@@ -435,15 +459,10 @@ TEST_F(move, killed_while_waiting_leaves_the_storage)
 	ASSERT_LE(0, vgem) TH_LOG("no vgem card");
 	fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, fill_pattern(p, len, 52, 0));
-	sum = demo_checksum(p, len);
+	p = map_filled(fd, len, 52, &sum);
+	ASSERT_NE(NULL, p);
 	top = top_of(self->imp[0], fd);
-	is.fd = vgem_write_fence(vgem, &handle, &sig.fence);
-	ASSERT_LE(0, is.fd);
-	ASSERT_EQ(0, ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &is));
-	close(is.fd);
+	ASSERT_EQ(0, add_vgem_fence(vgem, fd, &handle, &sig.fence));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
