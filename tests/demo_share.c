@@ -63,14 +63,17 @@ static void show_device(const char *who, const struct dmabuf_demo_access *a,
 
 /*
  * Step 7: a /dev/dmabuf buffer allocated with no device in mind, above
- * importer1's reach in a guest with memory there.  importer1's attach
- * moves it below 4 GiB rather than refusing the device or bouncing; the
- * bytes, and this process's mapping of them, stay the same.
+ * importer1's reach in a guest with memory there.  importer0 keeps it
+ * mapped, as a display keeps its scanout buffer, but gives the mapping up
+ * when told (ATTACH_MOVABLE, dmabuf_core_attach_dynamic()).  importer1's
+ * attach moves the storage below 4 GiB rather than refusing the device or
+ * bouncing; the bytes, and this process's mapping of them, stay the same,
+ * and importer0's next read maps the new storage.
  */
 static void step7_move(int imp0, int imp1)
 {
 	const uint64_t len = 1 * MiB;
-	struct dmabuf_demo_access a0, a1;
+	struct dmabuf_demo_access a0 = { 0 }, a1 = { 0 };
 	struct dmabuf_core_query q;
 	uint64_t sum;
 	uint8_t *p;
@@ -90,10 +93,14 @@ static void step7_move(int imp0, int imp1)
 	fill_pattern(p, len, 0x7777, 0);
 	sync_buf(fd, DMABUF_CORE_SYNC_END | DMABUF_CORE_SYNC_WRITE);
 	sum = demo_checksum(p, len);
+	expect(!demo_attach_flags(imp0, fd, DMABUF_DEMO_ATTACH_MAP |
+					    DMABUF_DEMO_ATTACH_MOVABLE),
+	       "importer0 keeps a movable mapping");
 	expect(demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a0) == 0,
 	       "importer0 reads the /dev/dmabuf buffer");
 	printf("7. A /dev/dmabuf buffer allocated with no device in mind: this process writes it\n"
-	       "   (checksum %016llx), and importer0 sees it at %#llx-%#llx.\n",
+	       "   (checksum %016llx). importer0 keeps it mapped at %#llx-%#llx, but\n"
+	       "   gives that mapping up when told (ATTACH_MOVABLE).\n",
 	       (unsigned long long)sum, (unsigned long long)a0.lowest_dma,
 	       (unsigned long long)a0.highest_dma);
 	ret = demo_access(imp1, fd, DMABUF_DEMO_ACCESS_READ, 0, &a1);
@@ -107,6 +114,15 @@ static void step7_move(int imp0, int imp1)
 		       (unsigned long long)a1.checksum, a1.checksum == sum ? "unchanged" : "CHANGED");
 	else if (!ret)
 		printf("   It happens to lie within importer1's reach: nothing moves.\n");
+	expect(demo_access(imp0, fd, DMABUF_DEMO_ACCESS_READ, 0, &a0) == 0,
+	       "importer0 reads the moved buffer");
+	printf("   importer0 was told, gave its mapping up, and its next read maps the new\n"
+	       "   storage: %#llx-%#llx, checksum %016llx (%s).\n",
+	       (unsigned long long)a0.lowest_dma, (unsigned long long)a0.highest_dma,
+	       (unsigned long long)a0.checksum, a0.checksum == sum ? "unchanged" : "CHANGED");
+	expect(a0.checksum == sum && a0.pages_hash == a1.pages_hash,
+	       "importer0's new mapping: other bytes or pages");
+	expect(!demo_detach(imp0, fd), "importer0 lets the buffer go");
 	sync_buf(fd, DMABUF_CORE_SYNC_START | DMABUF_CORE_SYNC_READ);
 	printf("   This process's mapping now reads checksum %016llx (%s).\n\n",
 	       (unsigned long long)demo_checksum(p, len),

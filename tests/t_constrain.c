@@ -74,14 +74,6 @@ static int forget(int node, const char *dev)
 	return constrain(node, &req);
 }
 
-/* ATTACH with @flags (DMABUF_DEMO_ATTACH_*): 0 or -errno. */
-static int attach_flags(int imp, int fd, uint32_t flags)
-{
-	struct dmabuf_demo_attach a = { .fd = fd, .flags = flags };
-
-	return ioctl(imp, DMABUF_DEMO_IOCTL_ATTACH, &a) ? -errno : 0;
-}
-
 /* A shell command's exit status, or -1. */
 static int run(const char *cmd)
 {
@@ -327,22 +319,22 @@ TEST_F(constrain, importer_declares_one_segment)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_WRITE, 45, &a0));
 	/* importer1's mapping pins the storage (below 4 GiB by then). */
-	ASSERT_EQ(0, attach_flags(self->imp[1], fd, DMABUF_DEMO_ATTACH_MAP));
+	ASSERT_EQ(0, demo_attach_flags(self->imp[1], fd, DMABUF_DEMO_ATTACH_MAP));
 	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, &a0));
 	pinned = a0.segments;
-	ASSERT_EQ(0, attach_flags(self->imp[0], fd, DMABUF_DEMO_ATTACH_CONTIG));
+	ASSERT_EQ(0, demo_attach_flags(self->imp[0], fd, DMABUF_DEMO_ATTACH_CONTIG));
 	EXPECT_EQ(pinned > 1 ? -EBUSY : 0,
 		  demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, NULL));
 	EXPECT_EQ(0, demo_detach(self->imp[0], fd));
 	EXPECT_EQ(0, demo_detach(self->imp[1], fd));
 
-	ASSERT_EQ(0, attach_flags(self->imp[0], fd, DMABUF_DEMO_ATTACH_CONTIG));
+	ASSERT_EQ(0, demo_attach_flags(self->imp[0], fd, DMABUF_DEMO_ATTACH_CONTIG));
 	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, &a0));
 	EXPECT_EQ(1U, a0.segments);
 	EXPECT_EQ(len, a0.largest_segment);
 	EXPECT_EQ(demo_expected_checksum(len, 45), a0.checksum);
 	EXPECT_EQ(0, demo_detach(self->imp[0], fd));
-	EXPECT_EQ(-EINVAL, attach_flags(self->imp[0], fd, 1U << 2));
+	EXPECT_EQ(-EINVAL, demo_attach_flags(self->imp[0], fd, 1U << 2));
 	TH_LOG("%u segments while pinned", pinned);
 	close(fd);
 }

@@ -9,8 +9,11 @@
  * order 4 and up fail: the checkers of the debug kernel (kmemleak, debug
  * objects, DMA-API debug) refill their own caches and pools in the same
  * context and switch themselves off when that fails.  Rounds of ALLOC + mmap, demo export + attach + map,
- * import of /dev/dmabuf buffers into the demo importer, vgem PRIME import
- * and fd passing must each either work or fail with ENOMEM; afterwards,
+ * import of /dev/dmabuf buffers into the demo importer, vgem PRIME import,
+ * fd passing, and the 32-bit importer's attach that moves a /dev/dmabuf
+ * buffer must each either work or fail with ENOMEM (a failed move leaves
+ * the storage where it was, and either way the bytes are the same through
+ * the process's mapping and the device); afterwards,
  * with injection off, every counter is back at its baseline and no fd is
  * left.  kmemleak, at the end of the guest run, checks the rest.
  *
@@ -51,11 +54,14 @@ struct tally {
 static struct tally tallies[] = {
 	{ .op = "alloc" }, { .op = "mmap" }, { .op = "create" },
 	{ .op = "attach" }, { .op = "access" }, { .op = "detach" },
-	{ .op = "import" }, { .op = "prime" }, { .op = "pass" },
+	{ .op = "import" }, { .op = "prime" }, { .op = "pass" }, { .op = "move" },
 };
 
 enum { T_ALLOC, T_MMAP, T_CREATE, T_ATTACH, T_ACCESS, T_DETACH, T_IMPORT,
-       T_PRIME, T_PASS };
+       T_PRIME, T_PASS, T_MOVE };
+
+/* Moves: made, refused (storage unchanged), and rounds with wrong bytes. */
+static unsigned int moved, unmoved, move_bad;
 
 static int write_knob(const char *dir, const char *knob, const char *val)
 {
@@ -249,14 +255,65 @@ static void round_pass(uint64_t *rng, int sv[2])
 	close(fd);
 }
 
+/*
+ * The 32-bit importer attaches to a /dev/dmabuf buffer, which moves it
+ * when its pages lie above 4 GiB: faults hit the new storage, the table
+ * and the importer's records.  Moved or not, the process's mapping and
+ * the device read the pattern written before; not moved, no move counted.
+ */
+static void round_move(uint64_t *rng, int imp32)
+{
+	size_t len = (1 + rng_next(rng) % 4) * MiB;
+	uint32_t seed = (uint32_t)rng_next(rng);
+	struct dmabuf_demo_access acc;
+	struct dmabuf_core_query q;
+	uint64_t want;
+	long r;
+	void *p;
+	int fd;
+
+	fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED || fill_pattern(p, len, seed, 0)) {
+		if (p != MAP_FAILED)
+			munmap(p, len);
+		close(fd);
+		return;
+	}
+	want = demo_checksum(p, len);
+	faults(1);
+	r = note(T_MOVE, demo_attach(imp32, fd));
+	faults(0);
+	if (query(fd, &q)) {
+		move_bad++;
+	} else if (r) {
+		unmoved++;
+		if (q.moves)
+			move_bad++;
+	} else {
+		moved += q.moves;
+		if (demo_access(imp32, fd, DMABUF_DEMO_ACCESS_READ, 0, &acc) ||
+		    acc.checksum != want)
+			move_bad++;
+		demo_detach(imp32, fd);
+	}
+	if (demo_checksum(p, len) != want)
+		move_bad++;
+	munmap(p, len);
+	close(fd);
+}
+
 /* One round of every path. */
-static void one_round(uint64_t *rng, int imp, int vgem, int sv[2])
+static void one_round(uint64_t *rng, int imp, int imp32, int vgem, int sv[2])
 {
 	round_alloc(rng);
 	round_demo(rng, imp);
 	round_import(rng, imp);
 	round_prime(rng, vgem);
 	round_pass(rng, sv);
+	round_move(rng, imp32);
 }
 
 static int demo_live(uint64_t *created, uint64_t *released)
@@ -279,7 +336,7 @@ int main(int argc, char **argv)
 	uint64_t rng = 0x5eed, c0 = 0, r0 = 0, c1 = 0, r1 = 0;
 	unsigned int i, injected = 0;
 	int marked;
-	int imp, vgem, sv[2] = { -1, -1 }, fds0, fds1 = 0;
+	int imp, imp32, vgem, sv[2] = { -1, -1 }, fds0, fds1 = 0;
 	char summary[512];
 	size_t n = 0;
 
@@ -299,6 +356,8 @@ int main(int argc, char **argv)
 	CHECK(exporter_fd() >= 0, "open %s", EXPORTER_DEV);
 	imp = importer_open(0);
 	CHECK(imp >= 0, "importer node: %s", errstr(-imp));
+	imp32 = importer_open(1);
+	CHECK(imp32 >= 0, "32-bit importer node: %s", errstr(-imp32));
 	vgem = vgem_open();
 	CHECK(vgem >= 0, "vgem card: %s", errstr(-vgem));
 	CHECK(!socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv),
@@ -317,7 +376,7 @@ int main(int argc, char **argv)
 	 */
 	inject = 0;
 	for (i = 0; i < 4; i++)
-		one_round(&rng, imp, vgem, sv);
+		one_round(&rng, imp, imp32, vgem, sv);
 	for (i = 0; i < ARRAY_SIZE(tallies); i++) {
 		struct tally *t = &tallies[i];
 
@@ -329,7 +388,7 @@ int main(int argc, char **argv)
 	}
 	inject = 1;
 	for (i = 0; i < rounds; i++)
-		one_round(&rng, imp, vgem, sv);
+		one_round(&rng, imp, imp32, vgem, sv);
 	for (i = 0; i < ARRAY_SIZE(tallies); i++) {
 		struct tally *t = &tallies[i];
 
@@ -345,6 +404,13 @@ int main(int argc, char **argv)
 		summary, marked);
 	tg_end();
 
+	tg_begin("a move that fails leaves the storage, and no byte changes");
+	CHECK(!move_bad, "%u move rounds with wrong bytes or a move counted on failure",
+	      move_bad);
+	tg_note("%u moves made, %u attaches refused with the storage left in place",
+		moved, unmoved);
+	tg_end();
+
 	arm(FAILSLAB, "0", 0);
 	arm(FAIL_PAGE, "0", 1);
 
@@ -357,8 +423,9 @@ int main(int argc, char **argv)
 	close(sv[1]);
 	close(vgem);
 	close(imp);
+	close(imp32);
 	fds1 = count_open_fds();
-	CHECK(fds1 == fds0 - 4, "open fds before %d, after %d (4 closed)", fds0, fds1);
+	CHECK(fds1 == fds0 - 5, "open fds before %d, after %d (5 closed)", fds0, fds1);
 	if (expect_rc("STATS after", stats(&s1), 0)) {
 		CHECK_U64("live_buffers vs baseline", s1.live_buffers, s0.live_buffers);
 		CHECK_U64("system_pages vs baseline", s1.system_pages, s0.system_pages);

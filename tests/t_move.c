@@ -10,6 +10,10 @@
  *   - a thread writing the mapping all through the move loses no write;
  *   - a device holding a mapping pins the storage: EBUSY, nothing moved,
  *     and the move happens once it is given up;
+ *   - a dynamic importer's mapping does not (dmabuf_core_attach_dynamic(),
+ *     the demo's ATTACH_MOVABLE): it is taken back, the storage moves,
+ *     and the importer's next access maps the new storage, same bytes;
+ *     its accesses race moves without a wrong byte;
  *   - a move waits for the buffer's pending fences (a vgem fence imported
  *     into it) before it copies; killed meanwhile, it leaves the storage
  *     as it was;
@@ -223,14 +227,6 @@ TEST_F(move, keeps_a_writers_bytes)
 	close(fd);
 }
 
-/* ATTACH with the mapping held until DETACH. */
-static int attach_mapped(int imp, int fd)
-{
-	struct dmabuf_demo_attach a = { .fd = fd, .flags = DMABUF_DEMO_ATTACH_MAP };
-
-	return ioctl(imp, DMABUF_DEMO_IOCTL_ATTACH, &a) ? -errno : 0;
-}
-
 /*
  * A device mapping pins the storage: the 32-bit importer is refused with
  * EBUSY and nothing moves; once the mapping is given up, it moves.
@@ -247,7 +243,7 @@ TEST_F(move, refused_while_a_device_holds_a_mapping)
 	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_WRITE, 21, &a0));
 	top = a0.highest_dma;
 	ASSERT_LE(FOUR_GIB, top);
-	ASSERT_EQ(0, attach_mapped(self->imp[0], fd));
+	ASSERT_EQ(0, demo_attach_flags(self->imp[0], fd, DMABUF_DEMO_ATTACH_MAP));
 	EXPECT_EQ(-EBUSY, demo_attach(self->imp[1], fd));
 	EXPECT_EQ(-EBUSY, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, NULL));
 	EXPECT_EQ(0U, moves_of(fd));
@@ -260,6 +256,50 @@ TEST_F(move, refused_while_a_device_holds_a_mapping)
 	EXPECT_EQ(1U, moves_of(fd));
 	EXPECT_EQ(demo_expected_checksum(len, 21), a1.checksum);
 	EXPECT_GT(FOUR_GIB, a1.highest_dma);
+	close(fd);
+}
+
+/*
+ * A dynamic importer (ATTACH_MOVABLE) keeps a mapping, yet the 32-bit
+ * importer's attach moves the storage: importer0 is told, its table is
+ * taken back, and its next access maps the new storage, through which
+ * both devices see the same bytes and pages.
+ */
+TEST_F(move, takes_back_a_dynamic_mapping)
+{
+	const uint32_t flags = DMABUF_DEMO_ATTACH_MAP | DMABUF_DEMO_ATTACH_MOVABLE;
+	const uint64_t len = 2 * MiB;
+	struct dmabuf_demo_access a0, a1;
+	int fd;
+
+	fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_WRITE, 25, &a0));
+	ASSERT_LE(FOUR_GIB, a0.highest_dma);
+	EXPECT_EQ(-EINVAL, demo_attach_flags(self->imp[0], fd, DMABUF_DEMO_ATTACH_MOVABLE))
+		TH_LOG("MOVABLE without MAP: there is no mapping to give up");
+	ASSERT_EQ(0, demo_attach_flags(self->imp[0], fd, flags));
+	/* Through the kept mapping: the storage has not moved yet. */
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, &a0));
+	EXPECT_LE(FOUR_GIB, a0.highest_dma);
+
+	ASSERT_EQ(0, demo_attach(self->imp[1], fd));
+	EXPECT_EQ(1U, moves_of(fd));
+	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &a1));
+	EXPECT_EQ(demo_expected_checksum(len, 25), a1.checksum);
+	EXPECT_GT(FOUR_GIB, a1.highest_dma);
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, &a0));
+	EXPECT_EQ(a1.checksum, a0.checksum);
+	EXPECT_GT(FOUR_GIB, a0.highest_dma) TH_LOG("importer0 still sees the old storage");
+	EXPECT_EQ(a1.pages_hash, a0.pages_hash);
+
+	/* Its writes through the new mapping reach the other device. */
+	ASSERT_EQ(0, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_WRITE, 26, &a0));
+	ASSERT_EQ(0, demo_access(self->imp[1], fd, DMABUF_DEMO_ACCESS_READ, 0, &a1));
+	EXPECT_EQ(demo_expected_checksum(len, 26), a1.checksum);
+	EXPECT_EQ(1U, moves_of(fd));
+	EXPECT_EQ(0, demo_detach(self->imp[0], fd));
+	EXPECT_EQ(0, demo_detach(self->imp[1], fd));
 	close(fd);
 }
 
@@ -493,6 +533,8 @@ struct racer {
 	uint64_t len, sum;
 	atomic_int stop;
 	unsigned int bad, rounds;
+	uint32_t attach_flags;	/* kept_reader: ATTACH with these first */
+	int attach_ret;
 };
 
 /* Map, read every page, unmap, again and again: faults race the moves. */
@@ -587,6 +629,77 @@ TEST_F(move, races_faults_and_maps)
 	EXPECT_EQ(12U, moved);
 	TH_LOG("12 moves, %u refused while mapped; %u mapping and %u device reads",
 	       busy, rf.rounds, rm.rounds);
+}
+
+/*
+ * Device reads through a dynamic importer's kept mapping, again and again;
+ * the ATTACH that makes it first, when asked to.
+ */
+static void *kept_reader(void *arg)
+{
+	struct dmabuf_demo_access a;
+	struct racer *r = arg;
+
+	if (r->attach_flags) {
+		r->attach_ret = demo_attach_flags(r->imp, r->fd, r->attach_flags);
+		if (r->attach_ret)
+			return NULL;
+	}
+	while (!atomic_load(&r->stop)) {
+		if (demo_access(r->imp, r->fd, DMABUF_DEMO_ACCESS_READ, 0, &a) ||
+		    a.checksum != r->sum)
+			r->bad++;
+		r->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * A dynamic importer reads through its kept mapping all the time, yet
+ * every attach of the 32-bit importer moves the buffer at once: the read
+ * in flight stops, the move takes the mapping back, and the next read
+ * maps the new storage.  No read fails or sees a wrong byte.  Every other
+ * round the dynamic importer's own ATTACH, declaring one segment, races
+ * the 32-bit one: its map moves the storage into one run, or a move takes
+ * its new table back before it is recorded.
+ */
+TEST_F(move, dynamic_mapping_races_moves)
+{
+	const uint32_t flags = DMABUF_DEMO_ATTACH_MAP | DMABUF_DEMO_ATTACH_MOVABLE;
+	const uint64_t len = 4 * MiB;
+	struct racer r = { .len = len, .imp = self->imp[0] };
+	unsigned int round, moved = 0;
+	pthread_t t;
+	int fd;
+
+	for (round = 0; round < 12; round++) {
+		fd = alloc_buf(len, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		uint8_t *p = map_filled(fd, len, 70 + round, &r.sum);
+
+		ASSERT_NE(NULL, p);
+		munmap(p, len);
+		r.fd = fd;
+		r.attach_flags = round % 2 ? flags | DMABUF_DEMO_ATTACH_CONTIG : 0;
+		if (!r.attach_flags)
+			ASSERT_EQ(0, demo_attach_flags(self->imp[0], fd, flags));
+		atomic_store(&r.stop, 0);
+		ASSERT_EQ(0, pthread_create(&t, NULL, kept_reader, &r));
+		if (!r.attach_flags)
+			usleep(20000);
+		EXPECT_EQ(0, demo_attach(self->imp[1], fd));
+		usleep(20000);
+		atomic_store(&r.stop, 1);
+		pthread_join(t, NULL);
+		EXPECT_EQ(0, r.attach_ret);
+		moved += moves_of(fd) > 0;
+		EXPECT_EQ(0, demo_detach(self->imp[0], fd));
+		EXPECT_EQ(0, demo_detach(self->imp[1], fd));
+		close(fd);
+	}
+	EXPECT_EQ(0U, r.bad);
+	EXPECT_EQ(12U, moved) TH_LOG("rounds without a move");
+	TH_LOG("12 rounds that moved, under %u device reads", r.rounds);
 }
 
 TEST_HARNESS_MAIN

@@ -187,7 +187,8 @@ struct dmabuf_core_attachment {
  * @alignment:	the alignment in bytes of the buffer's first DMA address, a
  *		power of two; 0 for none beyond a page
  *
- * An importer declares them with dmabuf_core_attach_constrained(); an
+ * An importer declares them with dmabuf_core_attach_constrained() or
+ * dmabuf_core_attach_dynamic(); an
  * administrator declares them for a kernel driver's device by its name
  * (%DMABUF_CORE_IOCTL_CONSTRAIN, dmabuf-ctl constrain).  Exporters read
  * both, merged over every attachment, with dmabuf_core_buffer_constraints()
@@ -197,6 +198,28 @@ struct dmabuf_core_attachment {
 struct dmabuf_core_constraints {
 	unsigned int max_segments;
 	unsigned int alignment;
+};
+
+/**
+ * struct dmabuf_core_importer_ops - what a dmabuf-core importer can be told
+ * @invalidate:	required.  The storage of @att's buffer may be about to
+ *		move (a signal can still stop the move), and the table
+ *		mapped through @att is taken back as soon as this returns.  Stop the device's access to them before
+ *		returning (wait for its DMA in flight), then forget them: do
+ *		not unmap them, do not use them again.  Map again for the
+ *		next access: that map gets the new storage, after the move.
+ *
+ * Passed to dmabuf_core_attach_dynamic().  @invalidate is called with the
+ * buffer's lock held, and possibly the dma-buf's reservation lock (a
+ * kernel driver's map can move the storage), from any task: another
+ * importer's attach or map, or this importer's own map.  It may sleep,
+ * but must not call dmabuf-core on the same buffer, nor wait for a task
+ * that may be doing so.  So an importer cannot hold one lock across both
+ * its map call and its callback; it counts invalidations instead, see
+ * dmabuf_core_attach_dynamic().
+ */
+struct dmabuf_core_importer_ops {
+	void (*invalidate)(struct dmabuf_core_attachment *att);
 };
 
 struct list_head *dmabuf_core_attachment_list(struct dmabuf_core_buffer *buf);
@@ -276,6 +299,11 @@ struct dmabuf_core_attachment *
 dmabuf_core_attach_constrained(struct dmabuf_core_buffer *buf,
 			       struct device *dev,
 			       const struct dmabuf_core_constraints *c);
+struct dmabuf_core_attachment *
+dmabuf_core_attach_dynamic(struct dmabuf_core_buffer *buf, struct device *dev,
+			   const struct dmabuf_core_constraints *c,
+			   const struct dmabuf_core_importer_ops *ops,
+			   void *importer_priv);
 void dmabuf_core_detach(struct dmabuf_core_buffer *buf,
 			struct dmabuf_core_attachment *att);
 void dmabuf_core_buffer_constraints(struct dmabuf_core_buffer *buf,

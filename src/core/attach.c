@@ -89,6 +89,122 @@ dmabuf_core_attach(struct dmabuf_core_buffer *buf, struct device *dev)
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_attach, DMABUF_CORE_NS);
 
+/*
+ * dmabuf_core_attach(), then what the importer declared and how it is told
+ * of moves, set before the importer has the attachment to map.
+ */
+static struct dmabuf_core_attachment *
+dcore_attach_declared(struct dmabuf_core_buffer *buf, struct device *dev,
+		      const struct dmabuf_core_constraints *c,
+		      const struct dmabuf_core_importer_ops *ops,
+		      void *importer_priv)
+{
+	struct dmabuf_core_attachment *att;
+	struct core_attachment *a;
+	struct core_buffer *b;
+
+	if (!buf || (c && !dcore_constraints_valid(c)))
+		return ERR_PTR(-EINVAL);
+	att = dmabuf_core_attach(buf, dev);
+	if (IS_ERR(att))
+		return att;
+	a = to_core_attachment(att);
+	b = to_core_buffer(buf);
+	mutex_lock(&b->lock);
+	if (c)
+		a->declared = *c;
+	/* Another exporter's buffer: the kernel pins it while it is mapped. */
+	if (!b->imported)
+		a->importer_ops = ops;
+	att->importer_priv = importer_priv;
+	mutex_unlock(&b->lock);
+	return att;
+}
+
+/**
+ * dmabuf_core_attach_constrained - attach a device that needs more than
+ *	struct device says
+ * @buf: the buffer, ours or imported
+ * @dev: the device that will access it
+ * @c: what the device needs: the most segments it takes, an alignment
+ *
+ * dmabuf_core_attach(), and the exporters of dmabuf-core place the
+ * buffer's storage to meet @c as well, together with every other
+ * attachment's needs; a /dev/dmabuf or /dev/dmabuf-contig buffer whose
+ * storage does not meet them moves at the next map.  Whoever the exporter,
+ * dmabuf_core_map_attachment() never returns a table that breaks @c: it
+ * fails with -EBUSY instead.
+ *
+ * Context: process context; may sleep.  Do not hold the dma-buf's
+ * reservation lock.
+ * Return: as dmabuf_core_attach(); ERR_PTR(-EINVAL) also for a NULL @c,
+ * or an alignment that is not a power of two or is larger than the page
+ * allocator's largest block.
+ */
+struct dmabuf_core_attachment *
+dmabuf_core_attach_constrained(struct dmabuf_core_buffer *buf,
+			       struct device *dev,
+			       const struct dmabuf_core_constraints *c)
+{
+	if (!c)
+		return ERR_PTR(-EINVAL);
+	return dcore_attach_declared(buf, dev, c, NULL, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_attach_constrained, DMABUF_CORE_NS);
+
+/**
+ * dmabuf_core_attach_dynamic - attach a device whose mappings can be taken
+ *	back
+ * @buf: the buffer, ours or imported
+ * @dev: the device that will access it
+ * @c: what the device needs (see dmabuf_core_attach_constrained()), or
+ *	NULL for nothing beyond struct device
+ * @ops: how the importer is told that its mappings are taken back;
+ *	&dmabuf_core_importer_ops.invalidate is required
+ * @importer_priv: stored in &dmabuf_core_attachment.importer_priv before
+ *	anything can call @ops
+ *
+ * The mappings of an attachment made with dmabuf_core_attach() pin the
+ * buffer's storage: a device that attaches later and cannot reach it is
+ * refused with -EBUSY.  The mappings of this attachment do not: when the
+ * storage of a buffer of ours has to move, the importer is told with
+ * &dmabuf_core_importer_ops.invalidate, the core unmaps its tables, and
+ * the storage moves.  This is the RFC's "migration only when unmapped",
+ * done as a protocol, for importers that can give a mapping up between
+ * two uses of the device.
+ *
+ * The attachment has one mapping at a time: a second map while one is
+ * live fails with -EBUSY.  An invalidation may come between
+ * dmabuf_core_map_attachment() returning a table and the importer
+ * recording it, and the table may then be freed already: do not look at
+ * it before checking.  So count invalidations in the callback, read the
+ * count before mapping, and compare after recording: when it changed,
+ * unmap the new table (-EINVAL then means it was taken back already,
+ * which is fine) and map again.  With one mapping at a time, no other
+ * table of the attachment can have the stale table's address meanwhile.
+ *
+ * Another exporter's buffer is pinned by the kernel while it is mapped,
+ * the kernel's dynamic importers aside (Debian's kernels have no
+ * CONFIG_DMABUF_MOVE_NOTIFY): @ops is then never called.
+ *
+ * Context: process context; may sleep.  Do not hold the dma-buf's
+ * reservation lock.
+ * Return: as dmabuf_core_attach(); ERR_PTR(-EINVAL) also without @ops
+ * or its invalidate, or for a @c that dmabuf_core_attach_constrained()
+ * refuses.
+ */
+struct dmabuf_core_attachment *
+dmabuf_core_attach_dynamic(struct dmabuf_core_buffer *buf, struct device *dev,
+			   const struct dmabuf_core_constraints *c,
+			   const struct dmabuf_core_importer_ops *ops,
+			   void *importer_priv)
+{
+	if (!ops || !ops->invalidate)
+		return ERR_PTR(-EINVAL);
+	return dcore_attach_declared(buf, dev, c, ops, importer_priv);
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_core_attach_dynamic, DMABUF_CORE_NS);
+
 /**
  * dmabuf_core_detach - detach a device from a buffer
  * @buf: the buffer
@@ -163,8 +279,10 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_detach, DMABUF_CORE_NS);
  * Return: the table, ERR_PTR(-EINVAL) for a bad attachment or direction,
  * ERR_PTR(-EACCES) for a direction that lets the device write a buffer of
  * ours exported without write access, ERR_PTR(-EBUSY) for a table that
- * would break what dmabuf_core_attach_constrained() declared, or the
- * exporter's error (-ENOMEM, -EINTR, -ERESTARTSYS, -EBUSY...).
+ * would break what dmabuf_core_attach_constrained() or
+ * dmabuf_core_attach_dynamic() declared, or for a second mapping of a
+ * dynamic attachment, or the exporter's error (-ENOMEM, -EINTR,
+ * -ERESTARTSYS, -EBUSY...).
  *
  * Like the kernel's, this must not race dmabuf_core_detach() of the same
  * attachment; mapping and unmapping from several threads is fine.
@@ -184,15 +302,9 @@ dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
 	if (!a->core_api || !valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
 	b = to_core_buffer(att->buf);
-	if (!b->imported) {
-		sgt = dcore_own_map(a, dir);
-		/* An exporter that could not meet the importer's declaration. */
-		if (!IS_ERR(sgt) && !dcore_table_meets(a, sgt)) {
-			dcore_own_unmap(a, sgt, dir);
-			sgt = ERR_PTR(-EBUSY);
-		}
-		return sgt;
-	}
+	/* dcore_map_record() checks the declaration. */
+	if (!b->imported)
+		return dcore_own_map(a, dir);
 
 	m = kzalloc(sizeof(*m), DCORE_GFP_RECORD);
 	if (!m)

@@ -54,7 +54,7 @@ static LIST_HEAD(dcore_table);
 static unsigned int dcore_table_len;
 
 /* Whether @c can be met at all: alignment a power of two within a run. */
-static bool dcore_constraints_valid(const struct dmabuf_core_constraints *c)
+bool dcore_constraints_valid(const struct dmabuf_core_constraints *c)
 {
 	return !c->alignment || (is_power_of_2(c->alignment) &&
 				 c->alignment <= dmabuf_core_pages_max_contig());
@@ -132,47 +132,6 @@ void dmabuf_core_buffer_constraints(struct dmabuf_core_buffer *buf,
 	}
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_buffer_constraints, DMABUF_CORE_NS);
-
-/**
- * dmabuf_core_attach_constrained - attach a device that needs more than
- *	struct device says
- * @buf: the buffer, ours or imported
- * @dev: the device that will access it
- * @c: what the device needs: the most segments it takes, an alignment
- *
- * dmabuf_core_attach(), and the exporters of dmabuf-core place the
- * buffer's storage to meet @c as well, together with every other
- * attachment's needs; a /dev/dmabuf or /dev/dmabuf-contig buffer whose
- * storage does not meet them moves at the next map.  Whoever the exporter,
- * dmabuf_core_map_attachment() never returns a table that breaks @c: it
- * fails with -EBUSY instead.
- *
- * Context: process context; may sleep.  Do not hold the dma-buf's
- * reservation lock.
- * Return: as dmabuf_core_attach(); ERR_PTR(-EINVAL) also for an alignment
- * that is not a power of two or is larger than the largest contiguous run
- * (dmabuf_core_pages_max_contig()).
- */
-struct dmabuf_core_attachment *
-dmabuf_core_attach_constrained(struct dmabuf_core_buffer *buf,
-			       struct device *dev,
-			       const struct dmabuf_core_constraints *c)
-{
-	struct dmabuf_core_attachment *att;
-	struct core_buffer *b;
-
-	if (!buf || !c || !dcore_constraints_valid(c))
-		return ERR_PTR(-EINVAL);
-	att = dmabuf_core_attach(buf, dev);
-	if (IS_ERR(att))
-		return att;
-	b = to_core_buffer(buf);
-	mutex_lock(&b->lock);
-	to_core_attachment(att)->declared = *c;
-	mutex_unlock(&b->lock);
-	return att;
-}
-EXPORT_SYMBOL_NS_GPL(dmabuf_core_attach_constrained, DMABUF_CORE_NS);
 
 /*
  * Whether @sgt, a table mapped for @a, meets what its importer declared:

@@ -92,6 +92,15 @@ DEFINE_EVENT(dmabuf_core_device_class, dmabuf_core_detach,
 );
 
 /*
+ * A dynamic importer's mapping was taken back for a move of its buffer's
+ * storage (ret: mappings taken back; a signal may still stop the move).
+ */
+DEFINE_EVENT(dmabuf_core_device_class, dmabuf_core_invalidate,
+	     TP_PROTO(u64 id, struct device *dev, int ret),
+	     TP_ARGS(id, dev, ret)
+);
+
+/*
  * The exporter mapped the buffer for a device, or its map failed (ret < 0);
  * refusals before the exporter is asked (a read-only buffer, a signal) are
  * not traced.

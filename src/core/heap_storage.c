@@ -8,11 +8,12 @@
  * attached device reaches, instead of the device being refused: V4L2 and
  * DRM attach and map back to back, so without moves the first device to
  * map would decide for all.  A move needs the storage to be unpinned: no
- * device mapping is live (a kernel driver cannot be told to give one up
- * on Debian's kernels, whose CONFIG_DMABUF_MOVE_NOTIFY is off or gone), and
- * no kernel mapping but the one the buffer keeps for dma_buf_vmap(), which
- * is remade.  User mappings hold no page references: they are zapped and
- * fault again onto the new pages.
+ * device mapping is live but those of dynamic importers, which are taken
+ * back (dmabuf_core_attach_dynamic(); a kernel driver cannot be told to
+ * give one up on Debian's kernels, whose CONFIG_DMABUF_MOVE_NOTIFY is off
+ * or gone), and no kernel mapping but the one the buffer keeps for
+ * dma_buf_vmap(), which is remade.  User mappings hold no page references:
+ * they are zapped and fault again onto the new pages.
  */
 #include <linux/dma-resv.h>
 #include <linux/highmem.h>
@@ -248,11 +249,12 @@ static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev,
 	lockdep_assert_held(&b->lock);
 	iosys_map_clear(&vmap);
 	/*
-	 * Pinned: a device's mapping, or a kernel mapping other than the one
-	 * kept for dma_buf_vmap() (then the kernel holds it too).  And no
-	 * memory serves a device that bounces every page.
+	 * Pinned: a device's mapping that cannot be taken back, or a kernel
+	 * mapping other than the one kept for dma_buf_vmap() (then the kernel
+	 * holds it too).  And no memory serves a device that bounces every
+	 * page.
 	 */
-	if (b->nr_mappings || b->vmaps > (b->vmap_kept ? 1 : 0) ||
+	if (!dcore_mappings_movable(b) || b->vmaps > (b->vmap_kept ? 1 : 0) ||
 	    (dev && !dmabuf_core_pages_reachable(&new, dev))) {
 		ret = -EBUSY;
 		goto out;
@@ -279,10 +281,12 @@ static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev,
 	}
 
 	/*
-	 * From here the CPU reaches the old pages only under the lock.  Work
-	 * queued since the first wait (a fence imported meanwhile) is waited
-	 * for too; usually there is none.
+	 * From here devices and the CPU reach the old pages only under the
+	 * lock: dynamic importers give their mappings up, user mappings fault
+	 * again.  Work queued since the first wait (a fence imported
+	 * meanwhile) is waited for too; usually there is none.
 	 */
+	dcore_revoke_mappings(b);
 	unmap_mapping_range(buf->dmabuf->file->f_mapping, 0, 0, 1);
 	ret = heap_wait_fences(buf);
 	if (ret)
@@ -321,7 +325,8 @@ out:
  * Context: the buffer's lock held.
  * Return: 0; -EINVAL for a device whose segment limits page storage
  * cannot meet; -EBUSY for a device that bounces every page, or one out of
- * reach of storage that a device mapping or a kernel mapping pins; the
+ * reach of storage that a device mapping (but a dynamic importer's) or a
+ * kernel mapping pins; the
  * move's -ENOMEM; -ERESTARTSYS when a signal interrupted the wait for the
  * buffer's fences; -EINTR when the task was killed during the allocation.
  */

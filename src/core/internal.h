@@ -105,8 +105,13 @@ struct core_mapping {
  *		mapped once at a time (the usual importer) needs no
  *		allocation per map; under &core_buffer.lock
  * @declared:	what the importer declared with
- *		dmabuf_core_attach_constrained() (all 0: nothing), under
+ *		dmabuf_core_attach_constrained() or
+ *		dmabuf_core_attach_dynamic() (all 0: nothing), under
  *		&core_buffer.lock
+ * @importer_ops: own buffers: set by dmabuf_core_attach_dynamic(): the
+ *		mappings of this attachment do not pin the storage, they
+ *		are taken back (dcore_revoke_mappings()); NULL otherwise;
+ *		under &core_buffer.lock
  */
 struct core_attachment {
 	struct dmabuf_core_attachment pub;
@@ -116,6 +121,7 @@ struct core_attachment {
 	bool core_api;
 	struct core_mapping first_map;
 	struct dmabuf_core_constraints declared;
+	const struct dmabuf_core_importer_ops *importer_ops;
 };
 
 /*
@@ -172,8 +178,11 @@ struct sg_table *dcore_own_map(struct core_attachment *a,
 			       enum dma_data_direction dir);
 int dcore_own_unmap(struct core_attachment *a, struct sg_table *sgt,
 		    enum dma_data_direction dir);
+bool dcore_mappings_movable(struct core_buffer *b);
+void dcore_revoke_mappings(struct core_buffer *b);
 
 /* constraints.c: declared constraints, an administrator's by device name. */
+bool dcore_constraints_valid(const struct dmabuf_core_constraints *c);
 bool dcore_table_meets(struct core_attachment *a, struct sg_table *sgt);
 void dcore_constraints_merge(struct dmabuf_core_constraints *c,
 			     const struct dmabuf_core_constraints *add);

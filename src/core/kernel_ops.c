@@ -145,9 +145,24 @@ dcore_map_record(struct core_attachment *a, enum dma_data_direction dir)
 		ret = -ENOMEM;
 		goto err_unlock;
 	}
+	/* One mapping at a time through a dynamic attachment: see there. */
+	if (a->importer_ops && !list_empty(&a->mappings)) {
+		ret = -EBUSY;
+		goto err_free;
+	}
 	sgt = b->pub.ops->map(&a->pub, dir);
 	if (IS_ERR_OR_NULL(sgt)) {
 		ret = sgt ? PTR_ERR(sgt) : -ENOMEM;
+		trace_dmabuf_core_map(b->pub.id, a->pub.dev, dir, 0, ret);
+		goto err_free;
+	}
+	/*
+	 * An exporter that could not meet the importer's declaration.  Under
+	 * the lock: once it is dropped, a move may take the table back.
+	 */
+	if (!dcore_table_meets(a, sgt)) {
+		b->pub.ops->unmap(&a->pub, sgt, dir);
+		ret = -EBUSY;
 		trace_dmabuf_core_map(b->pub.id, a->pub.dev, dir, 0, ret);
 		goto err_free;
 	}
@@ -249,6 +264,61 @@ int dcore_own_unmap(struct core_attachment *a, struct sg_table *sgt,
 		    enum dma_data_direction dir)
 {
 	return dcore_unmap_record(a, sgt, dir, false);
+}
+
+/**
+ * dcore_mappings_movable - whether a buffer's storage may move under its
+ *	mappings
+ * @b: a buffer of ours, its lock held
+ *
+ * Return: true when no device mapping is live, or every live one was made
+ * through an attachment of dmabuf_core_attach_dynamic(), which can be
+ * taken back.  A kernel driver's mapping pins the storage: Debian's
+ * kernels cannot tell a driver to give it up (no CONFIG_DMABUF_MOVE_NOTIFY).
+ */
+bool dcore_mappings_movable(struct core_buffer *b)
+{
+	struct core_attachment *a;
+
+	lockdep_assert_held(&b->lock);
+	if (!b->nr_mappings)
+		return true;
+	list_for_each_entry(a, &b->attachments, pub.node)
+		if (!a->importer_ops && !list_empty(&a->mappings))
+			return false;
+	return true;
+}
+
+/**
+ * dcore_revoke_mappings - take back every mapping of a buffer whose storage
+ *	moves
+ * @b: a buffer of ours, its lock held, for which dcore_mappings_movable()
+ *	was true under this hold of the lock
+ *
+ * Each importer is told first and stops its device; then its tables are
+ * unmapped, as the importer would have done.  The next map, which waits
+ * for the buffer's lock, finds the new storage.
+ */
+void dcore_revoke_mappings(struct core_buffer *b)
+{
+	struct core_mapping *m, *next;
+	struct core_attachment *a;
+	int revoked;
+
+	lockdep_assert_held(&b->lock);
+	list_for_each_entry(a, &b->attachments, pub.node) {
+		if (list_empty(&a->mappings))
+			continue;
+		if (WARN_ON_ONCE(!a->importer_ops))
+			continue;
+		a->importer_ops->invalidate(&a->pub);
+		revoked = 0;
+		list_for_each_entry_safe(m, next, &a->mappings, node) {
+			dcore_unmap_locked(a, m);
+			revoked++;
+		}
+		trace_dmabuf_core_invalidate(b->pub.id, a->pub.dev, revoked);
+	}
 }
 
 static void dcore_op_release(struct dma_buf *dmabuf)

@@ -84,13 +84,90 @@ struct demo_importer_file {
 
 /**
  * struct demo_held_map - a mapping kept as long as its hold
- * @sgt:	the table dmabuf_core_map_attachment() returned
- * @dir:	its direction
+ * @sgt:	the table dmabuf_core_map_attachment() returned; for a
+ *		movable hold NULL once the core took it back, under @busy
+ * @dir:	its direction; immutable
+ * @movable:	made with %DMABUF_DEMO_ATTACH_MOVABLE: the attachment is
+ *		dynamic, and demo_invalidate() gives @sgt up; immutable
+ * @busy:	movable holds: held while the device uses @sgt, so that
+ *		demo_invalidate() waits for the device to finish with it.
+ *		Taken inside the buffer's lock (in demo_invalidate()), so
+ *		never held across a dmabuf-core call on the buffer
+ * @invalidations: movable holds: times the core took @sgt back, under
+ *		@busy
+ * @stop:	movable holds: set by demo_invalidate() while it waits for
+ *		@busy, so that an access in flight stops at its next page
+ *		(the device is preempted) and the move need not wait for a
+ *		whole buffer; read without a lock
  */
 struct demo_held_map {
 	struct sg_table *sgt;
 	enum dma_data_direction dir;
+	bool movable;
+	struct mutex busy;	/* see @busy above */
+	unsigned int invalidations;
+	bool stop;
 };
+
+static struct demo_held_map *demo_held_map_new(struct dmabuf_core_buffer *buf,
+					       bool movable)
+{
+	struct demo_held_map *m = kzalloc(sizeof(*m), DEMO_GFP_RECORD);
+
+	if (!m)
+		return NULL;
+	m->dir = dmabuf_core_is_writable(buf) ? DMA_BIDIRECTIONAL :
+						 DMA_TO_DEVICE;
+	/* Another exporter's buffer is pinned by the kernel while mapped. */
+	m->movable = movable && !dmabuf_core_is_imported(buf);
+	mutex_init(&m->busy);
+	return m;
+}
+
+static void demo_held_map_free(struct demo_held_map *m)
+{
+	mutex_destroy(&m->busy);
+	kfree(m);
+}
+
+/*
+ * The core takes a movable hold's mapping back: its buffer's storage moves.
+ * A device would stop its DMA here; the demo's device is busy only during
+ * an ACCESS through the mapping, which holds @busy and stops at the next
+ * page when told.
+ */
+static void demo_invalidate(struct dmabuf_core_attachment *att)
+{
+	struct demo_held_map *m = att->importer_priv;
+
+	WRITE_ONCE(m->stop, true);
+	mutex_lock(&m->busy);
+	m->sgt = NULL;
+	m->invalidations++;
+	WRITE_ONCE(m->stop, false);
+	mutex_unlock(&m->busy);
+}
+
+static const struct dmabuf_core_importer_ops demo_importer_ops = {
+	.invalidate = demo_invalidate,
+};
+
+/*
+ * Give @m's table back, unless the core took it already (a move): then
+ * there is nothing to give back.
+ */
+static void demo_unmap_kept(struct dmabuf_core_attachment *att,
+			    struct demo_held_map *m)
+{
+	struct sg_table *sgt;
+
+	mutex_lock(&m->busy);
+	sgt = m->sgt;
+	m->sgt = NULL;
+	mutex_unlock(&m->busy);
+	if (sgt)
+		dmabuf_core_unmap_attachment(att, sgt, m->dir);
+}
 
 /*
  * The attachment this file holds on @buf, or NULL.  A buffer's id is
@@ -116,39 +193,63 @@ static void demo_drop_hold(struct demo_importer_file *f, unsigned long index,
 {
 	struct demo_held_map *m = xa_erase(&f->maps, index);
 
-	if (m) {
-		dmabuf_core_unmap_attachment(att, m->sgt, m->dir);
-		kfree(m);
-	}
+	if (m)
+		demo_unmap_kept(att, m);
+	/* No invalidation comes after the detach: @m can go. */
 	dmabuf_core_detach(att->buf, att);
+	if (m)
+		demo_held_map_free(m);
 }
 
 /*
- * Map the new hold at @index for the device and keep the mapping, for
- * %DMABUF_DEMO_ATTACH_MAP.  Called with the file's lock held.
+ * Map @att and record the table in @m.  The core may take a movable hold's
+ * table back between the map and the recording: then the table is given
+ * back (-EINVAL when the core took it already) and mapped again, onto the
+ * storage of after the move.
+ */
+static int demo_map_kept(struct dmabuf_core_attachment *att,
+			 struct demo_held_map *m)
+{
+	struct sg_table *sgt;
+	unsigned int seen;
+
+	for (;;) {
+		mutex_lock(&m->busy);
+		seen = m->invalidations;
+		mutex_unlock(&m->busy);
+		sgt = dmabuf_core_map_attachment(att, m->dir);
+		if (IS_ERR(sgt))
+			return PTR_ERR(sgt);
+		mutex_lock(&m->busy);
+		if (m->invalidations == seen) {
+			m->sgt = sgt;
+			mutex_unlock(&m->busy);
+			return 0;
+		}
+		mutex_unlock(&m->busy);
+		dmabuf_core_unmap_attachment(att, sgt, m->dir);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+}
+
+/*
+ * Map the new hold at @index for the device and keep the mapping in @m, for
+ * %DMABUF_DEMO_ATTACH_MAP.  Called with the file's lock held; on failure
+ * the caller frees @m after the detach.
  */
 static int demo_keep_map(struct demo_importer_file *f, unsigned long index,
-			 struct dmabuf_core_attachment *att)
+			 struct dmabuf_core_attachment *att,
+			 struct demo_held_map *m)
 {
-	struct demo_held_map *m;
 	int ret;
 
-	m = kzalloc(sizeof(*m), DEMO_GFP_RECORD);
-	if (!m)
-		return -ENOMEM;
-	m->dir = dmabuf_core_is_writable(att->buf) ? DMA_BIDIRECTIONAL :
-						      DMA_TO_DEVICE;
-	m->sgt = dmabuf_core_map_attachment(att, m->dir);
-	if (IS_ERR(m->sgt)) {
-		ret = PTR_ERR(m->sgt);
-		kfree(m);
+	ret = demo_map_kept(att, m);
+	if (ret)
 		return ret;
-	}
 	ret = xa_insert(&f->maps, index, m, DEMO_GFP_RECORD);
-	if (ret) {
-		dmabuf_core_unmap_attachment(att, m->sgt, m->dir);
-		kfree(m);
-	}
+	if (ret)
+		demo_unmap_kept(att, m);
 	return ret;
 }
 
@@ -161,7 +262,9 @@ static const struct dmabuf_core_constraints demo_unconstrained;
 static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 			      bool attach)
 {
+	const struct dmabuf_core_constraints *c;
 	struct dmabuf_core_attachment *att;
+	struct demo_held_map *m = NULL;
 	struct dmabuf_demo_attach req;
 	struct dmabuf_core_buffer *buf;
 	unsigned long index;
@@ -170,7 +273,12 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
 	if (req.flags & ~(attach ? DMABUF_DEMO_ATTACH_MAP |
-				   DMABUF_DEMO_ATTACH_CONTIG : 0))
+				   DMABUF_DEMO_ATTACH_CONTIG |
+				   DMABUF_DEMO_ATTACH_MOVABLE : 0))
+		return -EINVAL;
+	/* Movable is what the kept mapping is. */
+	if ((req.flags & DMABUF_DEMO_ATTACH_MOVABLE) &&
+	    !(req.flags & DMABUF_DEMO_ATTACH_MAP))
 		return -EINVAL;
 	buf = dmabuf_core_get(req.fd);
 	if (IS_ERR(buf))
@@ -201,27 +309,44 @@ static long demo_ioctl_attach(struct demo_importer_file *f, void __user *uarg,
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	att = dmabuf_core_attach_constrained(buf, &f->imp->pdev->dev,
-					     req.flags & DMABUF_DEMO_ATTACH_CONTIG ?
-					     &demo_one_segment : &demo_unconstrained);
-	if (IS_ERR(att)) {
-		ret = PTR_ERR(att);
-		goto out_unlock;
-	}
-	ret = xa_insert(&f->held, index, att, DEMO_GFP_RECORD);
-	if (ret) {
-		dmabuf_core_detach(buf, att);
-		goto out_unlock;
-	}
+	c = req.flags & DMABUF_DEMO_ATTACH_CONTIG ? &demo_one_segment :
+						    &demo_unconstrained;
 	if (req.flags & DMABUF_DEMO_ATTACH_MAP) {
-		ret = demo_keep_map(f, index, att);
-		if (ret) {
-			xa_erase(&f->held, index);
-			dmabuf_core_detach(buf, att);
+		m = demo_held_map_new(buf,
+				      req.flags & DMABUF_DEMO_ATTACH_MOVABLE);
+		if (!m) {
+			ret = -ENOMEM;
 			goto out_unlock;
 		}
 	}
+	if (m && m->movable)
+		att = dmabuf_core_attach_dynamic(buf, &f->imp->pdev->dev, c,
+						 &demo_importer_ops, m);
+	else
+		att = dmabuf_core_attach_constrained(buf, &f->imp->pdev->dev,
+						     c);
+	if (IS_ERR(att)) {
+		ret = PTR_ERR(att);
+		goto out_free;
+	}
+	ret = xa_insert(&f->held, index, att, DEMO_GFP_RECORD);
+	if (ret)
+		goto out_detach;
+	if (m) {
+		ret = demo_keep_map(f, index, att, m);
+		if (ret) {
+			xa_erase(&f->held, index);
+			goto out_detach;
+		}
+	}
 	f->nr_held++;
+	goto out_unlock;
+
+out_detach:
+	dmabuf_core_detach(buf, att);
+out_free:
+	if (m)
+		demo_held_map_free(m);
 out_unlock:
 	mutex_unlock(&f->lock);
 out_put:
@@ -288,10 +413,11 @@ static struct page *demo_dma_page(struct device *dev, dma_addr_t addr)
 /*
  * Read or write the data page by page, in buffer order, through the DMA
  * addresses of the table: what the device sees.  An importer never looks
- * at the table's struct pages: they are the exporter's business.
+ * at the table's struct pages: they are the exporter's business.  Stops
+ * with -EAGAIN at the next page once *@stop (if given) is set.
  */
 static int demo_touch(struct device *dev, struct sg_table *sgt,
-		      struct dmabuf_demo_access *req)
+		      struct dmabuf_demo_access *req, const bool *stop)
 {
 	bool write = req->op == DMABUF_DEMO_ACCESS_WRITE;
 	u64 sum = DMABUF_DEMO_FNV_BASIS, hash = DMABUF_DEMO_FNV_BASIS;
@@ -319,6 +445,8 @@ static int demo_touch(struct device *dev, struct sg_table *sgt,
 
 			if (!page)
 				return -EFAULT;
+			if (stop && READ_ONCE(*stop))
+				return -EAGAIN;
 			if (write)
 				demo_write_page(page, req->seed, word);
 			demo_read_page(page, req->seed, word, &sum, NULL, NULL);
@@ -332,10 +460,49 @@ static int demo_touch(struct device *dev, struct sg_table *sgt,
 	return 0;
 }
 
+/*
+ * ACCESS through a movable hold's kept mapping, mapped again first if the
+ * core took it back.  @busy stays held while the device uses the table, so
+ * that a move waits for the access to end.
+ */
+static int demo_access_kept(struct device *dev,
+			    struct dmabuf_core_attachment *att,
+			    struct demo_held_map *m,
+			    struct dmabuf_demo_access *req)
+{
+	const struct dmabuf_demo_access start = *req;
+	int ret;
+
+	for (;;) {
+		ret = mutex_lock_interruptible(&m->busy);
+		if (ret)
+			return ret;
+		if (!m->sgt) {
+			mutex_unlock(&m->busy);
+			ret = demo_map_kept(att, m);
+			if (ret)
+				return ret;
+			continue;
+		}
+		*req = start;
+		demo_inspect(dev, m->sgt, req);
+		demo_count_bounced(dev, m->sgt, req);
+		ret = demo_touch(dev, m->sgt, req, &m->stop);
+		mutex_unlock(&m->busy);
+		if (ret != -EAGAIN)
+			return ret;
+		/* Preempted by a move: again, on the storage of after it. */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
 static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 {
 	struct device *dev = &f->imp->pdev->dev;
 	struct dmabuf_core_attachment *att, *temp = NULL;
+	struct demo_held_map *kept;
 	struct dmabuf_demo_access req;
 	enum dma_data_direction dir;
 	struct sg_table *sgt;
@@ -382,6 +549,12 @@ static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 	ret = dmabuf_core_wait_fences(buf, dir != DMA_TO_DEVICE, true);
 	if (ret)
 		goto out_detach;
+	kept = temp ? NULL : xa_load(&f->maps, (unsigned long)buf->id);
+	if (kept && kept->movable) {
+		/* A second mapping would pin the storage the first lets move. */
+		ret = demo_access_kept(dev, att, kept, &req);
+		goto out_detach;
+	}
 	sgt = dmabuf_core_map_attachment(att, dir);
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
@@ -389,7 +562,7 @@ static long demo_ioctl_access(struct demo_importer_file *f, void __user *uarg)
 	}
 	demo_inspect(dev, sgt, &req);
 	demo_count_bounced(dev, sgt, &req);
-	ret = demo_touch(dev, sgt, &req);
+	ret = demo_touch(dev, sgt, &req, NULL);
 	if (dmabuf_core_unmap_attachment(att, sgt, dir) && !ret)
 		ret = -EINVAL;
 

@@ -845,6 +845,68 @@ out:
 	dma_buf_put(dmabuf);
 }
 
+static unsigned int st_invalidations;
+
+static void st_invalidate(struct dmabuf_core_attachment *att)
+{
+	st_invalidations++;
+}
+
+static const struct dmabuf_core_importer_ops st_importer_ops = {
+	.invalidate = st_invalidate,
+};
+
+static const struct dmabuf_core_importer_ops st_no_invalidate;
+
+/* dmabuf_core_attach_dynamic(): what it refuses, and a plain life. */
+static void st_attach_dynamic(void)
+{
+	const struct dmabuf_core_constraints odd = { .alignment = 3 * PAGE_SIZE };
+	struct dmabuf_core_attachment *att;
+	struct dmabuf_core_buffer *buf;
+	struct sg_table *sgt, *second;
+	int priv;
+
+	buf = st_export(4 * PAGE_SIZE, O_RDWR);
+	if (IS_ERR(buf)) {
+		CHECK("export", false, "got %ld", PTR_ERR(buf));
+		return;
+	}
+	att = dmabuf_core_attach_dynamic(buf, st_dev, NULL, NULL, &priv);
+	CHECK("dynamic attach refuses no ops", PTR_ERR(att) == -EINVAL,
+	      "got %ld", PTR_ERR(att));
+	att = dmabuf_core_attach_dynamic(buf, st_dev, NULL, &st_no_invalidate, &priv);
+	CHECK("dynamic attach refuses ops without invalidate",
+	      PTR_ERR(att) == -EINVAL, "got %ld", PTR_ERR(att));
+	att = dmabuf_core_attach_dynamic(buf, st_dev, &odd, &st_importer_ops, &priv);
+	CHECK("dynamic attach refuses an alignment not a power of two",
+	      PTR_ERR(att) == -EINVAL, "got %ld", PTR_ERR(att));
+	CHECK("refused dynamic attaches reach no exporter",
+	      st.attaches == st.detaches, "%u attachments", st.attaches - st.detaches);
+
+	att = dmabuf_core_attach_dynamic(buf, st_dev, NULL, &st_importer_ops, &priv);
+	if (IS_ERR(att)) {
+		CHECK("dynamic attach", false, "got %ld", PTR_ERR(att));
+		goto out;
+	}
+	CHECK("dynamic attach sets importer_priv first", att->importer_priv == &priv,
+	      "got %p", att->importer_priv);
+	sgt = dmabuf_core_map_attachment(att, DMA_BIDIRECTIONAL);
+	CHECK("a dynamic attachment maps", !IS_ERR(sgt), "got %ld", PTR_ERR(sgt));
+	second = dmabuf_core_map_attachment(att, DMA_TO_DEVICE);
+	CHECK("a dynamic attachment maps once at a time", PTR_ERR(second) == -EBUSY,
+	      "got %ld", PTR_ERR(second));
+	if (!IS_ERR(second))
+		dmabuf_core_unmap_attachment(att, second, DMA_TO_DEVICE);
+	CHECK("a dynamic attachment unmaps", !IS_ERR(sgt) &&
+	      !dmabuf_core_unmap_attachment(att, sgt, DMA_BIDIRECTIONAL), "refused");
+	dmabuf_core_detach(buf, att);
+	CHECK("storage that never moves invalidates nothing", !st_invalidations,
+	      "%u invalidations", st_invalidations);
+out:
+	dmabuf_core_put(buf);
+}
+
 static int __init dmabuf_selftest_init(void)
 {
 	st_pdev = demo_device_create("dmabuf-selftest", PLATFORM_DEVID_NONE,
@@ -856,6 +918,7 @@ static int __init dmabuf_selftest_init(void)
 	st_export_validation();
 	st_references();
 	st_attach_map();
+	st_attach_dynamic();
 	st_map_several();
 	st_read_only();
 	st_release_after_detach();

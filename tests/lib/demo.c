@@ -97,7 +97,12 @@ int demo_exporter_stats(struct dmabuf_demo_exporter_stats *out)
 
 int demo_attach(int imp, int fd)
 {
-	struct dmabuf_demo_attach req = { .fd = fd };
+	return demo_attach_flags(imp, fd, 0);
+}
+
+int demo_attach_flags(int imp, int fd, uint32_t flags)
+{
+	struct dmabuf_demo_attach req = { .fd = fd, .flags = flags };
 
 	return demo_ioctl(imp, DMABUF_DEMO_IOCTL_ATTACH, &req);
 }

@@ -25,6 +25,8 @@ int demo_storage(int fd, struct dmabuf_demo_storage *out);
 int demo_exporter_stats(struct dmabuf_demo_exporter_stats *out);
 
 int demo_attach(int imp, int fd);
+/* ATTACH with DMABUF_DEMO_ATTACH_* @flags: 0 or -errno. */
+int demo_attach_flags(int imp, int fd, uint32_t flags);
 int demo_detach(int imp, int fd);
 int demo_access(int imp, int fd, uint32_t op, uint32_t seed,
 		struct dmabuf_demo_access *out);

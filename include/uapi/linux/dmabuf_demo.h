@@ -128,8 +128,9 @@ struct dmabuf_demo_exporter_stats {
 /**
  * struct dmabuf_demo_attach - argument of ATTACH and DETACH
  * @fd:		in: buffer fd
- * @flags:	in: ATTACH: 0, %DMABUF_DEMO_ATTACH_MAP and/or
- *		%DMABUF_DEMO_ATTACH_CONTIG; DETACH: must be 0
+ * @flags:	in: ATTACH: 0 or a combination of %DMABUF_DEMO_ATTACH_MAP,
+ *		%DMABUF_DEMO_ATTACH_CONTIG and %DMABUF_DEMO_ATTACH_MOVABLE
+ *		(only with %DMABUF_DEMO_ATTACH_MAP); DETACH: must be 0
  *
  * ATTACH gets the buffer and attaches the importer's device, and keeps both
  * until DETACH with an fd of the same buffer, or until the importer node is
@@ -141,7 +142,15 @@ struct dmabuf_demo_exporter_stats {
  * %DMABUF_DEMO_ATTACH_CONTIG the device declares that it takes the buffer
  * only as one DMA segment (dmabuf_core_attach_constrained()): dmabuf-core's
  * exporters place or move the storage so, and a map (ACCESS, or
- * %DMABUF_DEMO_ATTACH_MAP) that cannot get one segment fails with -EBUSY.  At most one held
+ * %DMABUF_DEMO_ATTACH_MAP) that cannot get one segment fails with -EBUSY.
+ * A kept mapping pins dmabuf-core's storage: a device that attaches later
+ * and cannot reach it is refused with -EBUSY.  With
+ * %DMABUF_DEMO_ATTACH_MOVABLE it does not: the device attaches with an
+ * invalidate callback (dmabuf_core_attach_dynamic()), gives the mapping up
+ * when the storage moves, and maps again at its next ACCESS, which then
+ * goes through the kept mapping (an ACCESS a move interrupts starts over
+ * on the new storage).  Another exporter's buffer stays pinned: the kernel
+ * pins it while it is mapped.  At most one held
  * attachment per buffer and open file (-EBUSY), and at most the importer
  * module's max_holds parameter per open file (default 4096; -ENOSPC
  * beyond).  The held attachment (and mapping) is charged to the caller's
@@ -156,6 +165,7 @@ struct dmabuf_demo_attach {
 
 #define DMABUF_DEMO_ATTACH_MAP		(1U << 0)
 #define DMABUF_DEMO_ATTACH_CONTIG	(1U << 1)
+#define DMABUF_DEMO_ATTACH_MOVABLE	(1U << 2)
 
 #define DMABUF_DEMO_ACCESS_READ		0
 #define DMABUF_DEMO_ACCESS_WRITE	1
@@ -184,7 +194,9 @@ struct dmabuf_demo_attach {
  *		reached through the sg table, as dmabuf_demo_storage
  *
  * Attaches (unless an attachment is held), maps, accesses the data through
- * the sg table as the device would, unmaps and detaches.
+ * the sg table as the device would, unmaps and detaches.  A hold made
+ * with %DMABUF_DEMO_ATTACH_MOVABLE is accessed through its kept mapping
+ * instead, mapped again first if a move took it back.
  */
 struct dmabuf_demo_access {
 	__s32 fd;
