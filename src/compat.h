@@ -110,4 +110,47 @@ static inline bool dcore_dma_bounced(struct device *dev, phys_addr_t paddr)
 #endif
 }
 
+/*
+ * Contiguous runs beyond the largest block (large_run.c).  Kernels with
+ * CMA for the DMA API (Debian's arm64 kernels, 7.3 on amd64) give them
+ * from CMA; kernels with contiguous allocation and no CMA at all (6.1 and
+ * 6.12 on amd64) from alloc_contig_range() over a range the module picks.
+ * With CMA but not for the DMA API, none: such a range could cover a CMA
+ * area's pageblocks.  Newer kernels (7.3 among ours) take flags instead of
+ * a migrate type in alloc_contig_range().
+ */
+#include <linux/gfp.h>
+#include <linux/mmzone.h>
+#if IS_ENABLED(CONFIG_DMA_CMA)
+#define DCORE_LARGE_RUNS_CMA	1
+#define DCORE_LARGE_RUNS_RANGE	0
+#elif IS_ENABLED(CONFIG_CONTIG_ALLOC) && !IS_ENABLED(CONFIG_CMA)
+#define DCORE_LARGE_RUNS_CMA	0
+#define DCORE_LARGE_RUNS_RANGE	1
+#else
+#define DCORE_LARGE_RUNS_CMA	0
+#define DCORE_LARGE_RUNS_RANGE	0
+#endif
+#if DCORE_LARGE_RUNS_RANGE
+#ifdef ACR_FLAGS_NONE
+#define dcore_alloc_contig_range(start, end, gfp)			\
+	alloc_contig_range(start, end, ACR_FLAGS_NONE, gfp)
+#else
+#define dcore_alloc_contig_range(start, end, gfp)			\
+	alloc_contig_range(start, end, MIGRATE_MOVABLE, gfp)
+#endif
+#define dcore_free_contig_range(pfn, nr)	free_contig_range(pfn, nr)
+#else
+static inline int dcore_alloc_contig_range(unsigned long start,
+					   unsigned long end, gfp_t gfp)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void dcore_free_contig_range(unsigned long pfn,
+					   unsigned long nr)
+{
+}
+#endif
+
 #endif /* _DMABUF_CORE_COMPAT_H */

@@ -12,6 +12,11 @@
  *     whoever places them;
  *   - more than any run: ENOMEM at ALLOC; the creator's memory cgroup full:
  *     ENOMEM to a device map, SIGBUS to a fault, no OOM kill;
+ *   - runs beyond the largest block, once the administrator allows them
+ *     (large_runs_mb): one segment up to 256 MiB from alloc_contig_range()
+ *     (amd64 6.1, 6.12), up to 32 MiB from CMA (arm64); over the budget
+ *     ENOMEM at ALLOC; more than memory or the CMA area holds in one run:
+ *     ENOMEM at placement, nothing held;
  *   - the stock vivid in videobuf2-dma-contig mode (allocators=1, a 32-bit
  *     DMA mask) captures 1920x1080 frames into our buffers, and into
  *     /dev/dmabuf buffers that move into one run below 4 GiB when vivid's
@@ -55,6 +60,9 @@
 /* The page allocator's largest block (order 10 of 4 KiB pages) on every target. */
 #define LARGEST_RUN	(4 * MiB)
 #define CG_CONTIG	CG_ROOT "/t_contig"
+#define PARAM_DIR	"/sys/module/dmabuf_core/parameters/"
+#define LARGE_RUNS	PARAM_DIR "large_runs_mb"
+#define MAX_TOTAL	PARAM_DIR "max_total_mb"
 
 /* ALLOC on @node: the new fd, or -errno. */
 static int contig_alloc(int node, uint64_t len, uint64_t heap_flags)
@@ -88,6 +96,8 @@ FIXTURE_SETUP(contig)
 	ASSERT_LE(0, self->imp[0]);
 	ASSERT_LE(0, self->imp[1]);
 	ASSERT_EQ(0, stats(&self->before));
+	/* Off, as the module loads, whatever a test that failed left. */
+	ASSERT_EQ(0, write_file(LARGE_RUNS, "0"));
 }
 
 FIXTURE_TEARDOWN(contig)
@@ -190,6 +200,115 @@ TEST_F(contig, larger_than_any_run)
 	EXPECT_EQ(-ENOMEM, contig_alloc(self->node, 1ULL << 40, 0));
 	EXPECT_EQ(-EINVAL, contig_alloc(self->node, 0, 0));
 	EXPECT_EQ(-EINVAL, contig_alloc(self->node, MiB, 1));
+}
+
+/* Where this kernel's large runs come from: "cma", "contig_range", "none". */
+static void large_runs_from(char *buf, size_t len)
+{
+	FILE *f = fopen(PARAM_DIR "large_runs_from", "r");
+
+	buf[0] = 0;
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = 0;
+		fclose(f);
+	}
+}
+
+/* A contiguous buffer of @len, placed by importer0's write: 0 or -errno. */
+static int large_run_write(struct __test_metadata *_metadata, int node,
+			   int imp, uint64_t len, uint32_t seed,
+			   uint64_t pages_before)
+{
+	struct dmabuf_demo_access acc;
+	uint8_t *p;
+	int fd, ret;
+
+	fd = contig_alloc(node, len, 0);
+	if (fd < 0)
+		return fd;
+	ret = demo_access(imp, fd, DMABUF_DEMO_ACCESS_WRITE, seed, &acc);
+	if (!ret) {
+		EXPECT_EQ(1U, acc.segments) TH_LOG("%llu bytes", (unsigned long long)len);
+		EXPECT_EQ(len, acc.largest_segment);
+		EXPECT_EQ(pages_before + len / getpagesize(), contig_pages());
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		EXPECT_NE(MAP_FAILED, p);
+		if (p != MAP_FAILED) {
+			EXPECT_EQ(demo_expected_checksum(len, seed), demo_checksum(p, len));
+			munmap(p, len);
+		}
+	}
+	close(fd);
+	EXPECT_EQ(pages_before, contig_pages());
+	return ret;
+}
+
+/*
+ * Runs beyond the largest block: refused until the administrator allows
+ * them, then one DMA segment each, holding exactly their pages: up to 256
+ * MiB from alloc_contig_range(), up to 32 MiB from the 64 MiB CMA area of
+ * Debian's arm64 kernels.  Over the budget: ENOMEM at ALLOC.  More than
+ * the memory can give in one run (3.5 GiB below 4 GiB for a 32-bit
+ * importer attached first; 128 MiB from the CMA area): ENOMEM at
+ * placement, nothing held.
+ */
+TEST_F_TIMEOUT(contig, large_runs_beyond_the_largest_block, 300)
+{
+	static const uint64_t range_sizes[] = {
+		LARGEST_RUN + 4 * KiB, 8 * MiB, 64 * MiB, 256 * MiB,
+	};
+	static const uint64_t cma_sizes[] = { LARGEST_RUN + 4 * KiB, 8 * MiB, 32 * MiB };
+	const uint64_t *sizes = range_sizes;
+	unsigned int i, n = ARRAY_SIZE(range_sizes);
+	uint64_t too_large = 3584 * MiB;
+	long long max_total;
+	char from[32], old_total[32];
+	int cma, fd, ret;
+
+	EXPECT_EQ(-ENOMEM, contig_alloc(self->node, 8 * MiB, 0)) TH_LOG("allowed by default");
+	large_runs_from(from, sizeof(from));
+	if (!strcmp(from, "none"))
+		SKIP(return, "this kernel gives no runs beyond the largest block");
+	cma = !strcmp(from, "cma");
+	ASSERT_TRUE(cma || !strcmp(from, "contig_range")) TH_LOG("large_runs_from: %s", from);
+	if (cma) {
+		sizes = cma_sizes;
+		n = ARRAY_SIZE(cma_sizes);
+		too_large = 128 * MiB;
+	}
+	ASSERT_EQ(0, write_file(LARGE_RUNS, "512"));
+	for (i = 0; i < n; i++) {
+		ret = large_run_write(_metadata, self->node, self->imp[0], sizes[i],
+				      i + 40, self->before.contig_pages);
+		if (ret == -ENOMEM && cma && !i) {
+			write_file(LARGE_RUNS, "0");
+			SKIP(return, "no CMA area (the kernel's default is none; cma= sizes one)");
+		}
+		EXPECT_EQ(0, ret) TH_LOG("%llu bytes from %s", (unsigned long long)sizes[i], from);
+	}
+	EXPECT_EQ(-ENOMEM, contig_alloc(self->node, 1 * GiB, 0)) TH_LOG("over the budget");
+
+	/* Every cap out of the way: the memory itself is the limit. */
+	max_total = read_param_ll(MAX_TOTAL);
+	ASSERT_LE(0, max_total);
+	snprintf(old_total, sizeof(old_total), "%lld", max_total);
+	ASSERT_EQ(0, write_file(MAX_TOTAL, "65536"));
+	ASSERT_EQ(0, write_file(LARGE_RUNS, "65536"));
+	fd = contig_alloc(self->node, too_large, 0);
+	EXPECT_LE(0, fd);
+	if (fd >= 0) {
+		if (!cma)
+			EXPECT_EQ(0, demo_attach(self->imp[1], fd));
+		EXPECT_EQ(-ENOMEM, demo_access(self->imp[0], fd, DMABUF_DEMO_ACCESS_READ, 0, NULL));
+		EXPECT_EQ(self->before.contig_pages, contig_pages());
+		if (!cma)
+			EXPECT_EQ(0, demo_detach(self->imp[1], fd));
+		close(fd);
+	}
+	EXPECT_EQ(0, write_file(MAX_TOTAL, old_total));
+	EXPECT_EQ(0, write_file(LARGE_RUNS, "0"));
+	TH_LOG("runs of %llu MiB from %s", (unsigned long long)(sizes[n - 1] / MiB), from);
 }
 
 static sigjmp_buf bus_jmp;

@@ -38,11 +38,15 @@ struct dmabuf_core_chunk {
  * @nr_chunks:	number of valid entries in @chunks; 0 while nothing is
  *		allocated
  * @nr_pages:	total pages in all chunks
+ * @large_run:	the storage is one contiguous run beyond the page
+ *		allocator's largest block (dmabuf_core_pages_alloc_contig()),
+ *		given back as one
  */
 struct dmabuf_core_pages {
 	struct dmabuf_core_chunk *chunks;
 	unsigned int nr_chunks;
 	unsigned long nr_pages;
+	bool large_run;
 };
 
 /**

@@ -57,7 +57,7 @@ static unsigned int dcore_table_len;
 bool dcore_constraints_valid(const struct dmabuf_core_constraints *c)
 {
 	return !c->alignment || (is_power_of_2(c->alignment) &&
-				 c->alignment <= dmabuf_core_pages_max_contig());
+				 c->alignment <= PAGE_SIZE << DCORE_MAX_PAGE_ORDER);
 }
 
 /* Fold @add into @c: the fewer segments, the larger alignment. */

@@ -236,6 +236,14 @@ struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags);
 extern atomic_long_t dcore_contig_pages;
 struct dmabuf_core_buffer *dcore_contig_alloc(u64 len, unsigned int fd_flags);
 
+/* large_run.c: contiguous runs beyond the page allocator's largest block. */
+size_t dcore_large_run_max(void);
+struct page *dcore_large_run_alloc(unsigned long nr, u64 dma_limit,
+				   unsigned int min_order);
+void dcore_large_run_free(struct page *page, unsigned long nr);
+void dcore_large_runs_init(void);
+void dcore_large_runs_exit(void);
+
 /* misc_node.c: /dev/dmabuf and /dev/dmabuf-contig. */
 int dcore_node_register(void);
 void dcore_node_unregister(void);

@@ -17,9 +17,13 @@ static int __init dcore_init(void)
 	ret = dcore_import_init();
 	if (ret)
 		return ret;
+	/* Before the nodes: a buffer could ask for a large run at once. */
+	dcore_large_runs_init();
 	ret = dcore_node_register();
-	if (ret)
+	if (ret) {
+		dcore_large_runs_exit();
 		dcore_import_exit();
+	}
 	return ret;
 }
 
@@ -31,6 +35,7 @@ static int __init dcore_init(void)
 static void __exit dcore_exit(void)
 {
 	dcore_node_unregister();
+	dcore_large_runs_exit();
 	dcore_import_exit();
 	dcore_constraints_exit();
 }

@@ -22,6 +22,7 @@
 
 #include "../compat.h"
 #include "dcore_trace.h"
+#include "internal.h"
 #include <linux/dmabuf_core_pages.h>
 
 static bool dcore_memcg_account = true;
@@ -337,15 +338,21 @@ err_unreserve:
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_alloc, DMABUF_CORE_NS);
 
+/* The page allocator's largest block, in pages. */
+#define DCORE_MAX_BLOCK_PAGES	(1UL << DCORE_MAX_PAGE_ORDER)
+
 /**
  * dmabuf_core_pages_max_contig - the largest run of contiguous page storage
  *
- * Return: the most bytes dmabuf_core_pages_alloc_contig() can ever give:
- * the page allocator's largest block.
+ * Return: the most bytes dmabuf_core_pages_alloc_contig() can give now:
+ * the page allocator's largest block, or more where the kernel has
+ * contiguous allocation without CMA and the administrator allowed runs
+ * beyond it (dmabuf_core's large_runs_mb parameter).
  */
 size_t dmabuf_core_pages_max_contig(void)
 {
-	return PAGE_SIZE << DCORE_MAX_PAGE_ORDER;
+	return max_t(size_t, DCORE_MAX_BLOCK_PAGES << PAGE_SHIFT,
+		     dcore_large_run_max());
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_max_contig, DMABUF_CORE_NS);
 
@@ -424,7 +431,10 @@ static int dcore_pages_alloc_contig(struct dmabuf_core_pages *pages,
 	chunks = dcore_chunks_alloc(nr_pages, account);
 	if (!chunks)
 		goto err_unreserve;
-	page = dcore_alloc_run(nr_pages, dma_limit, min_order, account);
+	if (nr_pages > DCORE_MAX_BLOCK_PAGES)
+		page = dcore_large_run_alloc(nr_pages, dma_limit, min_order);
+	else
+		page = dcore_alloc_run(nr_pages, dma_limit, min_order, account);
 	if (!page)
 		goto err_free;
 	for (i = 0; i < nr_pages; i++) {
@@ -434,6 +444,7 @@ static int dcore_pages_alloc_contig(struct dmabuf_core_pages *pages,
 	pages->chunks = chunks;
 	pages->nr_chunks = nr_pages;
 	pages->nr_pages = nr_pages;
+	pages->large_run = nr_pages > DCORE_MAX_BLOCK_PAGES;
 	trace_dmabuf_core_storage(size, dma_limit, size, 1, size);
 	return 0;
 
@@ -459,6 +470,9 @@ err_unreserve:
  * page, so every other helper serves it unchanged; dmabuf_core_pages_map()
  * joins them into as few segments as the device allows.  Charged and
  * capped as dmabuf_core_pages_alloc() storage is, and never the OOM killer.
+ * A run beyond the page allocator's largest block comes from
+ * alloc_contig_range(), only where the administrator allowed such runs
+ * (dmabuf_core's large_runs_mb): no memory cgroup can be charged for it.
  * The dmabuf_core_storage event reports the run as one chunk.
  *
  * Context: process context; may sleep.
@@ -550,13 +564,18 @@ void dmabuf_core_pages_free(struct dmabuf_core_pages *pages)
 {
 	unsigned int i;
 
-	for (i = 0; i < pages->nr_chunks; i++)
-		__free_pages(pages->chunks[i].page, pages->chunks[i].order);
+	if (pages->large_run)
+		dcore_large_run_free(pages->chunks[0].page, pages->nr_pages);
+	else
+		for (i = 0; i < pages->nr_chunks; i++)
+			__free_pages(pages->chunks[i].page,
+				     pages->chunks[i].order);
 	kvfree(pages->chunks);
 	atomic_long_sub(pages->nr_pages, &dcore_storage_pages);
 	pages->chunks = NULL;
 	pages->nr_chunks = 0;
 	pages->nr_pages = 0;
+	pages->large_run = false;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_free, DMABUF_CORE_NS);
 
