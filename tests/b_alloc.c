@@ -16,9 +16,19 @@
  *                            already has (the cost of zeroing)
  *   anon                     anonymous mmap, one write per page, munmap
  *                            (the cost of zeroed memory the usual way)
+ *   contig-touch             /dev/dmabuf-contig: ALLOC, SYNC START (which
+ *                            places the one run, so that no memory is an
+ *                            errno rather than SIGBUS), mmap, touch,
+ *                            munmap, SYNC END, close; against ours-touch,
+ *                            the same bytes in chunks.  Only up to the
+ *                            largest run (beyond the page allocator's
+ *                            largest block where the large_runs_mb
+ *                            parameter allows): the first ENOMEM ends it.
  * One line per contender and size:
  *   BENCH alloc SIZE CONTENDER reps=N median_ns=M p25_ns=A p75_ns=B
- * Kernels without the system heap (6.1) get no heap-* lines.
+ * Kernels without the system heap (6.1) get no heap-* lines.  No Debian
+ * kernel has a CMA heap to compare contig-touch with (amd64: no CMA;
+ * arm64: CMA but no dma-heaps).
  *
  *   b_alloc [-s SIZE_KIB ...] [-r REPS_FACTOR_PERCENT]
  */
@@ -34,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/dma-buf.h>
 #include <uapi/linux/dmabuf_core.h>
 
 #include "lib/bench.h"
@@ -45,10 +56,11 @@
 #define MAX_REPS	401
 
 enum contender { OURS_ALLOC, HEAP_ALLOC, OURS_TOUCH, HEAP_TOUCH, MEMSET,
-		 ANON, NR_CONTENDERS };
+		 ANON, CONTIG_TOUCH, NR_CONTENDERS };
 
 static const char *const contender_name[NR_CONTENDERS] = {
 	"ours-alloc", "heap-alloc", "ours-touch", "heap-touch", "memset", "anon",
+	"contig-touch",
 };
 
 /* Sizes and their repetitions: more where one run is short and noisy. */
@@ -56,11 +68,13 @@ static const struct {
 	uint64_t size;
 	unsigned int reps;
 } default_sizes[] = {
-	{ 4 * KIB, 301 }, { 64 * KIB, 301 }, { MIB, 151 }, { 8 * MIB, 61 },
+	{ 4 * KIB, 301 }, { 64 * KIB, 301 }, { MIB, 151 }, { 4 * MIB, 61 },
+	{ 8 * MIB, 61 },
 	{ 64 * MIB, 25 }, { 256 * MIB, 15 }, { GIB, 9 },
 };
 
-static int node = -1, heap = -1;
+static int node = -1, heap = -1, contig = -1;
+static int contig_done;		/* a size beyond the largest run was met */
 static unsigned char *scratch;	/* the memset contender's memory */
 static unsigned int failures;	/* operations that failed */
 
@@ -95,6 +109,41 @@ static int alloc_once(int dev, uint64_t len, int map)
 	return 0;
 }
 
+/* DMA_BUF_IOCTL_SYNC on @fd with @flags: 0 or -errno. */
+static int sync_fd(int fd, uint64_t flags)
+{
+	struct dma_buf_sync s = { .flags = flags };
+
+	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0;
+}
+
+/* One /dev/dmabuf-contig buffer placed, mapped, touched, freed. */
+static int contig_once(uint64_t len)
+{
+	struct dmabuf_core_alloc a = { .len = len,
+				       .fd_flags = O_RDWR | O_CLOEXEC };
+	int fd, r;
+	void *p;
+
+	if (ioctl(contig, DMABUF_CORE_IOCTL_ALLOC, &a))
+		return -errno;
+	fd = (int)a.fd;
+	r = sync_fd(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+	if (r)
+		goto out;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		goto out;
+	}
+	touch(p, len);
+	munmap(p, len);
+	r = sync_fd(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+out:
+	close(fd);
+	return r;
+}
+
 static int anon_once(uint64_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -126,6 +175,15 @@ static uint64_t run_once(enum contender c, uint64_t len)
 	case HEAP_TOUCH:
 		r = alloc_once(heap, len, 1);
 		break;
+	case CONTIG_TOUCH:
+		r = contig_once(len);
+		if (r == -ENOMEM) {
+			printf("# b_alloc: contig-touch ends at %llu bytes: ENOMEM, beyond the largest run\n",
+			       (unsigned long long)len);
+			contig_done = 1;
+			return 0;
+		}
+		break;
 	case MEMSET:
 		memset(scratch, 0, len);
 		/* The compiler must not drop the stores. */
@@ -154,6 +212,7 @@ static void bench_size(uint64_t len, unsigned int reps)
 	uint64_t ns;
 
 	skip[HEAP_ALLOC] = skip[HEAP_TOUCH] = heap < 0;
+	skip[CONTIG_TOUCH] = contig < 0 || contig_done;
 	for (rep = 0; rep < reps; rep++) {
 		bench_order(NR_CONTENDERS, order);
 		for (i = 0; i < NR_CONTENDERS; i++) {
@@ -224,6 +283,9 @@ int main(int argc, char **argv)
 	}
 	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
 	printf("# b_alloc: system heap %s\n", heap >= 0 ? "present" : "absent");
+	contig = open("/dev/dmabuf-contig", O_RDWR | O_CLOEXEC);
+	if (contig < 0)
+		perror("b_alloc: /dev/dmabuf-contig");
 	scratch = mmap(NULL, max, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (scratch == MAP_FAILED) {

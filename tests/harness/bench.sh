@@ -90,6 +90,19 @@ bench_table() {
                 ratio(s SUBSEP "ours-touch", s SUBSEP "heap-touch"),
                 cell(s SUBSEP "memset"), cell(s SUBSEP "anon")
         }
+        for (i = 0; i < n; i++) if ((sizes[i] SUBSEP "contig-touch") in med) nc++
+        if (!nc) exit
+        print ""
+        print "Contiguous: /dev/dmabuf-contig ALLOC + SYNC START (places one run) + mmap + touch"
+        print "+ munmap + SYNC END + close, against ours-touch (the same bytes in chunks); up to"
+        print "the largest run. No Debian kernel has a CMA heap to compare with."
+        printf "%-8s %18s %18s %6s\n", "size", "contig-touch", "ours-touch", "ratio"
+        for (i = 0; i < n; i++) {
+            s = sizes[i]
+            if (!((s SUBSEP "contig-touch") in med)) continue
+            printf "%-8s %s %s %s\n", human(s), cell(s SUBSEP "contig-touch"),
+                cell(s SUBSEP "ours-touch"), ratio(s SUBSEP "contig-touch", s SUBSEP "ours-touch")
+        }
     }'
 }
 
