@@ -204,10 +204,11 @@ struct dmabuf_core_constraints {
  * struct dmabuf_core_importer_ops - what a dmabuf-core importer can be told
  * @invalidate:	required.  The storage of @att's buffer may be about to
  *		move (a signal can still stop the move), and the table
- *		mapped through @att is taken back as soon as this returns.  Stop the device's access to them before
- *		returning (wait for its DMA in flight), then forget them: do
- *		not unmap them, do not use them again.  Map again for the
- *		next access: that map gets the new storage, after the move.
+ *		mapped through @att is taken back as soon as this returns.
+ *		Stop the device's access to it before returning (wait for
+ *		its DMA in flight), then forget it: do not unmap it, do not
+ *		use it again.  Map again for the next access: that map gets
+ *		the new storage, after the move.
  *
  * Passed to dmabuf_core_attach_dynamic().  @invalidate is called with the
  * buffer's lock held, and possibly the dma-buf's reservation lock (a

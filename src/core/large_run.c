@@ -21,6 +21,7 @@
  * (large_runs_mb, none by default), on top of max_total_mb.
  */
 #include <linux/atomic.h>
+#include <linux/cc_platform.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
@@ -54,11 +55,15 @@ MODULE_PARM_DESC(large_runs_from,
 static atomic_long_t dcore_large_pages = ATOMIC_LONG_INIT(0);
 
 /*
- * CMA: the device the runs are allocated for, and the lock that keeps its
- * coherent DMA mask (each allocation's limit) until its allocation is done.
+ * CMA: the device the runs are allocated for.  Both paths: one search at a
+ * time, as the kernel's own CMA does with its cma_mutex.  Callers of
+ * alloc_contig_range() over overlapping ranges undo each other's
+ * isolation, and each attempt drains every CPU's lists; for CMA the lock
+ * also keeps the device's coherent mask (each allocation's limit) until
+ * its allocation is done.
  */
 static struct platform_device *dcore_cma_pdev;
-static DEFINE_MUTEX(dcore_cma_lock);
+static DEFINE_MUTEX(dcore_large_lock);
 
 /* The budget in pages; 0 where the kernel offers no large runs. */
 static unsigned long dcore_large_budget(void)
@@ -97,11 +102,9 @@ static struct page *dcore_large_run_cma(unsigned long nr, u64 dma_limit,
 	/* No zone serves a mask below ZONE_DMA's. */
 	if (bits < 24)
 		return NULL;
-	mutex_lock(&dcore_cma_lock);
 	if (!dma_set_coherent_mask(dev, DMA_BIT_MASK(bits)))
 		page = dma_alloc_pages(dev, size, &dma, DMA_BIDIRECTIONAL,
 				       GFP_KERNEL | __GFP_NOWARN);
-	mutex_unlock(&dcore_cma_lock);
 	if (page && (!IS_ALIGNED(page_to_pfn(page), 1UL << min_order) ||
 		     page_to_phys(page) + size - 1 > dma_limit)) {
 		dma_free_pages(dev, size, page, dma, DMA_BIDIRECTIONAL);
@@ -155,9 +158,11 @@ static struct page *dcore_range_in(struct zone *zone, unsigned long nr,
 }
 
 /*
- * alloc_contig_range(): zones from the highest (ZONE_MOVABLE, ZONE_NORMAL)
- * down, so that memory a 32-bit device needs is taken last.  The pages
- * come as the page allocator left them: zeroed here.
+ * alloc_contig_range(): zones from ZONE_NORMAL down, every node's before
+ * the next zone, so that memory a 32-bit device needs is taken last.  Not
+ * ZONE_MOVABLE: a run is pinned for its buffer's life, and memory there
+ * must stay free to go offline.  The pages come as the page allocator
+ * left them: zeroed here.
  */
 static struct page *dcore_large_run_range(unsigned long nr, u64 dma_limit,
 					  unsigned int min_order)
@@ -169,16 +174,15 @@ static struct page *dcore_large_run_range(unsigned long nr, u64 dma_limit,
 	unsigned long i;
 	int nid, z;
 
-	for_each_online_node(nid) {
-		for (z = MAX_NR_ZONES - 1; z >= 0 && !page; z--) {
+	for (z = ZONE_NORMAL; z >= 0 && !page; z--) {
+		for_each_online_node(nid) {
 			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
 
-			if (populated_zone(zone) && !zone_is_zone_device(zone) &&
-			    zone->spanned_pages >= nr)
+			if (populated_zone(zone) && zone->spanned_pages >= nr)
 				page = dcore_range_in(zone, nr, align, last);
+			if (page)
+				break;
 		}
-		if (page)
-			break;
 	}
 	for (i = 0; page && i < nr; i++) {
 		clear_highpage(page + i);
@@ -196,7 +200,9 @@ static struct page *dcore_large_run_range(unsigned long nr, u64 dma_limit,
  *
  * Each page of the run is its own, as dcore_alloc_run() leaves them.
  *
- * Context: process context; may sleep for long (pages migrate).
+ * Context: process context; may sleep for long: pages migrate, and a
+ * migration waits for a locked page (a FUSE server can hold one).  A fatal
+ * signal ends the search between ranges.
  * Return: the first page, or NULL: over the budget, no such run, or a
  * fatal signal.
  */
@@ -205,11 +211,13 @@ struct page *dcore_large_run_alloc(unsigned long nr, u64 dma_limit,
 {
 	struct page *page = NULL;
 
-	if (atomic_long_add_return(nr, &dcore_large_pages) <= dcore_large_budget()) {
+	if (atomic_long_add_return(nr, &dcore_large_pages) <= dcore_large_budget() &&
+	    !mutex_lock_killable(&dcore_large_lock)) {
 		if (DCORE_LARGE_RUNS_CMA && dcore_cma_pdev)
 			page = dcore_large_run_cma(nr, dma_limit, min_order);
 		else if (DCORE_LARGE_RUNS_RANGE)
 			page = dcore_large_run_range(nr, dma_limit, min_order);
+		mutex_unlock(&dcore_large_lock);
 	}
 	if (!page)
 		atomic_long_sub(nr, &dcore_large_pages);
@@ -254,10 +262,21 @@ void dcore_large_runs_init(void)
 
 	if (!DCORE_LARGE_RUNS_CMA)
 		return;
+	/*
+	 * Memory the DMA API hands out decrypted (SEV, TDX, arm64 realms)
+	 * would be mapped encrypted by the heaps: no CMA runs there.
+	 */
+	if (cc_platform_has(CC_ATTR_MEM_ENCRYPT))
+		return;
 	pdev = platform_device_register_full(&info);
 	if (IS_ERR(pdev)) {
 		pr_warn("dmabuf-core: no device for CMA runs (%ld): runs beyond %lu KiB refused\n",
 			PTR_ERR(pdev), (PAGE_SIZE << DCORE_MAX_PAGE_ORDER) / 1024);
+		return;
+	}
+	/* A device whose DMA goes through ops (Xen) hands out other handles. */
+	if (!dcore_dev_dma_direct(&pdev->dev)) {
+		platform_device_unregister(pdev);
 		return;
 	}
 	dcore_cma_pdev = pdev;

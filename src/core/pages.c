@@ -339,15 +339,15 @@ err_unreserve:
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_pages_alloc, DMABUF_CORE_NS);
 
 /* The page allocator's largest block, in pages. */
-#define DCORE_MAX_BLOCK_PAGES	(1UL << DCORE_MAX_PAGE_ORDER)
+#define DCORE_MAX_BLOCK_PAGES	BIT(DCORE_MAX_PAGE_ORDER)
 
 /**
  * dmabuf_core_pages_max_contig - the largest run of contiguous page storage
  *
  * Return: the most bytes dmabuf_core_pages_alloc_contig() can give now:
- * the page allocator's largest block, or more where the kernel has
- * contiguous allocation without CMA and the administrator allowed runs
- * beyond it (dmabuf_core's large_runs_mb parameter).
+ * the page allocator's largest block, or more where the kernel gives
+ * runs beyond it (from CMA or alloc_contig_range()) and the administrator
+ * allowed them (dmabuf_core's large_runs_mb parameter).
  */
 size_t dmabuf_core_pages_max_contig(void)
 {
@@ -470,9 +470,10 @@ err_unreserve:
  * page, so every other helper serves it unchanged; dmabuf_core_pages_map()
  * joins them into as few segments as the device allows.  Charged and
  * capped as dmabuf_core_pages_alloc() storage is, and never the OOM killer.
- * A run beyond the page allocator's largest block comes from
- * alloc_contig_range(), only where the administrator allowed such runs
- * (dmabuf_core's large_runs_mb): no memory cgroup can be charged for it.
+ * A run beyond the page allocator's largest block comes from CMA or from
+ * alloc_contig_range() (large_run.c), only where the administrator allowed
+ * such runs (dmabuf_core's large_runs_mb): no memory cgroup can be charged
+ * for it.
  * The dmabuf_core_storage event reports the run as one chunk.
  *
  * Context: process context; may sleep.
