@@ -72,6 +72,12 @@ kernel_cmdline() {
             args+=(kfence.sample_interval=1)
         fi
     fi
+    # A CMA area on every kernel with CMA for the DMA API, the one 7.3 on
+    # amd64 lacks by default too, sized so that t_contig takes runs up to
+    # 256 MiB from it and finds its limit below 512 MiB.
+    if [ "$MODE" = tests ] && grep -qx 'CONFIG_DMA_CMA=y' "$KCONFIG"; then
+        args+=(cma=320M)
+    fi
     # nobounce: every direct DMA mapping would bounce (tests/t_nobounce.c).
     # arm64 sizes the pool itself: a kernel there may have none otherwise.
     if [ "$MODE" = nobounce ]; then
