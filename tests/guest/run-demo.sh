@@ -14,6 +14,8 @@ check "insmod dmabuf_core" insmod $M/dmabuf_core.ko
 check "insmod dmabuf_demo_exporter" insmod $M/dmabuf_demo_exporter.ko
 check "insmod dmabuf_demo_importer" \
 	insmod $M/dmabuf_demo_importer.ko dma_bits=64,32 max_seg_kb=0,64
+# And a stock V4L2 driver as a videobuf2-dma-contig importer (step 10).
+load_vivid "load the stock vivid driver (dma-contig)" allocators=1
 # The story, and its one PASS line at the end: a crash before it misses
 # that name, and its status says how it ended.
 /tests/demo_share
@@ -25,5 +27,5 @@ elif [ $st -gt 128 ]; then
 else
 	fail "demo_share ran to completion: exit $st"
 fi
-check "the modules unload" rmmod vgem dmabuf_demo_importer dmabuf_demo_exporter dmabuf_core
+check "the modules unload" rmmod vivid vgem dmabuf_demo_importer dmabuf_demo_exporter dmabuf_core
 echo "DMABUF-TESTS-DONE $(harness_arg nonce none)"
