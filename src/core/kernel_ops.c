@@ -139,16 +139,16 @@ dcore_map_record(struct core_attachment *a, enum dma_data_direction dir)
 	ret = mutex_lock_interruptible(&b->lock);
 	if (ret)
 		return ERR_PTR(ret);
+	/* One mapping at a time through a dynamic attachment: see there. */
+	if (a->importer_ops && !list_empty(&a->mappings)) {
+		ret = -EBUSY;
+		goto err_unlock;
+	}
 	m = a->first_map.sgt ? kzalloc(sizeof(*m), DCORE_GFP_RECORD) :
 			       &a->first_map;
 	if (!m) {
 		ret = -ENOMEM;
 		goto err_unlock;
-	}
-	/* One mapping at a time through a dynamic attachment: see there. */
-	if (a->importer_ops && !list_empty(&a->mappings)) {
-		ret = -EBUSY;
-		goto err_free;
 	}
 	sgt = b->pub.ops->map(&a->pub, dir);
 	if (IS_ERR_OR_NULL(sgt)) {
