@@ -193,13 +193,23 @@ static void step10_vivid(int imp0)
 	};
 	struct pollfd pfd = { .events = POLLIN };
 	struct dmabuf_demo_access acc = { 0 };
-	int fds[2] = { -1, -1 }, i, got = 0;
+	int fds[2] = { -1, -1 }, i, got = 0, failures_before = failures;
 	uint64_t sum = 0;
 	uint8_t *p;
 
-	if (vivid_open() < 0 || ioctl(vivid_fd, VIDIOC_G_FMT, &fmt)) {
-		expect(0, "no vivid capture node");
+	/*
+	 * Optional, as vgem is: a machine without vivid loaded still tells
+	 * the rest of the story.  `make demo` loads it and expects the PASS
+	 * line below.
+	 */
+	if (vivid_open() < 0) {
+		printf("10. (no vivid capture node to open: `modprobe vivid allocators=1`\n"
+		       "   to see a stock V4L2 driver capture into /dev/dmabuf-contig buffers)\n\n");
 		return;
+	}
+	if (ioctl(vivid_fd, VIDIOC_G_FMT, &fmt)) {
+		expect(0, "vivid's capture node takes no VIDIOC_G_FMT");
+		goto out;
 	}
 	fmt.fmt.pix.width = 1920;
 	fmt.fmt.pix.height = 1080;
@@ -242,11 +252,15 @@ static void step10_vivid(int imp0)
 		       (unsigned long long)acc.lowest_dma, (unsigned long long)acc.highest_dma,
 		       (unsigned long long)acc.checksum, acc.checksum == sum ? "the same" : "DIFFERENT");
 	}
+	if (got && failures == failures_before)
+		printf("PASS: demo: %s\n\n",
+		       "the stock vivid driver captured into /dev/dmabuf-contig buffers");
 	vivid_stream(0);
 	vivid_reqbufs(0, V4L2_MEMORY_DMABUF);
 	for (i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+out:
 	close(vivid_fd);
 	vivid_fd = -1;
 }
