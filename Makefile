@@ -21,8 +21,10 @@
 #   make docs                 the kernel API as section 9 man pages in
 #                             build/docs/man9 (kernel-doc from linux-source)
 #   make check-package        Debian packages + lintian, then the DKMS
-#                             upgrade scenario (6.1 -> 6.12) under QEMU and
-#                             Debian's dkms-autopkgtest under autopkgtest
+#                             upgrade scenario (6.1 -> 6.12) under QEMU,
+#                             Debian's dkms-autopkgtest under autopkgtest,
+#                             and the packages cross-built and DKMS
+#                             cross-building for 6.12 arm64, booted
 #   make check-secureboot     DKMS-signed modules on Debian's signed 6.12
 #                             booted under Secure Boot (OVMF, shim, grub,
 #                             MOK): they load, bad signatures are refused
@@ -51,13 +53,25 @@ PWD := $(shell pwd)
 .PHONY: demo bench lint docs
 .PHONY: install uninstall install-dkms uninstall-dkms install-dkms-example uninstall-dkms-example
 
+# Headers of an arm64 kernel on a machine that is not arm64 (an image for a
+# board, built on an amd64 machine; DKMS in that image's chroot): kbuild
+# cross-builds, with Debian's aarch64-linux-gnu- compiler unless
+# CROSS_COMPILE names another.  An ARCH of the caller's always wins.
+ifeq ($(origin ARCH),undefined)
+ifneq ($(shell uname -m),aarch64)
+ifneq ($(shell grep -sx CONFIG_ARM64=y $(KDIR)/.config),)
+KBUILD_CROSS := ARCH=arm64 CROSS_COMPILE=$(or $(CROSS_COMPILE),aarch64-linux-gnu-)
+endif
+endif
+endif
+
 all: modules
 
 modules:
-	$(MAKE) -C $(KDIR) M=$(PWD) modules
+	$(MAKE) -C $(KDIR) M=$(PWD) $(KBUILD_CROSS) modules
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null
+	-$(MAKE) -C $(KDIR) M=$(PWD) $(KBUILD_CROSS) clean 2>/dev/null
 	rm -rf build tests/bin tests/bin-arm64
 
 check:
@@ -85,6 +99,7 @@ check-package:
 	tests/harness/package.sh
 	tests/harness/upgrade.sh
 	tests/harness/autopkgtest.sh
+	tests/harness/package-arm64.sh
 
 # Uses check-package's .debs (build/packages/); builds them when missing
 # or made from another tree.
@@ -127,7 +142,7 @@ NO_SIGN = $(if $(filter pkcs11:%,$(SIG_KEY)),,$(if $(and $(SIG_KEY),\
 # depmod runs here, not in kbuild (which skips it without System.map), and
 # only for the live system.
 install: modules
-	$(MAKE) -C $(KDIR) M=$(PWD) KERNELRELEASE=$(KREL) \
+	$(MAKE) -C $(KDIR) M=$(PWD) $(KBUILD_CROSS) KERNELRELEASE=$(KREL) \
 		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
 		DEPMOD=true $(NO_SIGN) modules_install
 	install -D -m 644 include/uapi/linux/dmabuf_core.h \
