@@ -462,19 +462,21 @@ collect_modules() {
 
 # Stage a guest boot of family $1 with the modules DKMS installed in $ROOT,
 # in directory $2, which becomes that boot's BUILD_DIR: $2/<release>/*.ko,
-# $2/kernels/<family>.env and $2/tests-bin, the project's test programs and
-# the packaged dmabuf-demo and dmabuf-ctl (dynamic: initramfs.sh adds their
-# libraries). Fails when the packages installed no dmabuf-demo or dmabuf-ctl.
+# $2/kernels/<family>.env and $2/tests-bin, the project's test programs of
+# the family's architecture and the packaged dmabuf-demo and dmabuf-ctl
+# (dynamic: initramfs.sh adds their libraries). Fails when the packages
+# installed no dmabuf-demo or dmabuf-ctl.
 stage_dkms_guest() {
-    local family=$1 dir=$2 krel
+    local family=$1 dir=$2 krel arch
     krel=$(kernel_release "$family")
+    arch=$(family_arch "$family")
     collect_modules "$krel" "$dir/$krel"
     mkdir -p "$dir/kernels"
     cp "$(kernel_env_file "$family")" "$dir/kernels/"
-    build_guest_programs amd64 || die "building the test programs failed"
+    build_guest_programs "$arch" || die "building the test programs failed"
     rm -rf "$dir/tests-bin"
     mkdir -p "$dir/tests-bin"
-    cp -a "$REPO_ROOT/tests/bin/." "$dir/tests-bin/"
+    cp -a "$(tests_bin_of "$arch")/." "$dir/tests-bin/"
     cp "$ROOT/usr/bin/dmabuf-demo" "$ROOT/usr/bin/dmabuf-ctl" "$dir/tests-bin/"
 }
 
