@@ -52,12 +52,12 @@ struct dmabuf_core_attachment *
 dmabuf_core_attach(struct dmabuf_core_buffer *buf, struct device *dev)
 {
 	struct dma_buf_attachment *kattach;
-	struct core_attachment *a;
-	struct core_buffer *b;
+	struct dcore_attachment *a;
+	struct dcore_buffer *b;
 
 	if (!buf || !dev)
 		return ERR_PTR(-EINVAL);
-	b = to_core_buffer(buf);
+	b = to_dcore_buffer(buf);
 
 	if (b->imported) {
 		a = kzalloc(sizeof(*a), DCORE_GFP_RECORD);
@@ -100,16 +100,16 @@ dcore_attach_declared(struct dmabuf_core_buffer *buf, struct device *dev,
 		      void *importer_priv)
 {
 	struct dmabuf_core_attachment *att;
-	struct core_attachment *a;
-	struct core_buffer *b;
+	struct dcore_attachment *a;
+	struct dcore_buffer *b;
 
 	if (!buf || (c && !dcore_constraints_valid(c)))
 		return ERR_PTR(-EINVAL);
 	att = dmabuf_core_attach(buf, dev);
 	if (IS_ERR(att))
 		return att;
-	a = to_core_attachment(att);
-	b = to_core_buffer(buf);
+	a = to_dcore_attachment(att);
+	b = to_dcore_buffer(buf);
 	mutex_lock(&b->lock);
 	if (c)
 		a->declared = *c;
@@ -219,18 +219,18 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_attach_dynamic, DMABUF_CORE_NS);
 void dmabuf_core_detach(struct dmabuf_core_buffer *buf,
 			struct dmabuf_core_attachment *att)
 {
-	struct core_attachment *a;
-	struct core_buffer *b;
-	struct core_mapping *m, *next;
+	struct dcore_attachment *a;
+	struct dcore_buffer *b;
+	struct dcore_mapping *m, *next;
 	struct device *dev;
 	LIST_HEAD(left);
 
 	if (!buf || IS_ERR_OR_NULL(att))
 		return;
-	a = to_core_attachment(att);
+	a = to_dcore_attachment(att);
 	if (WARN_ON(att->buf != buf || !a->core_api))
 		return;
-	b = to_core_buffer(buf);
+	b = to_dcore_buffer(buf);
 	dev = att->dev;
 
 	/* A buffer of ours: kernel_ops.c unmaps what is left, at detach. */
@@ -291,17 +291,17 @@ struct sg_table *
 dmabuf_core_map_attachment(struct dmabuf_core_attachment *att,
 			   enum dma_data_direction dir)
 {
-	struct core_attachment *a;
-	struct core_buffer *b;
-	struct core_mapping *m;
+	struct dcore_attachment *a;
+	struct dcore_buffer *b;
+	struct dcore_mapping *m;
 	struct sg_table *sgt;
 
 	if (IS_ERR_OR_NULL(att) || !att->buf)
 		return ERR_PTR(-EINVAL);
-	a = to_core_attachment(att);
+	a = to_dcore_attachment(att);
 	if (!a->core_api || !valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
-	b = to_core_buffer(att->buf);
+	b = to_dcore_buffer(att->buf);
 	/* dcore_map_record() checks the declaration. */
 	if (!b->imported)
 		return dcore_own_map(a, dir);
@@ -346,16 +346,16 @@ int dmabuf_core_unmap_attachment(struct dmabuf_core_attachment *att,
 				 struct sg_table *sgt,
 				 enum dma_data_direction dir)
 {
-	struct core_mapping *m, *found = NULL;
-	struct core_attachment *a;
-	struct core_buffer *b;
+	struct dcore_mapping *m, *found = NULL;
+	struct dcore_attachment *a;
+	struct dcore_buffer *b;
 
 	if (IS_ERR_OR_NULL(att) || !att->buf || IS_ERR_OR_NULL(sgt))
 		return -EINVAL;
-	a = to_core_attachment(att);
+	a = to_dcore_attachment(att);
 	if (!a->core_api)
 		return -EINVAL;
-	b = to_core_buffer(att->buf);
+	b = to_dcore_buffer(att->buf);
 	if (!b->imported)
 		return dcore_own_unmap(a, sgt, dir);
 
@@ -469,11 +469,11 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_wait_fences, DMABUF_CORE_NS);
  */
 int dmabuf_core_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
 {
-	struct core_buffer *b;
+	struct dcore_buffer *b;
 
 	if (!buf || !map)
 		return -EINVAL;
-	b = to_core_buffer(buf);
+	b = to_dcore_buffer(buf);
 	if (b->imported)
 		return dcore_dma_buf_vmap(buf->dmabuf, map);
 	/* Not through dma_buf_vmap(), which WARNs when the exporter fails. */
@@ -494,10 +494,10 @@ void dmabuf_core_vunmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
 {
 	if (!buf || !map)
 		return;
-	if (to_core_buffer(buf)->imported)
+	if (to_dcore_buffer(buf)->imported)
 		dcore_dma_buf_vunmap(buf->dmabuf, map);
 	else
-		dcore_vmap_put(to_core_buffer(buf));
+		dcore_vmap_put(to_dcore_buffer(buf));
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_vunmap, DMABUF_CORE_NS);
 
@@ -511,7 +511,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_vunmap, DMABUF_CORE_NS);
  */
 struct list_head *dmabuf_core_attachment_list(struct dmabuf_core_buffer *buf)
 {
-	struct core_buffer *b = to_core_buffer(buf);
+	struct dcore_buffer *b = to_dcore_buffer(buf);
 
 	lockdep_assert_held(&b->lock);
 	return &b->attachments;
@@ -524,9 +524,9 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_attachment_list, DMABUF_CORE_NS);
  */
 static void dcore_sync_mappings(struct dmabuf_core_buffer *buf, bool for_cpu)
 {
-	struct core_buffer *b = to_core_buffer(buf);
-	struct core_attachment *a;
-	struct core_mapping *m;
+	struct dcore_buffer *b = to_dcore_buffer(buf);
+	struct dcore_attachment *a;
+	struct dcore_mapping *m;
 	struct scatterlist *sg;
 	unsigned int i;
 

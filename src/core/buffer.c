@@ -3,7 +3,7 @@
  * Buffer objects: export, file descriptors, references.
  *
  * A buffer of ours is a kernel dma-buf whose operations are the core's
- * (kernel_ops.c) and whose priv is our struct core_buffer.  Every reference
+ * (kernel_ops.c) and whose priv is our struct dcore_buffer.  Every reference
  * to such a buffer, an fd, a kernel reference from dmabuf_core_get() or a
  * kernel driver's dma_buf_get(), an attachment made with
  * dmabuf_core_attach(), a user mapping, is a reference to the dma-buf's
@@ -35,7 +35,7 @@ static atomic64_t dcore_released = ATOMIC64_INIT(0);
 static atomic64_t dcore_live_bytes = ATOMIC64_INIT(0);
 
 /* One call site, so that every buffer's lock is one lockdep class. */
-void dcore_buffer_lock_init(struct core_buffer *b)
+void dcore_buffer_lock_init(struct dcore_buffer *b)
 {
 	mutex_init(&b->lock);
 	INIT_LIST_HEAD(&b->attachments);
@@ -51,7 +51,7 @@ void dcore_buffer_lock_init(struct core_buffer *b)
 void dcore_lockdep_prime(void)
 {
 	struct mm_struct *mm = current->mm;
-	struct core_buffer *b;
+	struct dcore_buffer *b;
 	struct dma_resv resv;
 
 	if (!IS_ENABLED(CONFIG_LOCKDEP) || !mm)
@@ -93,7 +93,7 @@ void dcore_count_release(size_t size)
 /* QUERY: what /dev/dmabuf tells about a dma-buf, ours or foreign. */
 void dcore_query(struct dma_buf *dmabuf, struct dmabuf_core_query *q)
 {
-	struct core_buffer *b;
+	struct dcore_buffer *b;
 
 	q->size = dmabuf->size;
 	if (!dcore_is_own_dma_buf(dmabuf)) {
@@ -136,7 +136,7 @@ dmabuf_core_export_from(const struct dmabuf_core_export_info *info,
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp);
 	struct dma_buf *dmabuf;
-	struct core_buffer *b;
+	struct dcore_buffer *b;
 	int ret;
 
 	if (!info || !info->ops || !info->exp_name)
@@ -208,12 +208,12 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_export_from, DMABUF_CORE_NS);
  */
 int dmabuf_core_fd(struct dmabuf_core_buffer *buf, int flags)
 {
-	struct core_buffer *b;
+	struct dcore_buffer *b;
 	int fd;
 
 	if (!buf || !buf->dmabuf || (flags & ~O_CLOEXEC))
 		return -EINVAL;
-	b = to_core_buffer(buf);
+	b = to_dcore_buffer(buf);
 
 	fd = get_unused_fd_flags(flags);
 	if (fd < 0)
@@ -234,7 +234,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_fd, DMABUF_CORE_NS);
 static struct dmabuf_core_buffer *dcore_from_dma_buf_ref(struct dma_buf *dmabuf)
 {
 	if (dcore_is_own_dma_buf(dmabuf))
-		return &((struct core_buffer *)dmabuf->priv)->pub;
+		return &((struct dcore_buffer *)dmabuf->priv)->pub;
 	return dcore_import(dmabuf);
 }
 
@@ -288,7 +288,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_from_dma_buf, DMABUF_CORE_NS);
  */
 void dmabuf_core_ref(struct dmabuf_core_buffer *buf)
 {
-	struct core_buffer *b = to_core_buffer(buf);
+	struct dcore_buffer *b = to_dcore_buffer(buf);
 
 	if (b->imported)
 		dcore_import_get(b);
@@ -310,11 +310,11 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_ref, DMABUF_CORE_NS);
  */
 void dmabuf_core_put(struct dmabuf_core_buffer *buf)
 {
-	struct core_buffer *b;
+	struct dcore_buffer *b;
 
 	if (!buf)
 		return;
-	b = to_core_buffer(buf);
+	b = to_dcore_buffer(buf);
 	if (b->imported)
 		dcore_import_put(b);
 	else
@@ -331,7 +331,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_put, DMABUF_CORE_NS);
  */
 bool dmabuf_core_is_imported(const struct dmabuf_core_buffer *buf)
 {
-	return container_of(buf, struct core_buffer, pub)->imported;
+	return container_of(buf, struct dcore_buffer, pub)->imported;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_is_imported, DMABUF_CORE_NS);
 
@@ -366,7 +366,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_is_writable, DMABUF_CORE_NS);
  */
 int dmabuf_core_lock_storage(struct dmabuf_core_buffer *buf)
 {
-	struct core_buffer *b = to_core_buffer(buf);
+	struct dcore_buffer *b = to_dcore_buffer(buf);
 
 	if (b->imported)
 		return -EINVAL;
@@ -390,7 +390,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_lock_storage, DMABUF_CORE_NS);
  */
 int dmabuf_core_lock_storage_killable(struct dmabuf_core_buffer *buf)
 {
-	struct core_buffer *b = to_core_buffer(buf);
+	struct dcore_buffer *b = to_dcore_buffer(buf);
 
 	if (b->imported)
 		return -EINVAL;
@@ -404,6 +404,6 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_lock_storage_killable, DMABUF_CORE_NS);
  */
 void dmabuf_core_unlock_storage(struct dmabuf_core_buffer *buf)
 {
-	mutex_unlock(&to_core_buffer(buf)->lock);
+	mutex_unlock(&to_dcore_buffer(buf)->lock);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_core_unlock_storage, DMABUF_CORE_NS);

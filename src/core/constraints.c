@@ -123,10 +123,10 @@ void dmabuf_core_buffer_constraints(struct dmabuf_core_buffer *buf,
 	struct dmabuf_core_constraints dev_c;
 	struct dmabuf_core_attachment *att;
 
-	lockdep_assert_held(&to_core_buffer(buf)->lock);
+	lockdep_assert_held(&to_dcore_buffer(buf)->lock);
 	memset(c, 0, sizeof(*c));
 	dmabuf_core_for_each_attachment(buf, att) {
-		dcore_constraints_merge(c, &to_core_attachment(att)->declared);
+		dcore_constraints_merge(c, &to_dcore_attachment(att)->declared);
 		dmabuf_core_device_constraints(att->dev, &dev_c);
 		dcore_constraints_merge(c, &dev_c);
 	}
@@ -137,7 +137,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_core_buffer_constraints, DMABUF_CORE_NS);
  * Whether @sgt, a table mapped for @a, meets what its importer declared:
  * no more DMA segments than allowed, the first one aligned.
  */
-bool dcore_table_meets(struct core_attachment *a, struct sg_table *sgt)
+bool dcore_table_meets(struct dcore_attachment *a, struct sg_table *sgt)
 {
 	const struct dmabuf_core_constraints *c = &a->declared;
 

@@ -26,9 +26,9 @@ atomic_long_t dcore_contig_pages = ATOMIC_LONG_INIT(0);
  * For dmabuf_core_offer_vmap() (storage is placed) and dmabuf_core_vmap(),
  * which may come first and place it.
  */
-static int contig_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
+static int dcore_contig_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
 {
-	struct heap_buffer *hb = buf->priv;
+	struct dcore_heap_buffer *hb = buf->priv;
 	int ret;
 
 	ret = dcore_heap_place(buf);
@@ -38,8 +38,8 @@ static int contig_vmap(struct dmabuf_core_buffer *buf, struct iosys_map *map)
 }
 
 /* A SYNC START is a first use too: the CPU is about to touch the bytes. */
-static int contig_begin_cpu_access(struct dmabuf_core_buffer *buf,
-				   enum dma_data_direction dir)
+static int dcore_contig_begin_cpu_access(struct dmabuf_core_buffer *buf,
+					 enum dma_data_direction dir)
 {
 	int ret;
 
@@ -49,15 +49,15 @@ static int contig_begin_cpu_access(struct dmabuf_core_buffer *buf,
 	return dmabuf_core_sync_mappings_for_cpu(buf, dir);
 }
 
-static const struct dmabuf_core_ops contig_ops = {
+static const struct dmabuf_core_ops dcore_contig_ops = {
 	.attach			= dcore_heap_attach,
 	.map			= dcore_heap_map,
 	.unmap			= dmabuf_core_pages_op_unmap,
 	.release		= dcore_heap_release,
 	.mmap			= dcore_heap_mmap,
-	.vmap			= contig_vmap,
+	.vmap			= dcore_contig_vmap,
 	.vunmap			= dmabuf_core_pages_op_vunmap,
-	.begin_cpu_access	= contig_begin_cpu_access,
+	.begin_cpu_access	= dcore_contig_begin_cpu_access,
 	.end_cpu_access		= dmabuf_core_sync_mappings_for_device,
 };
 
@@ -76,7 +76,7 @@ struct dmabuf_core_buffer *dcore_contig_alloc(u64 len, unsigned int fd_flags)
 {
 	DMABUF_CORE_EXPORT_INFO(info);
 	struct dmabuf_core_buffer *buf;
-	struct heap_buffer *hb;
+	struct dcore_heap_buffer *hb;
 
 	if (!len || len > U64_MAX - (PAGE_SIZE - 1))
 		return ERR_PTR(-EINVAL);
@@ -89,7 +89,7 @@ struct dmabuf_core_buffer *dcore_contig_alloc(u64 len, unsigned int fd_flags)
 	hb = dcore_heap_buffer_new(true);
 	if (!hb)
 		return ERR_PTR(-ENOMEM);
-	info.ops = &contig_ops;
+	info.ops = &dcore_contig_ops;
 	info.size = len;
 	info.flags = fd_flags & O_ACCMODE;
 	info.priv = hb;

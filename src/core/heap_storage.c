@@ -33,7 +33,7 @@
 #include "dcore_trace.h"
 
 /* Where a heap counts its pages for STATS. */
-static atomic_long_t *heap_counter(const struct heap_buffer *hb)
+static atomic_long_t *dcore_heap_counter(const struct dcore_heap_buffer *hb)
 {
 	return hb->contig ? &dcore_contig_pages : &dcore_system_pages;
 }
@@ -48,9 +48,9 @@ static atomic_long_t *heap_counter(const struct heap_buffer *hb)
  * Context: process context; may sleep.
  * Return: the record, empty, or NULL without memory.
  */
-struct heap_buffer *dcore_heap_buffer_new(bool contig)
+struct dcore_heap_buffer *dcore_heap_buffer_new(bool contig)
 {
-	struct heap_buffer *hb = kzalloc(sizeof(*hb), DCORE_GFP_RECORD);
+	struct dcore_heap_buffer *hb = kzalloc(sizeof(*hb), DCORE_GFP_RECORD);
 
 	if (!hb)
 		return NULL;
@@ -63,30 +63,30 @@ struct heap_buffer *dcore_heap_buffer_new(bool contig)
  * dcore_heap_buffer_free - free a heap buffer's record and storage
  * @hb: the record
  */
-void dcore_heap_buffer_free(struct heap_buffer *hb)
+void dcore_heap_buffer_free(struct dcore_heap_buffer *hb)
 {
-	atomic_long_sub(hb->pages.nr_pages, heap_counter(hb));
+	atomic_long_sub(hb->pages.nr_pages, dcore_heap_counter(hb));
 	dmabuf_core_pages_free(&hb->pages);
 	mem_cgroup_put(hb->memcg);
 	kfree(hb);
 }
 
 /**
- * struct heap_needs - what a buffer's storage must meet
+ * struct dcore_heap_needs - what a buffer's storage must meet
  * @limit:	the highest address every device reaches
  * @c:		what the importers and the administrator declared; one
  *		segment always for a contiguous buffer
  */
-struct heap_needs {
+struct dcore_heap_needs {
 	u64 limit;
 	struct dmabuf_core_constraints c;
 };
 
 /* What every attached device, and @dev (if any) about to be, needs. */
-static void heap_needs_of(struct dmabuf_core_buffer *buf, struct device *dev,
-			  struct heap_needs *n)
+static void dcore_heap_needs_of(struct dmabuf_core_buffer *buf, struct device *dev,
+				struct dcore_heap_needs *n)
 {
-	struct heap_buffer *hb = buf->priv;
+	struct dcore_heap_buffer *hb = buf->priv;
 	struct dmabuf_core_attachment *att;
 	struct dmabuf_core_constraints dev_c;
 
@@ -107,8 +107,8 @@ static void heap_needs_of(struct dmabuf_core_buffer *buf, struct device *dev,
  * Storage for @hb's buffer in @pages that meets @n, charged to the
  * buffer's creator and not to the task that happens to cause it.
  */
-static int heap_alloc(struct heap_buffer *hb, struct dmabuf_core_pages *pages,
-		      size_t size, const struct heap_needs *n)
+static int dcore_heap_alloc(struct dcore_heap_buffer *hb, struct dmabuf_core_pages *pages,
+			    size_t size, const struct dcore_heap_needs *n)
 {
 	struct mem_cgroup *old_memcg = set_active_memcg(hb->memcg);
 	int ret;
@@ -117,13 +117,13 @@ static int heap_alloc(struct heap_buffer *hb, struct dmabuf_core_pages *pages,
 						  &n->c);
 	set_active_memcg(old_memcg);
 	if (!ret)
-		atomic_long_add(pages->nr_pages, heap_counter(hb));
+		atomic_long_add(pages->nr_pages, dcore_heap_counter(hb));
 	return ret;
 }
 
-static void heap_free(struct heap_buffer *hb, struct dmabuf_core_pages *pages)
+static void dcore_heap_free(struct dcore_heap_buffer *hb, struct dmabuf_core_pages *pages)
 {
-	atomic_long_sub(pages->nr_pages, heap_counter(hb));
+	atomic_long_sub(pages->nr_pages, dcore_heap_counter(hb));
 	dmabuf_core_pages_free(pages);
 }
 
@@ -139,14 +139,14 @@ static void heap_free(struct heap_buffer *hb, struct dmabuf_core_pages *pages)
  */
 int dcore_heap_place(struct dmabuf_core_buffer *buf)
 {
-	struct heap_buffer *hb = buf->priv;
-	struct heap_needs n;
+	struct dcore_heap_buffer *hb = buf->priv;
+	struct dcore_heap_needs n;
 
-	lockdep_assert_held(&to_core_buffer(buf)->lock);
+	lockdep_assert_held(&to_dcore_buffer(buf)->lock);
 	if (dmabuf_core_pages_allocated(&hb->pages))
 		return 0;
-	heap_needs_of(buf, NULL, &n);
-	return heap_alloc(hb, &hb->pages, buf->size, &n);
+	dcore_heap_needs_of(buf, NULL, &n);
+	return dcore_heap_alloc(hb, &hb->pages, buf->size, &n);
 }
 
 /**
@@ -175,8 +175,8 @@ int dcore_heap_ensure(struct dmabuf_core_buffer *buf)
 }
 
 /* Copy @src's bytes into @dst; the two may be cut into different chunks. */
-static void heap_copy(const struct dmabuf_core_pages *dst,
-		      const struct dmabuf_core_pages *src)
+static void dcore_heap_copy(const struct dmabuf_core_pages *dst,
+			    const struct dmabuf_core_pages *src)
 {
 	unsigned long n, dp = 0, sp = 0;
 	unsigned int di = 0, si = 0;
@@ -202,7 +202,7 @@ static void heap_copy(const struct dmabuf_core_pages *dst,
 }
 
 /* Every device's pending work on the buffer, readers' included. */
-static int heap_wait_fences(struct dmabuf_core_buffer *buf)
+static int dcore_heap_wait_fences(struct dmabuf_core_buffer *buf)
 {
 	long ret;
 
@@ -212,9 +212,9 @@ static int heap_wait_fences(struct dmabuf_core_buffer *buf)
 }
 
 /* Whether @pages serve @dev (if any) and every attached device directly. */
-static bool heap_reaches_all(struct dmabuf_core_buffer *buf,
-			     struct device *dev,
-			     const struct dmabuf_core_pages *pages)
+static bool dcore_heap_reaches_all(struct dmabuf_core_buffer *buf,
+				   struct device *dev,
+				   const struct dmabuf_core_pages *pages)
 {
 	struct dmabuf_core_attachment *att;
 
@@ -235,11 +235,11 @@ static bool heap_reaches_all(struct dmabuf_core_buffer *buf,
  * waited for, the bytes are copied, and the storage switches.  Any
  * failure leaves the old storage in place.
  */
-static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev,
-		     const struct heap_needs *n)
+static int dcore_heap_move(struct dmabuf_core_buffer *buf, struct device *dev,
+			   const struct dcore_heap_needs *n)
 {
-	struct core_buffer *b = to_core_buffer(buf);
-	struct heap_buffer *hb = buf->priv;
+	struct dcore_buffer *b = to_dcore_buffer(buf);
+	struct dcore_heap_buffer *hb = buf->priv;
 	u64 old_top = dmabuf_core_pages_highest_phys(&hb->pages);
 	u64 start = ktime_get_ns();
 	struct dmabuf_core_pages new = {}, old;
@@ -263,14 +263,14 @@ static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev,
 	 * The devices' pending work first, before there are two copies to
 	 * charge and while faults still find the old pages mapped.
 	 */
-	ret = heap_wait_fences(buf);
+	ret = dcore_heap_wait_fences(buf);
 	if (ret)
 		goto out;
-	ret = heap_alloc(hb, &new, buf->size, n);
+	ret = dcore_heap_alloc(hb, &new, buf->size, n);
 	if (ret)
 		goto out;
 	/* The limit is the mask: a dma-ranges offset may still be in the way. */
-	if (!heap_reaches_all(buf, dev, &new)) {
+	if (!dcore_heap_reaches_all(buf, dev, &new)) {
 		ret = -EBUSY;
 		goto err_free;
 	}
@@ -288,17 +288,17 @@ static int heap_move(struct dmabuf_core_buffer *buf, struct device *dev,
 	 */
 	dcore_revoke_mappings(b);
 	unmap_mapping_range(buf->dmabuf->file->f_mapping, 0, 0, 1);
-	ret = heap_wait_fences(buf);
+	ret = dcore_heap_wait_fences(buf);
 	if (ret)
 		goto err_vunmap;
-	heap_copy(&new, &hb->pages);
+	dcore_heap_copy(&new, &hb->pages);
 	old = hb->pages;
 	hb->pages = new;
 	if (b->vmap_kept) {
 		swap(b->vmap, vmap);
 		dmabuf_core_pages_vunmap(&vmap);
 	}
-	heap_free(hb, &old);
+	dcore_heap_free(hb, &old);
 	WRITE_ONCE(b->moves, b->moves + 1);
 	goto out;
 
@@ -306,7 +306,7 @@ err_vunmap:
 	if (b->vmap_kept)
 		dmabuf_core_pages_vunmap(&vmap);
 err_free:
-	heap_free(hb, &new);
+	dcore_heap_free(hb, &new);
 out:
 	trace_dmabuf_core_move(buf->id, buf->size, old_top, n->limit,
 			       hb->pages.nr_chunks, ktime_get_ns() - start, ret);
@@ -333,8 +333,8 @@ out:
 int dcore_heap_attach(struct dmabuf_core_buffer *buf,
 		      struct dmabuf_core_attachment *att)
 {
-	struct heap_buffer *hb = buf->priv;
-	struct heap_needs n;
+	struct dcore_heap_buffer *hb = buf->priv;
+	struct dcore_heap_needs n;
 
 	if (!dmabuf_core_pages_device_fits(att->dev))
 		return -EINVAL;
@@ -342,11 +342,11 @@ int dcore_heap_attach(struct dmabuf_core_buffer *buf,
 	if (!dmabuf_core_pages_allocated(&hb->pages))
 		return dmabuf_core_pages_reachable(&hb->pages, att->dev) ?
 		       0 : -EBUSY;
-	heap_needs_of(buf, att->dev, &n);
+	dcore_heap_needs_of(buf, att->dev, &n);
 	if (dmabuf_core_pages_reachable(&hb->pages, att->dev) &&
 	    dmabuf_core_pages_meet(&hb->pages, &n.c))
 		return 0;
-	return heap_move(buf, att->dev, &n);
+	return dcore_heap_move(buf, att->dev, &n);
 }
 
 /**
@@ -366,16 +366,16 @@ struct sg_table *dcore_heap_map(struct dmabuf_core_attachment *att,
 				enum dma_data_direction dir)
 {
 	struct dmabuf_core_buffer *buf = att->buf;
-	struct heap_buffer *hb = buf->priv;
-	struct heap_needs n;
+	struct dcore_heap_buffer *hb = buf->priv;
+	struct dcore_heap_needs n;
 	int ret;
 
 	ret = dcore_heap_ensure(buf);
 	if (ret)
 		return ERR_PTR(ret);
-	heap_needs_of(buf, NULL, &n);
+	dcore_heap_needs_of(buf, NULL, &n);
 	if (!dmabuf_core_pages_meet(&hb->pages, &n.c)) {
-		ret = heap_move(buf, NULL, &n);
+		ret = dcore_heap_move(buf, NULL, &n);
 		if (ret)
 			return ERR_PTR(ret);
 	}
@@ -383,8 +383,8 @@ struct sg_table *dcore_heap_map(struct dmabuf_core_attachment *att,
 }
 
 /* The pfn of page @pgoff of @pages, or 0 beyond them. */
-static unsigned long heap_pfn(const struct dmabuf_core_pages *pages,
-			      unsigned long pgoff)
+static unsigned long dcore_heap_pfn(const struct dmabuf_core_pages *pages,
+				    unsigned long pgoff)
 {
 	unsigned long nr;
 	unsigned int i;
@@ -405,12 +405,12 @@ static unsigned long heap_pfn(const struct dmabuf_core_pages *pages,
  * best effort, and a page left out faults later.  No memory for a page
  * table is SIGBUS, not the OOM killer.
  */
-static vm_fault_t heap_insert_vma(const struct dmabuf_core_pages *pages,
-				  struct vm_fault *vmf)
+static vm_fault_t dcore_heap_insert_vma(const struct dmabuf_core_pages *pages,
+					struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	unsigned long addr = vma->vm_start, skip = vma->vm_pgoff, nr, p;
-	unsigned long pfn = heap_pfn(pages, vmf->pgoff);
+	unsigned long pfn = dcore_heap_pfn(pages, vmf->pgoff);
 	unsigned int i;
 	vm_fault_t ret;
 
@@ -446,10 +446,10 @@ static vm_fault_t heap_insert_vma(const struct dmabuf_core_pages *pages,
  * touch of an unplaced contiguous buffer places it (with mmap_lock held
  * for reading only).  No memory is SIGBUS, never the OOM killer.
  */
-static vm_fault_t heap_fault(struct vm_fault *vmf)
+static vm_fault_t dcore_heap_fault(struct vm_fault *vmf)
 {
 	struct dmabuf_core_buffer *buf = vmf->vma->vm_private_data;
-	struct heap_buffer *hb = buf->priv;
+	struct dcore_heap_buffer *hb = buf->priv;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 
 	/*
@@ -463,13 +463,13 @@ static vm_fault_t heap_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	}
 	if (!dcore_heap_ensure(buf))
-		ret = heap_insert_vma(&hb->pages, vmf);
+		ret = dcore_heap_insert_vma(&hb->pages, vmf);
 	dmabuf_core_unlock_storage(buf);
 	return ret;
 }
 
-static const struct vm_operations_struct heap_vm_ops = {
-	.fault = heap_fault,
+static const struct vm_operations_struct dcore_heap_vm_ops = {
+	.fault = dcore_heap_fault,
 };
 
 /**
@@ -486,7 +486,7 @@ static const struct vm_operations_struct heap_vm_ops = {
 int dcore_heap_mmap(struct dmabuf_core_buffer *buf, struct vm_area_struct *vma)
 {
 	dcore_vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_ops = &heap_vm_ops;
+	vma->vm_ops = &dcore_heap_vm_ops;
 	vma->vm_private_data = buf;
 	return 0;
 }

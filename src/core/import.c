@@ -31,8 +31,8 @@ static DEFINE_MUTEX(dcore_import_lock);
 
 static const struct rhashtable_params dcore_import_params = {
 	.key_len		= sizeof(struct dma_buf *),
-	.key_offset		= offsetof(struct core_buffer, pub.dmabuf),
-	.head_offset		= offsetof(struct core_buffer, hash),
+	.key_offset		= offsetof(struct dcore_buffer, pub.dmabuf),
+	.head_offset		= offsetof(struct dcore_buffer, hash),
 	.automatic_shrinking	= true,
 };
 
@@ -46,9 +46,9 @@ void dcore_import_exit(void)
 	rhashtable_destroy(&dcore_imports);
 }
 
-static struct core_buffer *dcore_import_find(struct dma_buf *dmabuf)
+static struct dcore_buffer *dcore_import_find(struct dma_buf *dmabuf)
 {
-	struct core_buffer *b;
+	struct dcore_buffer *b;
 
 	lockdep_assert_held(&dcore_import_lock);
 	b = rhashtable_lookup_fast(&dcore_imports, &dmabuf, dcore_import_params);
@@ -58,7 +58,7 @@ static struct core_buffer *dcore_import_find(struct dma_buf *dmabuf)
 /* Consumes the caller's reference on @dmabuf, on success and on failure. */
 struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf)
 {
-	struct core_buffer *b;
+	struct dcore_buffer *b;
 	int ret;
 
 	mutex_lock(&dcore_import_lock);
@@ -92,7 +92,7 @@ struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf)
 	return &b->pub;
 }
 
-void dcore_import_get(struct core_buffer *b)
+void dcore_import_get(struct dcore_buffer *b)
 {
 	kref_get(&b->ref);
 }
@@ -100,13 +100,13 @@ void dcore_import_get(struct core_buffer *b)
 /* The last reference went: unlist, under the table's lock. */
 static void dcore_import_unhash(struct kref *ref)
 {
-	struct core_buffer *b = container_of(ref, struct core_buffer, ref);
+	struct dcore_buffer *b = container_of(ref, struct dcore_buffer, ref);
 
 	lockdep_assert_held(&dcore_import_lock);
 	rhashtable_remove_fast(&dcore_imports, &b->hash, dcore_import_params);
 }
 
-void dcore_import_put(struct core_buffer *b)
+void dcore_import_put(struct dcore_buffer *b)
 {
 	bool released;
 

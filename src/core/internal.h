@@ -27,7 +27,7 @@ struct mem_cgroup;
 struct dmabuf_core_stats;
 
 /**
- * struct core_buffer - the core's state of a buffer
+ * struct dcore_buffer - the core's state of a buffer
  * @pub:	what exporters and importers see
  * @exp_name:	the exporter's name; immutable
  * @owner:	the exporter's module, pinned while the buffer lives (own
@@ -37,7 +37,7 @@ struct dmabuf_core_stats;
  *		@nr_attachments, @nr_mappings and every attachment's lists,
  *		and is held across the exporter's attach, detach, map, unmap
  *		and cpu-access callbacks.  Imported buffers: protects the
- *		attachments' &core_attachment.importer_maps.  Taken inside
+ *		attachments' &dcore_attachment.importer_maps.  Taken inside
  *		the dma-buf's reservation lock, never around it.
  * @attachments: own buffers: every attachment, of any importer
  *		(&dmabuf_core_attachment.node), under @lock
@@ -57,7 +57,7 @@ struct dmabuf_core_stats;
  * @hash:	imported buffers: entry in the import table (keyed by
  *		@pub.dmabuf), under the table's lock
  */
-struct core_buffer {
+struct dcore_buffer {
 	struct dmabuf_core_buffer pub;
 	const char *exp_name;
 	struct module *owner;
@@ -75,51 +75,51 @@ struct core_buffer {
 };
 
 /**
- * struct core_mapping - one live mapping of an attachment
+ * struct dcore_mapping - one live mapping of an attachment
  * @node:	entry in one of an attachment's lists
  * @sgt:	the table
  * @dir:	the direction it was mapped for
  */
-struct core_mapping {
+struct dcore_mapping {
 	struct list_head node;
 	struct sg_table *sgt;
 	enum dma_data_direction dir;
 };
 
 /**
- * struct core_attachment - the core's state of an attachment
+ * struct dcore_attachment - the core's state of an attachment
  * @pub:	what exporters and importers see
  * @kattach:	the kernel's attachment behind it; immutable
  * @mappings:	own buffers: every live mapping of this attachment (struct
- *		core_mapping), made by a kernel driver through the kernel's
+ *		dcore_mapping), made by a kernel driver through the kernel's
  *		dma_buf_map_attachment() or, on attachments of @core_api, by
- *		dmabuf_core_map_attachment() directly, under &core_buffer.lock
+ *		dmabuf_core_map_attachment() directly, under &dcore_buffer.lock
  * @importer_maps: imported buffers: mappings made with
  *		dmabuf_core_map_attachment() and not yet given back (struct
- *		core_mapping), under &core_buffer.lock
+ *		dcore_mapping), under &dcore_buffer.lock
  * @core_api:	made by dmabuf_core_attach() (not by a kernel driver's
  *		dma_buf_attach()); it then holds a buffer and a device
  *		reference
  * @first_map:	own buffers: the record of one entry of @mappings, free
- *		while its &core_mapping.sgt is NULL, so that an attachment
+ *		while its &dcore_mapping.sgt is NULL, so that an attachment
  *		mapped once at a time (the usual importer) needs no
- *		allocation per map; under &core_buffer.lock
+ *		allocation per map; under &dcore_buffer.lock
  * @declared:	what the importer declared with
  *		dmabuf_core_attach_constrained() or
  *		dmabuf_core_attach_dynamic() (all 0: nothing), under
- *		&core_buffer.lock
+ *		&dcore_buffer.lock
  * @importer_ops: own buffers: set by dmabuf_core_attach_dynamic(): the
  *		mappings of this attachment do not pin the storage, they
  *		are taken back (dcore_revoke_mappings()); NULL otherwise;
- *		under &core_buffer.lock
+ *		under &dcore_buffer.lock
  */
-struct core_attachment {
+struct dcore_attachment {
 	struct dmabuf_core_attachment pub;
 	struct dma_buf_attachment *kattach;
 	struct list_head mappings;
 	struct list_head importer_maps;
 	bool core_api;
-	struct core_mapping first_map;
+	struct dcore_mapping first_map;
 	struct dmabuf_core_constraints declared;
 	const struct dmabuf_core_importer_ops *importer_ops;
 };
@@ -133,19 +133,19 @@ static inline bool dcore_writable(const struct dma_buf *dmabuf)
 	return dmabuf->file->f_mode & FMODE_WRITE;
 }
 
-static inline struct core_buffer *to_core_buffer(struct dmabuf_core_buffer *buf)
+static inline struct dcore_buffer *to_dcore_buffer(struct dmabuf_core_buffer *buf)
 {
-	return container_of(buf, struct core_buffer, pub);
+	return container_of(buf, struct dcore_buffer, pub);
 }
 
-static inline struct core_attachment *
-to_core_attachment(struct dmabuf_core_attachment *att)
+static inline struct dcore_attachment *
+to_dcore_attachment(struct dmabuf_core_attachment *att)
 {
-	return container_of(att, struct core_attachment, pub);
+	return container_of(att, struct dcore_attachment, pub);
 }
 
 /* buffer.c */
-void dcore_buffer_lock_init(struct core_buffer *b);
+void dcore_buffer_lock_init(struct dcore_buffer *b);
 void dcore_read_stats(struct dmabuf_core_stats *st);
 void dcore_count_release(size_t size);
 void dcore_query(struct dma_buf *dmabuf, struct dmabuf_core_query *q);
@@ -170,20 +170,20 @@ static inline bool dcore_is_own_dma_buf(const struct dma_buf *dmabuf)
 	return ops == &dcore_ops_no_vmap || ops == &dcore_ops_vmap;
 }
 
-int dcore_vmap_get(struct core_buffer *b, struct iosys_map *map);
-void dcore_vmap_put(struct core_buffer *b);
-int dcore_vmap_get_locked(struct core_buffer *b, struct iosys_map *map);
-void dcore_vmap_put_locked(struct core_buffer *b);
-struct sg_table *dcore_own_map(struct core_attachment *a,
+int dcore_vmap_get(struct dcore_buffer *b, struct iosys_map *map);
+void dcore_vmap_put(struct dcore_buffer *b);
+int dcore_vmap_get_locked(struct dcore_buffer *b, struct iosys_map *map);
+void dcore_vmap_put_locked(struct dcore_buffer *b);
+struct sg_table *dcore_own_map(struct dcore_attachment *a,
 			       enum dma_data_direction dir);
-int dcore_own_unmap(struct core_attachment *a, struct sg_table *sgt,
+int dcore_own_unmap(struct dcore_attachment *a, struct sg_table *sgt,
 		    enum dma_data_direction dir);
-bool dcore_mappings_movable(struct core_buffer *b);
-void dcore_revoke_mappings(struct core_buffer *b);
+bool dcore_mappings_movable(struct dcore_buffer *b);
+void dcore_revoke_mappings(struct dcore_buffer *b);
 
 /* constraints.c: declared constraints, an administrator's by device name. */
 bool dcore_constraints_valid(const struct dmabuf_core_constraints *c);
-bool dcore_table_meets(struct core_attachment *a, struct sg_table *sgt);
+bool dcore_table_meets(struct dcore_attachment *a, struct sg_table *sgt);
 void dcore_constraints_merge(struct dmabuf_core_constraints *c,
 			     const struct dmabuf_core_constraints *add);
 long dcore_node_constrain(void __user *uarg);
@@ -191,13 +191,13 @@ void dcore_constraints_exit(void);
 
 /* import.c: buffers of other exporters. */
 struct dmabuf_core_buffer *dcore_import(struct dma_buf *dmabuf);
-void dcore_import_put(struct core_buffer *b);
-void dcore_import_get(struct core_buffer *b);
+void dcore_import_put(struct dcore_buffer *b);
+void dcore_import_get(struct dcore_buffer *b);
 int dcore_import_init(void);
 void dcore_import_exit(void);
 
 /**
- * struct heap_buffer - the exporter's side of a /dev/dmabuf or
+ * struct dcore_heap_buffer - the exporter's side of a /dev/dmabuf or
  *	/dev/dmabuf-contig buffer
  * @pages:	its storage.  First, so that a buffer's priv is also its
  *		struct dmabuf_core_pages for the library's callbacks
@@ -209,15 +209,15 @@ void dcore_import_exit(void);
  * Under the buffer's lock: the core holds it in the callbacks, the fault
  * handler takes it with dmabuf_core_lock_storage().
  */
-struct heap_buffer {
+struct dcore_heap_buffer {
 	struct dmabuf_core_pages pages;
 	struct mem_cgroup *memcg;
 	bool contig;
 };
 
 /* heap_storage.c: what both heaps do with their storage. */
-struct heap_buffer *dcore_heap_buffer_new(bool contig);
-void dcore_heap_buffer_free(struct heap_buffer *hb);
+struct dcore_heap_buffer *dcore_heap_buffer_new(bool contig);
+void dcore_heap_buffer_free(struct dcore_heap_buffer *hb);
 int dcore_heap_ensure(struct dmabuf_core_buffer *buf);
 int dcore_heap_place(struct dmabuf_core_buffer *buf);
 int dcore_heap_attach(struct dmabuf_core_buffer *buf,

@@ -29,7 +29,7 @@
 #include "internal.h"
 #include "dcore_trace.h"
 
-static struct core_buffer *dcore_of(struct dma_buf *dmabuf)
+static struct dcore_buffer *dcore_of(struct dma_buf *dmabuf)
 {
 	return dmabuf->priv;
 }
@@ -37,8 +37,8 @@ static struct core_buffer *dcore_of(struct dma_buf *dmabuf)
 static int dcore_op_attach(struct dma_buf *dmabuf,
 			   struct dma_buf_attachment *kattach)
 {
-	struct core_buffer *b = dcore_of(dmabuf);
-	struct core_attachment *a;
+	struct dcore_buffer *b = dcore_of(dmabuf);
+	struct dcore_attachment *a;
 	int ret = 0;
 
 	a = kzalloc(sizeof(*a), DCORE_GFP_RECORD);
@@ -72,10 +72,10 @@ static int dcore_op_attach(struct dma_buf *dmabuf,
  * the whole of a map or unmap beside the exporter's, and a call level each
  * was measurable against the kernel's own map and unmap.
  */
-static inline void dcore_unmap_locked(struct core_attachment *a,
-				      struct core_mapping *m)
+static inline void dcore_unmap_locked(struct dcore_attachment *a,
+				      struct dcore_mapping *m)
 {
-	struct core_buffer *b = to_core_buffer(a->pub.buf);
+	struct dcore_buffer *b = to_dcore_buffer(a->pub.buf);
 
 	lockdep_assert_held(&b->lock);
 	list_del(&m->node);
@@ -91,9 +91,9 @@ static inline void dcore_unmap_locked(struct core_attachment *a,
 static void dcore_op_detach(struct dma_buf *dmabuf,
 			    struct dma_buf_attachment *kattach)
 {
-	struct core_buffer *b = dcore_of(dmabuf);
-	struct core_attachment *a = kattach->priv;
-	struct core_mapping *m, *next;
+	struct dcore_buffer *b = dcore_of(dmabuf);
+	struct dcore_attachment *a = kattach->priv;
+	struct dcore_mapping *m, *next;
 	int leftover = 0;
 
 	mutex_lock(&b->lock);
@@ -119,10 +119,10 @@ static void dcore_op_detach(struct dma_buf *dmabuf,
  * the kernel's map_dma_buf and for dmabuf_core_map_attachment() alike.
  */
 static __always_inline struct sg_table *
-dcore_map_record(struct core_attachment *a, enum dma_data_direction dir)
+dcore_map_record(struct dcore_attachment *a, enum dma_data_direction dir)
 {
-	struct core_buffer *b = to_core_buffer(a->pub.buf);
-	struct core_mapping *m;
+	struct dcore_buffer *b = to_dcore_buffer(a->pub.buf);
+	struct dcore_mapping *m;
 	struct sg_table *sgt;
 	int ret;
 
@@ -193,12 +193,12 @@ static struct sg_table *dcore_op_map(struct dma_buf_attachment *kattach,
  * @dir (any direction when @any_dir).  Return: 0, or -EINVAL when there is
  * no such mapping.
  */
-static inline int dcore_unmap_record(struct core_attachment *a,
+static inline int dcore_unmap_record(struct dcore_attachment *a,
 				     struct sg_table *sgt,
 				     enum dma_data_direction dir, bool any_dir)
 {
-	struct core_buffer *b = to_core_buffer(a->pub.buf);
-	struct core_mapping *m;
+	struct dcore_buffer *b = to_dcore_buffer(a->pub.buf);
+	struct dcore_mapping *m;
 	int ret = -EINVAL;
 
 	mutex_lock(&b->lock);
@@ -238,7 +238,7 @@ static void dcore_op_unmap(struct dma_buf_attachment *kattach,
  *
  * Return: the table or an ERR_PTR().
  */
-struct sg_table *dcore_own_map(struct core_attachment *a,
+struct sg_table *dcore_own_map(struct dcore_attachment *a,
 			       enum dma_data_direction dir)
 {
 	long ret;
@@ -260,7 +260,7 @@ struct sg_table *dcore_own_map(struct core_attachment *a,
  * Return: 0, or -EINVAL for a table that is not a live mapping of @a in
  * direction @dir.
  */
-int dcore_own_unmap(struct core_attachment *a, struct sg_table *sgt,
+int dcore_own_unmap(struct dcore_attachment *a, struct sg_table *sgt,
 		    enum dma_data_direction dir)
 {
 	return dcore_unmap_record(a, sgt, dir, false);
@@ -276,9 +276,9 @@ int dcore_own_unmap(struct core_attachment *a, struct sg_table *sgt,
  * taken back.  A kernel driver's mapping pins the storage: Debian's
  * kernels cannot tell a driver to give it up (no CONFIG_DMABUF_MOVE_NOTIFY).
  */
-bool dcore_mappings_movable(struct core_buffer *b)
+bool dcore_mappings_movable(struct dcore_buffer *b)
 {
-	struct core_attachment *a;
+	struct dcore_attachment *a;
 
 	lockdep_assert_held(&b->lock);
 	if (!b->nr_mappings)
@@ -299,10 +299,10 @@ bool dcore_mappings_movable(struct core_buffer *b)
  * unmapped, as the importer would have done.  The next map, which waits
  * for the buffer's lock, finds the new storage.
  */
-void dcore_revoke_mappings(struct core_buffer *b)
+void dcore_revoke_mappings(struct dcore_buffer *b)
 {
-	struct core_mapping *m, *next;
-	struct core_attachment *a;
+	struct dcore_mapping *m, *next;
+	struct dcore_attachment *a;
 	int revoked;
 
 	lockdep_assert_held(&b->lock);
@@ -323,7 +323,7 @@ void dcore_revoke_mappings(struct core_buffer *b)
 
 static void dcore_op_release(struct dma_buf *dmabuf)
 {
-	struct core_buffer *b = dcore_of(dmabuf);
+	struct dcore_buffer *b = dcore_of(dmabuf);
 	struct module *owner = b->owner;
 	size_t size = b->pub.size;
 
@@ -345,7 +345,7 @@ static void dcore_op_release(struct dma_buf *dmabuf)
 
 static int dcore_op_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
-	struct core_buffer *b = dcore_of(dmabuf);
+	struct dcore_buffer *b = dcore_of(dmabuf);
 
 	if (!b->pub.ops->mmap)
 		return -EINVAL;
@@ -363,7 +363,7 @@ static int dcore_op_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 static int dcore_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir,
 			    bool begin)
 {
-	struct core_buffer *b = dcore_of(dmabuf);
+	struct dcore_buffer *b = dcore_of(dmabuf);
 	int (*access)(struct dmabuf_core_buffer *buf,
 		      enum dma_data_direction dir);
 	long ret;
@@ -422,7 +422,7 @@ static int dcore_op_end_cpu_access(struct dma_buf *dmabuf,
  *
  * Return: 0 or the exporter's error.
  */
-int dcore_vmap_get(struct core_buffer *b, struct iosys_map *map)
+int dcore_vmap_get(struct dcore_buffer *b, struct iosys_map *map)
 {
 	int ret;
 
@@ -433,7 +433,7 @@ int dcore_vmap_get(struct core_buffer *b, struct iosys_map *map)
 	return ret;
 }
 
-int dcore_vmap_get_locked(struct core_buffer *b, struct iosys_map *map)
+int dcore_vmap_get_locked(struct dcore_buffer *b, struct iosys_map *map)
 {
 	int ret;
 
@@ -448,7 +448,7 @@ int dcore_vmap_get_locked(struct core_buffer *b, struct iosys_map *map)
 	return 0;
 }
 
-void dcore_vmap_put_locked(struct core_buffer *b)
+void dcore_vmap_put_locked(struct dcore_buffer *b)
 {
 	lockdep_assert_held(&b->lock);
 	if (!WARN_ON_ONCE(!b->vmaps) && !--b->vmaps) {
@@ -462,7 +462,7 @@ void dcore_vmap_put_locked(struct core_buffer *b)
  * dcore_vmap_put - a user of the kernel mapping is done
  * @b: the buffer
  */
-void dcore_vmap_put(struct core_buffer *b)
+void dcore_vmap_put(struct dcore_buffer *b)
 {
 	mutex_lock(&b->lock);
 	dcore_vmap_put_locked(b);
@@ -539,7 +539,7 @@ const struct dma_buf_ops dcore_ops_no_vmap = {
  */
 int dmabuf_core_offer_vmap(struct dmabuf_core_buffer *buf)
 {
-	struct core_buffer *b = to_core_buffer(buf);
+	struct dcore_buffer *b = to_dcore_buffer(buf);
 	struct iosys_map map;
 	int ret;
 

@@ -185,11 +185,12 @@ static unsigned long dcore_chunks_estimate(unsigned long nr, unsigned int top)
  * with kvfree().  Never the OOM killer, and never the work of
  * kvmalloc_array() with __GFP_RETRY_MAYFAIL: that tries its kmalloc hard,
  * direct reclaim and compaction included, before it falls back to
- * vmalloc.  In fragmented memory that took 33-99 ms per 256 MiB buffer
- * on 7.3 (more than a third of its allocation) for arrays vmalloc serves
- * at once.  Here: a kmalloc from what is free (no reclaim, no compaction,
- * no kswapd woken for an order the buffer's own pages just failed to
- * find, no atomic reserves), and vmalloc when that fails.
+ * vmalloc.  In fragmented memory that cost a large buffer's allocation
+ * a third of its time, for an array vmalloc serves at once (figures in
+ * tests/bench-results.md).  Here: a kmalloc from what is free (no
+ * reclaim, no compaction, no kswapd woken for an order the buffer's own
+ * pages just failed to find, no atomic reserves), and vmalloc when that
+ * fails.
  */
 static void *dcore_kvmalloc_array(size_t n, size_t size, gfp_t account)
 {

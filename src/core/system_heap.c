@@ -22,7 +22,7 @@ MODULE_PARM_DESC(max_size_mb,
 
 atomic_long_t dcore_system_pages = ATOMIC_LONG_INIT(0);
 
-static const struct dmabuf_core_ops system_ops = {
+static const struct dmabuf_core_ops dcore_system_ops = {
 	.attach			= dcore_heap_attach,
 	.map			= dcore_heap_map,
 	.unmap			= dmabuf_core_pages_op_unmap,
@@ -35,7 +35,7 @@ static const struct dmabuf_core_ops system_ops = {
 };
 
 /* The size cap in bytes: the parameter, never more than half of RAM... */
-static u64 system_max_size(void)
+static u64 dcore_system_max_size(void)
 {
 	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
 	unsigned long mb = READ_ONCE(dcore_max_size_mb);
@@ -60,13 +60,13 @@ struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags)
 {
 	DMABUF_CORE_EXPORT_INFO(info);
 	struct dmabuf_core_buffer *buf;
-	struct heap_buffer *hb;
+	struct dcore_heap_buffer *hb;
 	int ret;
 
 	if (!len || len > U64_MAX - (PAGE_SIZE - 1))
 		return ERR_PTR(-EINVAL);
 	len = PAGE_ALIGN(len);
-	if (len > system_max_size() || len > SIZE_MAX) {
+	if (len > dcore_system_max_size() || len > SIZE_MAX) {
 		trace_dmabuf_core_refused(len, DCORE_REFUSED_MAX_SIZE, -ENOMEM);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -81,7 +81,7 @@ struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags)
 	}
 	atomic_long_add(hb->pages.nr_pages, &dcore_system_pages);
 
-	info.ops = &system_ops;
+	info.ops = &dcore_system_ops;
 	info.size = len;
 	info.flags = fd_flags & O_ACCMODE;
 	info.priv = hb;
@@ -96,9 +96,9 @@ struct dmabuf_core_buffer *dcore_system_alloc(u64 len, unsigned int fd_flags)
 	 * A read-only buffer offers none.
 	 */
 	if (dmabuf_core_is_writable(buf)) {
-		mutex_lock(&to_core_buffer(buf)->lock);
+		mutex_lock(&to_dcore_buffer(buf)->lock);
 		ret = dmabuf_core_offer_vmap(buf);
-		mutex_unlock(&to_core_buffer(buf)->lock);
+		mutex_unlock(&to_dcore_buffer(buf)->lock);
 		if (ret) {
 			dmabuf_core_put(buf);	/* frees @hb */
 			return ERR_PTR(ret);
