@@ -24,7 +24,8 @@
 #                             upgrade scenario (6.1 -> 6.12) under QEMU,
 #                             Debian's dkms-autopkgtest under autopkgtest,
 #                             and the packages cross-built and DKMS
-#                             cross-building for 6.12 arm64, booted
+#                             cross-building for 6.1 and 6.12 arm64 (6.12
+#                             booted)
 #   make check-secureboot     DKMS-signed modules on Debian's signed 6.12
 #                             booted under Secure Boot (OVMF, shim, grub,
 #                             MOK): they load, bad signatures are refused
@@ -53,11 +54,13 @@ PWD := $(shell pwd)
 .PHONY: demo bench lint docs
 .PHONY: install uninstall install-dkms uninstall-dkms install-dkms-example uninstall-dkms-example
 
-# Headers of an arm64 kernel on a machine that is not arm64 (an image for a
-# board, built on an amd64 machine; DKMS in that image's chroot): kbuild
-# cross-builds, with Debian's aarch64-linux-gnu- compiler unless
-# CROSS_COMPILE names another.  An ARCH of the caller's always wins.
-ifeq ($(origin ARCH),undefined)
+# Headers of an arm64 kernel on a machine that is not arm64 (DKMS in an
+# amd64 root that holds an arm64 board's headers): kbuild cross-builds,
+# with Debian's aarch64-linux-gnu- compiler unless CROSS_COMPILE names
+# another (Debian's 6.12 and newer headers name their own).  Debian's 6.1
+# headers would otherwise compile with the machine's gcc.  An ARCH other
+# than arm64 is the caller's to keep.
+ifeq ($(filter-out arm64,$(ARCH)),)
 ifneq ($(shell uname -m),aarch64)
 ifneq ($(shell grep -sx CONFIG_ARM64=y $(KDIR)/.config),)
 KBUILD_CROSS := ARCH=arm64 CROSS_COMPILE=$(or $(CROSS_COMPILE),aarch64-linux-gnu-)
