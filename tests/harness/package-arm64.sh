@@ -6,13 +6,15 @@
 #      Debian 12 system that has arm64 as a foreign architecture and
 #      crossbuild-essential-arm64; lintian is clean on the .changes; the
 #      package holds aarch64 programs, dynamically linked;
-#   2. the same system, given the 6.12-arm64 kernel's headers (the arm64
-#      package unpacked beside the amd64 linux-kbuild and -common it uses:
-#      an arm64 linux-headers package would pull in the arm64 compiler in
-#      place of the machine's), installs dmabuf-core-dkms,
-#      dmabuf-example-dkms and the arm64 dmabuf-core-tools in one apt-get
-#      install: DKMS cross-builds both modules packages for that kernel (the
-#      Makefiles see arm64 headers on an amd64 machine), dmabuf-core first;
+#   2. the same system, given the 6.1-arm64 and 6.12-arm64 kernels' headers
+#      (each arm64 package unpacked beside the amd64 linux-kbuild and
+#      -common it uses: an arm64 linux-headers package would pull in the
+#      arm64 compiler in place of the machine's), installs
+#      dmabuf-core-dkms, dmabuf-example-dkms and the arm64 dmabuf-core-tools
+#      in one apt-get install: DKMS cross-builds both modules packages for
+#      both kernels, dmabuf-core first. 6.12's headers name the cross
+#      compiler themselves; 6.1's do not, and only our Makefiles (which see
+#      arm64 headers on an amd64 machine) keep it from the machine's gcc;
 #   3. the stock 6.12 arm64 kernel boots under qemu-system-aarch64 with
 #      those modules and the packaged arm64 programs, and passes the DKMS
 #      guest's checks (tests/guest/run-dkms.sh, as upgrade.sh's amd64 one).
@@ -28,7 +30,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-FAMILY=6.12-arm64
+FAMILY=6.12-arm64                       # booted
+OTHER_FAMILY=6.1-arm64                  # built for too
+# What make_cross_base puts in the cached system; a change of it, or a new
+# base system, makes it again.
+CROSS_LAYOUT=cross-arm64-v1
 CROSS_BASE=$CACHE_DIR/bookworm-cross-arm64
 ROOT=$BUILD_DIR/cross-arm64-root
 OUT_DIR=$BUILD_DIR/packages-arm64
@@ -37,10 +43,13 @@ ROOT_LOG=$LOG_DIR/package-arm64-apt.log # what root_install says
 CHECK_NAME=package-arm64
 
 # The base system with arm64 as a foreign architecture and what a cross
-# build of the tools needs, made once (under `with_lock bookworm-cross-arm64`).
+# build of the tools needs, made once and again only when CROSS_LAYOUT or
+# the base system changes (under `with_lock bookworm-cross-arm64`).
+cross_stamp() { echo "$CROSS_LAYOUT $(stat -c %Y "$BOOKWORM_BASE/.done")"; }
+
 make_cross_base() {
     local ROOT=$CROSS_BASE ROOT_LOG=$CACHE_DIR/bookworm-cross-arm64.log
-    [ -e "$CROSS_BASE/.done" ] && return 0
+    [ "$(cat "$CROSS_BASE/.done" 2>/dev/null)" = "$(cross_stamp)" ] && return 0
     log "package-arm64: the cross-building system in $CROSS_BASE (once)"
     umount_under "$CROSS_BASE"
     rm -rf "$CROSS_BASE"
@@ -57,14 +66,18 @@ make_cross_base() {
         die "the cross-building system failed (log: $ROOT_LOG)"
     fi
     umount "$CROSS_BASE/proc"
-    touch "$CROSS_BASE/.done"
+    cross_stamp >"$CROSS_BASE/.done"
 }
 
-# A fresh copy of the cross-building system in $ROOT, /proc mounted.
+# A fresh copy of the cross-building system in $ROOT (made first when it
+# is missing or stale; under its lock, so that no other run remakes it
+# while it is copied), /proc mounted.
 fresh_cross_root() {
     umount_under "$ROOT"
     rm -rf "$ROOT"
+    make_cross_base
     cp -a "$CROSS_BASE" "$ROOT"
+    rm -f "$ROOT/.done"
     mount -t proc proc "$ROOT/proc"
 }
 
@@ -104,12 +117,13 @@ install_cross_headers() {   # install_cross_headers RELEASE VERSION
     for dep in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -n 's/^ *\(linux-[a-z0-9.+-]*\).*/\1/p'); do
         case $dep in linux-headers-*-common*|linux-kbuild-*) deps+=("$dep=$ver") ;; esac
     done
+    [ ${#deps[@]} -eq 2 ] || { echo "$deb: no -common and linux-kbuild in its Depends"; return 1; }
     root_install "${deps[@]}" || return 1
-    tmp=$(mktemp -d "$ROOT/tmp/headers.XXXXXX")
-    dpkg-deb -x "$deb" "$tmp"
-    mv "$tmp/usr/src/linux-headers-$krel" "$ROOT/usr/src/"
-    mkdir -p "$ROOT/usr/lib/modules/$krel"
-    ln -s "/usr/src/linux-headers-$krel" "$ROOT/usr/lib/modules/$krel/build"
+    tmp=$(mktemp -d "$ROOT/tmp/headers.XXXXXX") || return 1
+    dpkg-deb -x "$deb" "$tmp" &&
+        mv "$tmp/usr/src/linux-headers-$krel" "$ROOT/usr/src/" &&
+        mkdir -p "$ROOT/lib/modules/$krel" &&
+        ln -s "/usr/src/linux-headers-$krel" "$ROOT/lib/modules/$krel/build" || return 1
     rm -rf "$tmp"
 }
 
@@ -130,7 +144,7 @@ cross_installed_for() {
 }
 
 main() {
-    local ver krel kver deb example_deb tools_deb changes out
+    local ver krel kver orel deb example_deb tools_deb changes out
     require_root
     mkdir -p "$LOG_DIR"
     : >"$ROOT_LOG"
@@ -144,12 +158,13 @@ main() {
     "$HARNESS_DIR/kernels.sh" 6.1 >/dev/null    # make_base downloads both kernels' headers
     "$HARNESS_DIR/kernels.sh" 6.12 >/dev/null
     "$HARNESS_DIR/kernels.sh" "$FAMILY" >/dev/null
+    "$HARNESS_DIR/kernels.sh" "$OTHER_FAMILY" >/dev/null
     krel=$(kernel_release "$FAMILY")
     kver=$(family_version "$FAMILY")
+    orel=$(kernel_release "$OTHER_FAMILY")
     with_lock bookworm-base make_base
-    with_lock bookworm-cross-arm64 make_cross_base
     trap 'umount_under "$ROOT"' EXIT
-    fresh_cross_root
+    with_lock bookworm-cross-arm64 fresh_cross_root
 
     log "package-arm64: dpkg-buildpackage -a arm64 -B in the cross-building system"
     if cross_build_tools; then
@@ -176,9 +191,10 @@ main() {
     expect "dmabuf-core-tools (arm64) holds dmabuf-demo, dmabuf-ctl and the listed test programs, aarch64, dynamically linked" \
         check_arm64_tools "$tools_deb"
 
-    log "package-arm64: the $krel headers, then dmabuf-core-dkms, dmabuf-example-dkms and the arm64 tools"
-    if ! install_cross_headers "$krel" "$kver" >>"$ROOT_LOG" 2>&1; then
-        fail "installing the $krel headers (log: $ROOT_LOG)"
+    log "package-arm64: the $orel and $krel headers, then dmabuf-core-dkms, dmabuf-example-dkms and the arm64 tools"
+    if ! install_cross_headers "$orel" "$(family_version "$OTHER_FAMILY")" >>"$ROOT_LOG" 2>&1 ||
+       ! install_cross_headers "$krel" "$kver" >>"$ROOT_LOG" 2>&1; then
+        fail "installing the $orel and $krel headers (log: $ROOT_LOG)"
         summary
         return 1
     fi
@@ -189,6 +205,8 @@ main() {
     else
         fail "dmabuf-core-dkms, dmabuf-example-dkms and dmabuf-core-tools (arm64) install (log: $ROOT_LOG)"
     fi
+    expect "DKMS cross-built and installed dmabuf-core and the example for $orel (headers that name no cross compiler): aarch64 modules of that release" \
+        cross_installed_for "$orel"
     expect "DKMS cross-built and installed dmabuf-core and the example for $krel: aarch64 modules of that release" \
         cross_installed_for "$krel"
 
