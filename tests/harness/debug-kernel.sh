@@ -6,6 +6,9 @@
 # the same inputs does nothing.
 #
 #   tests/harness/debug-kernel.sh          build if needed, print the dir
+#   tests/harness/debug-kernel.sh deps     only install what the build needs
+#                                          (.ci/run, before it builds in the
+#                                          background)
 #
 # Output, in $CACHE_DIR/debug-kernel/<source-version>-<config-hash>/:
 #   out/                 the build tree: KDIR for our modules, bzImage,
@@ -85,6 +88,7 @@ main() {
     local ver hash
     require_root
     host_apt_install "${BUILD_PACKAGES[@]}" "$SOURCE_PKG"
+    [ "${1:-}" != deps ] || return 0
     ver=$(dpkg-query -W -f='${Version}' "$SOURCE_PKG")
     hash=$(cat "$FRAGMENT" - <<<"$LAYOUT" | sha256sum | cut -c1-12)
     DIR=$CACHE_DIR/debug-kernel/$ver-$hash
@@ -98,4 +102,4 @@ main() {
     echo "$DIR"
 }
 
-with_lock debug-kernel main; exit
+with_lock debug-kernel main "$@"; exit
