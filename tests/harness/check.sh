@@ -4,6 +4,9 @@
 #   tests/harness/check.sh                     all kernels: 6.1 6.12 newest,
 #                                              6.1-arm64 6.12-arm64 newest-arm64,
 #                                              6.1-rt 6.12-rt
+#   KERNELS="6.1-rt-arm64 6.12-rt-arm64" tests/harness/check.sh
+#                                              the arm64 RT flavours, only
+#                                              when named
 #   KERNELS="6.1 newest" tests/harness/check.sh
 #   CHECK_SET=debug tests/harness/check.sh     `make check-debug`: the debug
 #                                              kernel (debug-kernel.sh)

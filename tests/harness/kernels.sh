@@ -12,7 +12,8 @@
 #           vmlinuz and config come in split packages (linux-binary-<ver>,
 #           linux-base-<ver>); resolved and built inside the trixie chroot.
 #   *-rt    the PREEMPT_RT flavour of the series (linux-image-rt-amd64,
-#           linux-image-6.12-rt-amd64), otherwise as the series itself.
+#           linux-image-6.12-rt-amd64; -rt-arm64: linux-image-rt-arm64,
+#           linux-image-6.12-rt-arm64), otherwise as the series itself.
 #   *-arm64 the same series for arm64 (linux-image-arm64,
 #           linux-image-6.12-arm64), resolved and fetched with arch_apt (the
 #           host's dpkg never gets the architecture). The arm64 headers
