@@ -106,14 +106,30 @@ check_arm64_tools() {   # check_arm64_tools DEB
     [ ${#bad[@]} -eq 0 ] || { printf '  %s\n' "${bad[@]}"; return 1; }
 }
 
+# The arm64 headers package of release $1 at version $2: kernels.sh's copy
+# in $CACHE_DIR/debs when it made one (it does not when the headers were
+# unpacked before), or one the system's own apt downloads (it knows arm64)
+# into $ROOT/tmp. Prints its path.
+cross_headers_deb() {   # cross_headers_deb RELEASE VERSION
+    local pkg=linux-headers-$1 ver=$2 f
+    f=$CACHE_DIR/debs/${pkg}_${ver}_arm64.deb
+    [ -f "$f" ] && { echo "$f"; return 0; }
+    f=$ROOT/tmp/${pkg}_${ver}_arm64.deb
+    if ! in_root sh -c "cd /tmp && apt-get -q download $pkg:arm64=$ver" >&2; then
+        in_root apt-get "${APT_OPTS[@]}" update >&2 &&
+            in_root sh -c "cd /tmp && apt-get -q download $pkg:arm64=$ver" >&2 || return 1
+    fi
+    [ -f "$f" ] || { echo "apt-get download $pkg:arm64=$ver left no $f" >&2; return 1; }
+    echo "$f"
+}
+
 # The kernel's headers as a cross build finds them: the arm64 package's
 # tree in /usr/src and /lib/modules/<release>/build (unpacked elsewhere
 # first: its ./lib would replace the system's /lib link), and the amd64
 # linux-kbuild and -common packages of its version, which it uses.
 install_cross_headers() {   # install_cross_headers RELEASE VERSION
     local krel=$1 ver=$2 deb tmp dep deps=()
-    deb=$CACHE_DIR/debs/linux-headers-${krel}_${ver}_arm64.deb
-    [ -f "$deb" ] || { echo "no $deb"; return 1; }
+    deb=$(cross_headers_deb "$krel" "$ver") || return 1
     for dep in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -n 's/^ *\(linux-[a-z0-9.+-]*\).*/\1/p'); do
         case $dep in linux-headers-*-common*|linux-kbuild-*) deps+=("$dep=$ver") ;; esac
     done
